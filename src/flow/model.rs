@@ -1,0 +1,278 @@
+//! The resolved Flow: what Jina would deploy, with every default applied and every reference
+//! checked. Built by [`crate::flow::load`]; consumed by the chart compiler and `flowhelm check`.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::error::{Pos, Warning};
+
+/// `jtype: Flow` (gateway + executors) or `jtype: Deployment` (one executor, no gateway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FlowKind {
+    Flow,
+    Deployment,
+}
+
+/// A wire protocol Jina serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Grpc,
+    Http,
+    Websocket,
+}
+
+impl Protocol {
+    pub const ALL: [Protocol; 3] = [Protocol::Grpc, Protocol::Http, Protocol::Websocket];
+
+    /// Lower-case scheme used in addresses and probes.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::Http => "http",
+            Protocol::Websocket => "websocket",
+        }
+    }
+
+    /// Jina's enum name, as passed to `--protocol`.
+    pub fn jina_name(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "GRPC",
+            Protocol::Http => "HTTP",
+            Protocol::Websocket => "WEBSOCKET",
+        }
+    }
+
+    /// The gateway class Jina picks for a single protocol.
+    pub fn gateway_class(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "GRPCGateway",
+            Protocol::Http => "HTTPGateway",
+            Protocol::Websocket => "WebSocketGateway",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Protocol> {
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.jina_name().eq_ignore_ascii_case(text))
+    }
+}
+
+/// A container image reference split the way the chart's `image` values are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Image {
+    pub repository: String,
+    pub tag: String,
+    pub digest: String,
+}
+
+impl Image {
+    pub fn reference(&self) -> String {
+        let mut s = self.repository.clone();
+        if !self.tag.is_empty() {
+            s.push(':');
+            s.push_str(&self.tag);
+        }
+        if !self.digest.is_empty() {
+            s.push('@');
+            s.push_str(&self.digest);
+        }
+        s
+    }
+}
+
+/// What an executor (or sidecar) runs, from its `uses:`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Uses {
+    /// No `uses` or `BaseExecutor`: Jina runs its base image without `--uses`.
+    Base,
+    /// `docker://IMAGE`: the image must contain `config.yml`; Jina passes `--uses config.yml`.
+    Docker { image: Image, source: String },
+    /// `jinaai+docker://…` / `jinahub+docker://…`: Jina resolves the image through Jina Hub at
+    /// export time. flowhelm cannot (no network), so the image must be given as a value.
+    Hub { uri: String },
+}
+
+/// How a sharded executor's head fans requests out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Polling {
+    /// `ANY` or `ALL` for every endpoint.
+    All(String),
+    /// Per-endpoint map, passed to the head as JSON.
+    PerEndpoint(IndexMap<String, String>),
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Polling::All("ANY".into())
+    }
+}
+
+/// A `secretKeyRef` from `env_from_secret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretRef {
+    pub name: String,
+    pub key: String,
+}
+
+/// One entry of `volumes:` (`host:container` or a bare container path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    /// As written in the Flow.
+    pub source: String,
+    /// Where it is mounted in the container.
+    pub mount_path: String,
+}
+
+/// An executor served outside the cluster (`external: true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct External {
+    pub hosts: Vec<String>,
+    pub ports: Vec<u16>,
+    pub tls: bool,
+}
+
+/// The value of a pass-through Jina CLI option, already in the form Jina puts on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ArgValue {
+    /// `store_true` option set: a bare `--flag`.
+    Flag(bool),
+    /// One value (Python `str()`, or `json.dumps` for mappings).
+    One(String),
+    /// `nargs` option: repeated values.
+    Many(Vec<String>),
+}
+
+/// Pass-through Jina options keyed by their snake_case name (`--` + name with `-` is the flag).
+pub type Args = IndexMap<String, ArgValue>;
+
+/// Settings shared by the gateway and executors' pods.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PodSettings {
+    /// ConfigMap data (`env:`), values as Python `str()`.
+    pub env: IndexMap<String, String>,
+    pub env_from_secret: IndexMap<String, SecretRef>,
+    pub image_pull_secrets: Vec<String>,
+    pub monitoring: bool,
+    /// Milliseconds; `None` is Jina's default (600000).
+    pub timeout_ready: Option<i64>,
+    /// Other options Jina passes on the command line.
+    pub args: Args,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gateway {
+    pub protocols: Vec<Protocol>,
+    pub replicas: u32,
+    /// A custom gateway image (`gateway: {uses: docker://…}`).
+    pub uses: Option<Uses>,
+    pub uses_with: Option<serde_json::Value>,
+    pub pod: PodSettings,
+    /// Where `gateway:` (or the Flow) starts, for messages.
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Executor {
+    /// The Jina name (used in `--name`, graph JSON and `JINA_DEPLOYMENT_NAME`).
+    pub name: String,
+    /// The Kubernetes-compatible form (`_` → `-`, lower case).
+    pub dns: String,
+    pub pos: Pos,
+    pub uses: Uses,
+    pub replicas: u32,
+    pub shards: u32,
+    pub polling: Polling,
+    /// Resolved `needs` (executor names; `gateway` for the start).
+    pub needs: Vec<String>,
+    pub floating: bool,
+    pub when: Option<serde_json::Value>,
+    pub no_reduce: bool,
+    pub uses_before: Option<Uses>,
+    pub uses_after: Option<Uses>,
+    pub uses_with: Option<serde_json::Value>,
+    pub uses_metas: Option<serde_json::Value>,
+    pub volumes: Vec<Volume>,
+    /// `gpus:` as written (`"2"`, `"all"`).
+    pub gpus: Option<String>,
+    pub protocols: Vec<Protocol>,
+    pub external: Option<External>,
+    pub grpc_metadata: Option<serde_json::Value>,
+    pub pod: PodSettings,
+}
+
+impl Executor {
+    pub fn protocol(&self) -> Protocol {
+        self.protocols.first().copied().unwrap_or(Protocol::Grpc)
+    }
+}
+
+/// A loaded, validated Flow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Flow {
+    pub kind: FlowKind,
+    /// `with: {name: …}`, if given.
+    pub name: Option<String>,
+    /// Absent for `jtype: Deployment`.
+    pub gateway: Option<Gateway>,
+    pub executors: Vec<Executor>,
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+}
+
+impl Flow {
+    pub fn executor(&self, name: &str) -> Option<&Executor> {
+        self.executors.iter().find(|e| e.name == name)
+    }
+
+    /// Edges of the executor graph as `(from, to)`, with `gateway` as the start and the end.
+    pub fn edges(&self) -> Vec<(String, String)> {
+        let mut edges = Vec::new();
+        for e in &self.executors {
+            for need in &e.needs {
+                edges.push((need.clone(), e.name.clone()));
+            }
+        }
+        if let Some(last) = self.last_executor() {
+            edges.push((last.name.clone(), "gateway".into()));
+        }
+        edges
+    }
+
+    /// The executor whose output goes back to the gateway: the last one that is not floating.
+    pub fn last_executor(&self) -> Option<&Executor> {
+        if self.kind == FlowKind::Deployment {
+            return None;
+        }
+        self.executors.iter().rev().find(|e| !e.floating)
+    }
+
+    /// Jina's `--graph-description`: node → successors, in Flow order.
+    pub fn graph_description(&self) -> IndexMap<String, Vec<String>> {
+        let mut graph: IndexMap<String, Vec<String>> = IndexMap::new();
+        for e in &self.executors {
+            graph.entry(e.name.clone()).or_default();
+            let mut needs = e.needs.clone();
+            needs.sort();
+            for need in needs {
+                let from = if need == "gateway" {
+                    "start-gateway".to_string()
+                } else {
+                    need
+                };
+                graph.entry(from).or_default().push(e.name.clone());
+            }
+        }
+        if let Some(last) = self.last_executor() {
+            graph
+                .entry(last.name.clone())
+                .or_default()
+                .push("end-gateway".into());
+        }
+        graph
+    }
+}

@@ -1,0 +1,183 @@
+//! Names: Jina's executor names, their Kubernetes forms, and image references.
+//!
+//! Jina turns `Vector_Indexer` into `vector-indexer` and emits whatever comes out, valid or not,
+//! colliding or not. flowhelm checks every name the chart can produce before writing anything.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Pos, Result};
+use crate::flow::model::{Executor, Image};
+
+/// Longest executor name: `<dns>-head` and `<dns>-<shard>` must stay within a 63-character
+/// label (`app.kubernetes.io/component`), leaving room for 4-digit shard numbers and `-head`.
+pub const MAX_NAME: usize = 53;
+
+/// Names the chart uses for itself.
+const RESERVED: &[&str] = &["gateway", "start-gateway", "end-gateway"];
+
+/// Jina's `to_compatible_name`.
+pub fn dns_name(name: &str) -> String {
+    name.replace(['/', '_'], "-").to_lowercase()
+}
+
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// An executor name must be a Python identifier for Jina and a DNS label once converted.
+pub fn check_jina_name(name: &str, pos: Pos) -> Result<()> {
+    let ident = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !ident {
+        return Err(Error::input(pos, format!("executor name `{name}` is not a valid Jina name"))
+            .with_hint("use letters, digits and `_`, starting with a letter (Jina requires a Python identifier)"));
+    }
+    let dns = dns_name(name);
+    if !is_dns_label(&dns) || !name.is_ascii() {
+        return Err(Error::input(pos, format!("executor name `{name}` becomes `{dns}` on Kubernetes, which is not a valid object name"))
+            .with_hint("start and end the name with a letter or digit (Jina would emit a broken manifest)"));
+    }
+    if name.len() > MAX_NAME {
+        return Err(Error::input(pos, format!("executor name `{name}` is {} characters long; at most {MAX_NAME} fit in Kubernetes names", name.len()))
+            .with_hint("shorten it: `-head` and shard suffixes must still fit in 63 characters"));
+    }
+    if RESERVED.contains(&dns.as_str()) {
+        return Err(Error::input(pos, format!("executor name `{name}` is reserved for the gateway")));
+    }
+    Ok(())
+}
+
+/// No two executors may share a name, or produce the same object name (`Encoder` vs `encoder`,
+/// `idx_0` vs shard 0 of `idx`, `idx_head` vs the head of `idx`): shard counts are values, so
+/// every executor is checked as if it were sharded.
+pub fn check(executors: &[Executor]) -> Result<()> {
+    let mut by_name: HashMap<&str, &Executor> = HashMap::with_capacity(executors.len());
+    let mut by_dns: HashMap<&str, &Executor> = HashMap::with_capacity(executors.len());
+    for e in executors {
+        if let Some(first) = by_name.insert(&e.name, e) {
+            return Err(Error::input(e.pos, format!("duplicate executor name `{}`", e.name))
+                .with_hint(format!("the first `{}` is at line {}", first.name, first.pos.line)));
+        }
+        if let Some(first) = by_dns.insert(&e.dns, e) {
+            return Err(collision(e, first, &e.dns));
+        }
+    }
+    for e in executors {
+        if let Some((base, _)) = derived_from(&e.dns) {
+            if let Some(owner) = by_dns.get(base) {
+                return Err(collision(e, owner, &e.dns));
+            }
+        }
+        if gateway_service_name(&e.dns) {
+            return Err(Error::input(e.pos, format!("executor name `{}` collides with a gateway Service name", e.name)));
+        }
+    }
+    Ok(())
+}
+
+/// `x-head` → (`x`, head); `x-12` → (`x`, shard 12).
+fn derived_from(dns: &str) -> Option<(&str, &str)> {
+    let (base, suffix) = dns.rsplit_once('-')?;
+    (suffix == "head" || (!suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit())))
+        .then_some((base, suffix))
+}
+
+/// `gateway-<i>-<protocol>` Services exist for multi-protocol gateways.
+fn gateway_service_name(dns: &str) -> bool {
+    dns.starts_with("gateway-")
+}
+
+fn collision(e: &Executor, other: &Executor, object: &str) -> Error {
+    Error::input(
+        e.pos,
+        format!(
+            "executor `{}` and executor `{}` (line {}) both produce Kubernetes objects named `{object}`",
+            e.name, other.name, other.pos.line
+        ),
+    )
+    .with_hint("rename one of them")
+}
+
+/// Split a Docker image reference into repository, tag and digest.
+pub fn parse_image(text: &str) -> std::result::Result<Image, String> {
+    let (rest, digest) = match text.split_once('@') {
+        Some((r, d)) => {
+            let valid = d
+                .split_once(':')
+                .is_some_and(|(alg, hex)| !alg.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+            if !valid {
+                return Err(format!("`{d}` is not an image digest"));
+            }
+            (r, d.to_string())
+        }
+        None => (text, String::new()),
+    };
+    // A `:` after the last `/` starts the tag; one before it is a registry port.
+    let (repository, tag) = match rest.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (rest, ""),
+    };
+    let tag_ok = tag.is_empty()
+        || (tag.len() <= 128
+            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+            && !tag.starts_with(['.', '-']));
+    if !tag_ok {
+        return Err(format!("`{tag}` is not a valid image tag"));
+    }
+    let repo_ok = !repository.is_empty()
+        && repository.split('/').enumerate().all(|(i, part)| {
+            !part.is_empty()
+                && if i == 0 && (part.contains('.') || part.contains(':') || part == "localhost") {
+                    part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+                } else {
+                    part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+                        && !part.starts_with(['.', '_', '-'])
+                        && !part.ends_with(['.', '_', '-'])
+                }
+        });
+    if !repo_ok {
+        return Err(format!("`{text}` is not a valid image reference"));
+    }
+    Ok(Image {
+        repository: repository.to_string(),
+        tag: tag.to_string(),
+        digest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_split_into_values() {
+        let i = parse_image("myregistry.io:5000/acme/enc:1.0.0").unwrap();
+        assert_eq!((i.repository.as_str(), i.tag.as_str()), ("myregistry.io:5000/acme/enc", "1.0.0"));
+        let i = parse_image("acme/enc").unwrap();
+        assert_eq!(i.tag, "");
+        assert!(parse_image("Acme/Enc:1").is_err());
+        assert!(parse_image("acme/enc:bad tag").is_err());
+        assert!(parse_image("acme//enc").is_err());
+    }
+
+    #[test]
+    fn dns_names_follow_jina() {
+        assert_eq!(dns_name("Vector_Indexer"), "vector-indexer");
+        assert!(check_jina_name("_private", Pos::new(1, 1)).is_err());
+        assert!(check_jina_name("trailing_", Pos::new(1, 1)).is_err());
+        assert!(check_jina_name(&"a".repeat(70), Pos::new(1, 1)).is_err());
+        assert!(check_jina_name("my-exec", Pos::new(1, 1)).is_err());
+        assert!(check_jina_name("encoder_2", Pos::new(1, 1)).is_ok());
+    }
+}
