@@ -1,0 +1,388 @@
+{{/*
+Helpers shared by every template. They are called once per workload or per executor, never per
+field, so that rendering stays close to the cost of static manifests.
+*/}}
+
+{{/* Chart name, overridable. */}}
+{{- define "flowhelm.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Release-qualified prefix of every object name (Helm's fullname convention). */}}
+{{- define "flowhelm.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Base object name of a component: "<fullname>-<dns>". When it is longer than `limit` (63 minus
+the longest suffix the component gets, e.g. "-head" or "-2-websocket"), it is cut and a hash of
+the full name is appended, so names stay valid and distinct for any release name.
+Arguments: (list fullname dns limit)
+*/}}
+{{- define "flowhelm.objname" -}}
+{{- $base := printf "%s-%s" (index . 0) (index . 1) -}}
+{{- $limit := index . 2 -}}
+{{- if gt (len $base) $limit -}}
+{{- printf "%s-%s" ($base | trunc (int (sub $limit 9)) | trimSuffix "-") ($base | sha256sum | trunc 8) -}}
+{{- else -}}
+{{- $base -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels on every object. */}}
+{{- define "flowhelm.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "flowhelm.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "flowhelm.name" . }}
+{{- with .Values.global.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* An image reference from an `image` value block. Arguments: (list image global) */}}
+{{- define "flowhelm.image" -}}
+{{- $img := index . 0 -}}
+{{- $registry := (index . 1).imageRegistry -}}
+{{- $ref := $img.repository -}}
+{{- if $registry -}}{{- $ref = printf "%s/%s" (trimSuffix "/" $registry) $ref -}}{{- end -}}
+{{- if $img.tag -}}{{- $ref = printf "%s:%s" $ref $img.tag -}}{{- end -}}
+{{- if $img.digest -}}{{- $ref = printf "%s@%s" $ref $img.digest -}}{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/*
+Jina options from an `args` value map, as a JSON list: `true` is a bare flag, lists repeat the
+value, everything else is one value. Arguments: the map.
+*/}}
+{{- define "flowhelm.passArgs" -}}
+{{- $out := list -}}
+{{- range $k, $v := . -}}
+{{- $flag := printf "--%s" (replace "_" "-" $k) -}}
+{{- if kindIs "bool" $v -}}
+{{- if $v -}}{{- $out = append $out $flag -}}{{- end -}}
+{{- else if kindIs "slice" $v -}}
+{{- $out = append $out $flag -}}
+{{- range $v -}}{{- $out = append $out (toString .) -}}{{- end -}}
+{{- else -}}
+{{- $out = concat $out (list $flag (toString $v)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* Startup probe failure threshold from timeoutReady, as Jina computes it. Arguments: (list timeoutReady periodSeconds) */}}
+{{- define "flowhelm.startupThreshold" -}}
+{{- $ms := int (index . 0) -}}
+{{- if lt $ms 0 -}}{{- $ms = 600000 -}}{{- end -}}
+{{- $period := mul 1000 (int (index . 1)) -}}
+{{- max 3 (div (add $ms (sub $period 1)) $period) -}}
+{{- end -}}
+
+{{/*
+One Jina workload: ConfigMap, Service(s), Deployment or StatefulSet, and a ServiceMonitor.
+Arguments: a dict with
+  root, name, jinaName, podType, shardId, component, replicas, cfg (the values block),
+  env (ConfigMap data), containers (list of dicts: name image pullPolicy args port scheme
+  pingKind monitoringPort resources secrets), ports (list of service ports), persistence.
+*/}}
+{{- define "flowhelm.workload" -}}
+{{- $root := .root -}}
+{{- $cfg := .cfg -}}
+{{- $ns := $root.Release.Namespace -}}
+{{- $labels := include "flowhelm.labels" $root -}}
+{{- $stateful := .persistence.enabled | default false -}}
+{{- $kind := ternary "StatefulSet" "Deployment" $stateful -}}
+{{- $mesh := $root.Values.global.serviceMesh -}}
+{{- $probes := $cfg.probes -}}
+{{- $threshold := include "flowhelm.startupThreshold" (list $cfg.timeoutReady $probes.startup.periodSeconds) -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .name }}-configmap
+  namespace: {{ $ns }}
+  labels:
+    {{- $labels | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+data:
+  pythonunbuffered: "1"
+  PYTHONUNBUFFERED: "1"
+  worker_class: uvicorn.workers.UvicornH11Worker
+  {{- range $k, $v := .env }}
+  {{ $k | quote }}: {{ $v | toString | quote }}
+  {{- end }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .name }}
+  namespace: {{ $ns }}
+  labels:
+    {{- $labels | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+    app: {{ .name }}
+  {{- with .serviceAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  type: {{ .serviceType | default "ClusterIP" }}
+  {{- if $stateful }}
+  clusterIP: None
+  publishNotReadyAddresses: true
+  {{- end }}
+  {{- with .loadBalancerSourceRanges }}
+  loadBalancerSourceRanges:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  ports:
+    {{- range .ports }}
+    - name: {{ .name }}
+      port: {{ .port }}
+      targetPort: {{ .port }}
+      protocol: TCP
+      {{- if .nodePort }}
+      nodePort: {{ .nodePort }}
+      {{- end }}
+    {{- end }}
+    {{- if $cfg.monitoring }}
+    - name: monitoring
+      port: 9090
+      targetPort: 9090
+      protocol: TCP
+    {{- end }}
+  selector:
+    app: {{ .name }}
+    app.kubernetes.io/instance: {{ $root.Release.Name }}
+---
+apiVersion: apps/v1
+kind: {{ $kind }}
+metadata:
+  name: {{ .name }}
+  namespace: {{ $ns }}
+  labels:
+    {{- $labels | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+spec:
+  replicas: {{ .replicas }}
+  selector:
+    matchLabels:
+      app: {{ .name }}
+      app.kubernetes.io/instance: {{ $root.Release.Name }}
+  {{- if $stateful }}
+  serviceName: {{ .name }}
+  podManagementPolicy: Parallel
+  {{- with $cfg.strategy }}
+  updateStrategy:
+    type: {{ .type }}
+    {{- if and (eq .type "RollingUpdate") .rollingUpdate }}
+    rollingUpdate:
+      maxUnavailable: {{ .rollingUpdate.maxUnavailable | default 1 }}
+    {{- end }}
+  {{- end }}
+  {{- else }}
+  {{- with $cfg.strategy }}
+  strategy:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- end }}
+  template:
+    metadata:
+      annotations:
+        checksum/config: {{ toJson .env | sha256sum | trunc 16 }}
+        {{- if eq $mesh "linkerd" }}
+        linkerd.io/inject: enabled
+        {{- end }}
+        {{- with $cfg.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      labels:
+        app: {{ .name }}
+        app.kubernetes.io/instance: {{ $root.Release.Name }}
+        app.kubernetes.io/name: {{ include "flowhelm.name" $root }}
+        app.kubernetes.io/component: {{ .component }}
+        jina_deployment_name: {{ .jinaName | quote }}
+        ns: {{ $ns }}
+        pod_type: {{ .podType }}
+        shard_id: {{ .shardId | quote }}
+        {{- if eq $mesh "istio" }}
+        sidecar.istio.io/inject: "true"
+        {{- end }}
+        {{- with $root.Values.global.commonLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+        {{- with $cfg.podLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      automountServiceAccountToken: false
+      {{- $pull := concat ($root.Values.global.imagePullSecrets | default list) ($cfg.imagePullSecrets | default list) | uniq }}
+      {{- with $pull }}
+      imagePullSecrets:
+        {{- range . }}
+        - name: {{ . }}
+        {{- end }}
+      {{- end }}
+      {{- with $cfg.podSecurityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $cfg.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $cfg.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $cfg.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        {{- range $c := .containers }}
+        - name: {{ $c.name }}
+          image: {{ $c.image | quote }}
+          imagePullPolicy: {{ $c.pullPolicy }}
+          command: ["jina"]
+          args:
+            {{- toYaml $c.args | nindent 12 }}
+          ports:
+            {{- range $c.ports }}
+            - name: {{ .name }}
+              containerPort: {{ .port }}
+              protocol: TCP
+            {{- end }}
+          envFrom:
+            - configMapRef:
+                name: {{ $.name }}-configmap
+          env:
+            - name: POD_UID
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.uid
+            - name: JINA_DEPLOYMENT_NAME
+              value: {{ $.jinaName | quote }}
+            - name: {{ ternary "K8S_STATEFULSET_NAME" "K8S_DEPLOYMENT_NAME" $stateful }}
+              value: {{ $.name }}
+            - name: K8S_NAMESPACE_NAME
+              value: {{ $ns }}
+            - name: K8S_POD_NAME
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.name
+            {{- if $c.secrets }}
+            {{- range $var, $ref := $cfg.envFromSecret }}
+            - name: {{ $var }}
+              valueFrom:
+                secretKeyRef:
+                  name: {{ $ref.name }}
+                  key: {{ $ref.key }}
+            {{- end }}
+            {{- with $cfg.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+            {{- end }}
+          {{- $target := printf "%s://127.0.0.1:%v" $c.scheme $c.port }}
+          {{- if $probes.startup.enabled }}
+          startupProbe:
+            exec:
+              command: ["jina", "ping", {{ $c.pingKind | quote }}, {{ $target | quote }}]
+            initialDelaySeconds: {{ $probes.startup.initialDelaySeconds }}
+            periodSeconds: {{ $probes.startup.periodSeconds }}
+            timeoutSeconds: {{ $probes.startup.timeoutSeconds }}
+            failureThreshold: {{ $threshold }}
+          {{- end }}
+          {{- if $probes.liveness.enabled }}
+          livenessProbe:
+            exec:
+              command: ["jina", "ping", {{ $c.pingKind | quote }}, {{ $target | quote }}, "--timeout", "9500"]
+            initialDelaySeconds: {{ $probes.liveness.initialDelaySeconds }}
+            periodSeconds: {{ $probes.liveness.periodSeconds }}
+            timeoutSeconds: {{ $probes.liveness.timeoutSeconds }}
+          {{- end }}
+          {{- if $probes.readiness.enabled }}
+          readinessProbe:
+            exec:
+              command: ["jina", "ping", {{ $c.pingKind | quote }}, {{ $target | quote }}]
+            initialDelaySeconds: {{ $probes.readiness.initialDelaySeconds }}
+            periodSeconds: {{ $probes.readiness.periodSeconds }}
+            timeoutSeconds: {{ $probes.readiness.timeoutSeconds }}
+          {{- end }}
+          lifecycle:
+            preStop:
+              exec:
+                command: ["/bin/sh", "-c", "sleep 2"]
+          {{- with $c.resources }}
+          resources:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          {{- with $cfg.securityContext }}
+          securityContext:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          {{- if or $stateful $cfg.extraVolumeMounts }}
+          volumeMounts:
+            {{- if $stateful }}
+            {{- range $vname, $v := $.persistence.volumes }}
+            - name: {{ $vname }}
+              mountPath: {{ $v.mountPath | quote }}
+            {{- end }}
+            {{- end }}
+            {{- with $cfg.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          {{- end }}
+        {{- end }}
+      {{- with $cfg.extraVolumes }}
+      volumes:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+  {{- if $stateful }}
+  volumeClaimTemplates:
+    {{- range $vname, $v := .persistence.volumes }}
+    - metadata:
+        name: {{ $vname }}
+      spec:
+        accessModes:
+          {{- toYaml $.persistence.accessModes | nindent 10 }}
+        {{- with $.persistence.storageClassName }}
+        storageClassName: {{ . | quote }}
+        {{- end }}
+        resources:
+          requests:
+            storage: {{ $v.size | default $.persistence.size | quote }}
+    {{- end }}
+  {{- end }}
+{{- if $cfg.monitoring }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ .name }}
+  namespace: {{ $ns }}
+  labels:
+    {{- $labels | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+spec:
+  endpoints:
+    - port: monitoring
+  namespaceSelector:
+    matchNames:
+      - {{ $ns }}
+  selector:
+    matchLabels:
+      app: {{ .name }}
+{{- end }}
+{{- end -}}
