@@ -2,6 +2,8 @@
 //! installed by `scripts/install-tools.sh`, and temporary directories.
 #![allow(dead_code)]
 
+pub mod k8s;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
