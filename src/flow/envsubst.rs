@@ -134,6 +134,19 @@ mod tests {
     }
 
     #[test]
+    fn several_variables_in_one_string_stay_text() {
+        let doc = run("a: '${{ ENV.REPLICAS }}-${{ env.TAG }}'\n").unwrap();
+        assert_eq!(doc.get("a").unwrap().value, Value::Str("3-1.2.3".into()));
+    }
+
+    #[test]
+    fn unterminated_expressions_are_errors() {
+        let err = run("a: '${{ ENV.TAG'\n").unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(1, 4)));
+        assert_eq!(err.message, "unterminated `${{` expression");
+    }
+
+    #[test]
     fn context_references_are_kept() {
         let doc = run("a: ${{ CONTEXT.X }}\n").unwrap();
         assert_eq!(doc.get("a").unwrap().value, Value::Str("${{ CONTEXT.X }}".into()));

@@ -42,6 +42,10 @@ pub fn resolve(executors: &mut [Executor]) -> Result<()> {
     if let Some(cycle) = find_cycle(&parents) {
         let path: Vec<&str> = cycle.iter().map(|&i| executors[i].name.as_str()).collect();
         let first = &executors[cycle[0]];
+        if cycle.len() == 2 {
+            return Err(Error::input(first.pos, format!("executor `{}` needs itself", first.name))
+                .with_hint("remove it from its own `needs`"));
+        }
         return Err(Error::input(first.pos, format!("`needs` form a cycle: {}", path.join(" -> ")))
             .with_hint("an executor cannot (indirectly) need itself"));
     }
@@ -76,9 +80,8 @@ fn find_cycle(parents: &[Vec<usize>]) -> Option<Vec<usize>> {
                         let start = stack.iter().position(|&(n, _)| n == p).unwrap_or(0);
                         let mut cycle: Vec<usize> = stack[start..].iter().map(|&(n, _)| n).collect();
                         cycle.reverse();
+                        // The reversed path already ends with `p`; close it at the front.
                         cycle.insert(0, p);
-                        cycle.dedup();
-                        cycle.push(cycle[0]);
                         return Some(cycle);
                     }
                     Mark::Done => {}
@@ -103,6 +106,54 @@ mod tests {
         let cycle = find_cycle(&parents).unwrap();
         assert_eq!(cycle.len(), 4);
         assert_eq!(cycle.first(), cycle.last());
+    }
+
+    fn needs_of(yaml: &str) -> Vec<(String, Vec<String>)> {
+        let flow = crate::flow::load_str(yaml, &|_| None).unwrap();
+        flow.executors.into_iter().map(|e| (e.name, e.needs)).collect()
+    }
+
+    fn pairs(expected: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+        expected
+            .iter()
+            .map(|(n, needs)| (n.to_string(), needs.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn implicit_needs_chain_executors_from_the_gateway() {
+        let got = needs_of("jtype: Flow\nexecutors:\n  - name: a\n  - name: b\n  - name: c\n");
+        assert_eq!(got, pairs(&[("a", &["gateway"]), ("b", &["a"]), ("c", &["b"])]));
+    }
+
+    #[test]
+    fn floating_executors_are_skipped_by_the_implicit_chain() {
+        let yaml = "jtype: Flow\nexecutors:\n  - name: a\n  - name: f\n    floating: true\n  - name: c\n";
+        assert_eq!(needs_of(yaml), pairs(&[("a", &["gateway"]), ("f", &["a"]), ("c", &["a"])]));
+        let flow = crate::flow::load_str(yaml, &|_| None).unwrap();
+        assert_eq!(flow.last_executor().map(|e| e.name.as_str()), Some("c"));
+        assert!(!flow.edges().iter().any(|(from, _)| from == "f"));
+    }
+
+    #[test]
+    fn explicit_needs_gateway_starts_a_new_branch() {
+        let yaml = "jtype: Flow\nexecutors:\n  - name: a\n  - name: b\n    needs: gateway\n  - name: c\n    needs: [a, b]\n  - name: d\n";
+        assert_eq!(
+            needs_of(yaml),
+            pairs(&[("a", &["gateway"]), ("b", &["gateway"]), ("c", &["a", "b"]), ("d", &["c"])])
+        );
+    }
+
+    #[test]
+    fn cycles_and_self_needs_are_reported_by_name() {
+        let err = crate::flow::load_str(
+            "jtype: Flow\nexecutors:\n  - name: a\n    needs: c\n  - name: b\n    needs: a\n  - name: c\n    needs: b\n",
+            &|_| None,
+        )
+        .unwrap_err();
+        assert_eq!(err.message, "`needs` form a cycle: a -> b -> c -> a");
+        let err = crate::flow::load_str("jtype: Flow\nexecutors:\n  - name: a\n    needs: [gateway, a]\n", &|_| None).unwrap_err();
+        assert_eq!(err.message, "executor `a` needs itself");
     }
 
     #[test]

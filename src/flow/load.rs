@@ -62,7 +62,17 @@ impl Loader {
     }
 
     fn flow(&mut self, root: &Node) -> Result<Flow> {
-        let entries = root.as_map("the Flow document")?;
+        let entries = match &root.value {
+            Value::Map(m) => m.as_slice(),
+            Value::Null => {
+                return Err(Error::input(root.pos, "the file is empty")
+                    .with_hint("a Flow file starts with `jtype: Flow`"))
+            }
+            _ => {
+                return Err(Error::input(root.pos, format!("a Flow file must be a mapping, found {}", root.type_name()))
+                    .with_hint("a Flow file starts with `jtype: Flow`"))
+            }
+        };
         let jtype = match root.get("jtype") {
             Some(n) => n.as_str("jtype")?.to_string(),
             None => {
@@ -260,7 +270,10 @@ impl Loader {
             "timeout_ready" => {
                 let ms = value.as_int("timeout_ready")?;
                 if ms < -1 {
-                    return Err(Error::input(value.pos, "`timeout_ready` must be -1 (wait forever) or a number of milliseconds"));
+                    return Err(Error::input(
+                        value.pos,
+                        format!("`timeout_ready` must be -1 (wait forever) or a number of milliseconds, found {ms}"),
+                    ));
                 }
                 pod.timeout_ready = Some(ms);
             }
@@ -299,9 +312,13 @@ impl Loader {
             )
             .with_hint("inline the Deployment as `- jtype: Deployment` with its `with:` block")),
             Value::Map(_) if n.get("jtype").is_some() => {
-                let jtype = n.get("jtype").map(|j| j.as_str("jtype")).transpose()?;
-                if jtype != Some("Deployment") {
-                    return Err(Error::input(n.pos, "an inline executor entry must be `jtype: Deployment`"));
+                let jtype_node = n.get("jtype").unwrap_or(n);
+                let jtype = jtype_node.as_text("jtype")?;
+                if jtype != "Deployment" {
+                    return Err(Error::input(
+                        jtype_node.pos,
+                        format!("an inline executor entry must be `jtype: Deployment`, found `jtype: {jtype}`"),
+                    ));
                 }
                 let mut merged = n.get("with").cloned().unwrap_or(Node::new(n.pos, Value::Map(vec![])));
                 if let (Value::Map(m), Some(needs)) = (&mut merged.value, n.get("needs")) {
@@ -315,7 +332,13 @@ impl Loader {
     }
 
     fn executor(&mut self, n: &Node, default_name: String, common: &[(&Key, &Node)]) -> Result<Executor> {
-        let own: Vec<(&Key, &Node)> = n.as_map("an executor")?.iter().map(|(k, v)| (k, v)).collect();
+        let own: Vec<(&Key, &Node)> = match &n.value {
+            Value::Map(m) => m.iter().map(|(k, v)| (k, v)).collect(),
+            _ => {
+                return Err(Error::input(n.pos, format!("an executor must be a mapping of options, found {}", n.type_name()))
+                    .with_hint("write `- name: NAME` followed by `uses: docker://IMAGE` and other options"))
+            }
+        };
         let inherited = common
             .iter()
             .filter(|(k, _)| !NOT_INHERITED_BY_EXECUTORS.contains(&k.name.as_str()))
@@ -359,7 +382,7 @@ impl Loader {
             e.needs = vec!["gateway".into()];
         }
         e.dns = names::dns_name(&e.name);
-        e.external = ext.finish(n.pos, &e)?;
+        e.external = ext.finish(&e)?;
         self.check_sidecars(&e, n.pos);
         Ok(e)
     }
@@ -562,12 +585,12 @@ struct ExternalParts {
 }
 
 impl ExternalParts {
-    fn finish(self, pos: Pos, e: &Executor) -> Result<Option<External>> {
-        let external = matches!(self.external, Some((_, true)));
-        if !external {
+    fn finish(self, e: &Executor) -> Result<Option<External>> {
+        let pos = match self.external {
+            Some((pos, true)) => pos,
             // host/port of an in-cluster executor are fixed by Kubernetes (Jina ignores them too).
-            return Ok(None);
-        }
+            _ => return Ok(None),
+        };
         let Some((_, hosts)) = self.hosts.filter(|(_, h)| !h.is_empty()) else {
             return Err(Error::input(pos, format!("external executor `{}` needs a `host`", e.name)));
         };
@@ -586,7 +609,7 @@ fn unknown_key<'a>(key: &Key, place: &str, candidates: impl IntoIterator<Item = 
     let err = Error::input(key.pos, format!("unknown key `{}` in {place}", key.name));
     match did_you_mean(&key.name, candidates) {
         Some(s) => err.with_hint(format!("did you mean `{s}`?")),
-        None => err.with_hint("Jina would reject this key; remove it"),
+        None => err.with_hint("not an option here (Jina would ignore it); check the spelling or remove it"),
     }
 }
 
@@ -696,16 +719,22 @@ fn gpus(value: &Node) -> Result<String> {
 }
 
 fn volumes(value: &Node) -> Result<Vec<Volume>> {
-    string_list(value, "volumes")?
+    let items: Vec<&Node> = match &value.value {
+        Value::Null => vec![],
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    items
         .into_iter()
-        .map(|source| {
+        .map(|item| {
+            let source = item.as_text("volumes")?;
             let mount_path = match source.split(':').collect::<Vec<_>>().as_slice() {
                 [only] => only.to_string(),
                 [_, container] | [_, container, _] => container.to_string(),
                 _ => String::new(),
             };
             if !mount_path.starts_with('/') {
-                return Err(Error::input(value.pos, format!("volume `{source}` has no absolute container path"))
+                return Err(Error::input(item.pos, format!("volume `{source}` has no absolute container path"))
                     .with_hint("write `HOST:/container/path` or `/container/path`"));
             }
             Ok(Volume { source, mount_path })
@@ -730,7 +759,7 @@ fn env_from_secret(value: &Node) -> Result<IndexMap<String, SecretRef>> {
             match ek.name.as_str() {
                 "name" => name = Some(ev.as_text("name")?),
                 "key" => key = Some(ev.as_text("key")?),
-                _ => return Err(unknown_key(ek, &format!("env_from_secret.{}", k.name), ["name", "key"])),
+                _ => return Err(unknown_key(ek, &format!("`env_from_secret.{}`", k.name), ["name", "key"])),
             }
         }
         let (Some(name), Some(key)) = (name, key) else {

@@ -43,14 +43,14 @@ pub fn check_jina_name(name: &str, pos: Pos) -> Result<()> {
         return Err(Error::input(pos, format!("executor name `{name}` is not a valid Jina name"))
             .with_hint("use letters, digits and `_`, starting with a letter (Jina requires a Python identifier)"));
     }
+    if name.len() > MAX_NAME {
+        return Err(Error::input(pos, format!("executor name `{name}` is {} characters long; at most {MAX_NAME} fit in Kubernetes names", name.len()))
+            .with_hint("shorten it: `-head` and shard suffixes must still fit in 63 characters"));
+    }
     let dns = dns_name(name);
     if !is_dns_label(&dns) || !name.is_ascii() {
         return Err(Error::input(pos, format!("executor name `{name}` becomes `{dns}` on Kubernetes, which is not a valid object name"))
             .with_hint("start and end the name with a letter or digit (Jina would emit a broken manifest)"));
-    }
-    if name.len() > MAX_NAME {
-        return Err(Error::input(pos, format!("executor name `{name}` is {} characters long; at most {MAX_NAME} fit in Kubernetes names", name.len()))
-            .with_hint("shorten it: `-head` and shard suffixes must still fit in 63 characters"));
     }
     if RESERVED.contains(&dns.as_str()) {
         return Err(Error::input(pos, format!("executor name `{name}` is reserved for the gateway")));

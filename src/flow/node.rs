@@ -181,7 +181,30 @@ fn yaml_error(e: &serde_saphyr::Error) -> Error {
     let message = message
         .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
         .replace('\n', " ");
+    let message = strip_location_suffix(&message);
+    // serde-saphyr names its own API here; say what is wrong with the file instead.
+    let message = if message.starts_with("multiple YAML documents detected") {
+        "the file holds more than one YAML document; a Flow is a single document".to_string()
+    } else if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+        format!("duplicate key `{key}`")
+    } else {
+        message.to_string()
+    };
     Error::input(pos, format!("invalid YAML: {message}"))
+}
+
+/// Some messages end in ` at line L, column C`, which the rendered position already says.
+fn strip_location_suffix(text: &str) -> &str {
+    if let Some(idx) = text.rfind(" at line ") {
+        let tail = &text[idx + " at line ".len()..];
+        let located = tail.split_once(", column ").is_some_and(|(l, c)| {
+            !l.is_empty() && !c.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) && c.bytes().all(|b| b.is_ascii_digit())
+        });
+        if located {
+            return &text[..idx];
+        }
+    }
+    text
 }
 
 /// serde-saphyr's plain message reads `error: line L column C: WHAT`; keep WHAT.
@@ -362,6 +385,17 @@ mod tests {
         let err = parse("a: 1\n  b: [\n").unwrap_err();
         assert_eq!(err.pos, Some(Pos::new(2, 4)));
         assert!(err.message.starts_with("invalid YAML: "), "{}", err.message);
+    }
+
+    #[test]
+    fn yaml_messages_do_not_repeat_the_position() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(3, 1)));
+        assert_eq!(err.message, "invalid YAML: duplicate key `a`");
+        let err = parse("a: [1\n").unwrap_err();
+        assert!(!err.message.contains(" at line "), "{}", err.message);
+        assert_eq!(strip_location_suffix("bad thing at line 3, column 14"), "bad thing");
+        assert_eq!(strip_location_suffix("keep at line three"), "keep at line three");
     }
 
     #[test]
