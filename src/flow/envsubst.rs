@@ -149,6 +149,9 @@ mod tests {
     #[test]
     fn context_references_are_kept() {
         let doc = run("a: ${{ CONTEXT.X }}\n").unwrap();
-        assert_eq!(doc.get("a").unwrap().value, Value::Str("${{ CONTEXT.X }}".into()));
+        assert_eq!(
+            doc.get("a").unwrap().value,
+            Value::Str("${{ CONTEXT.X }}".into())
+        );
     }
 }

@@ -17,7 +17,11 @@ pub fn resolve(executors: &mut [Executor]) -> Result<()> {
             last = Some(e.name.clone());
         }
     }
-    let index: HashMap<&str, usize> = executors.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = executors
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
     let mut parents: Vec<Vec<usize>> = Vec::with_capacity(executors.len());
     for e in executors.iter() {
         let mut ps = Vec::with_capacity(e.needs.len());
@@ -29,10 +33,18 @@ pub fn resolve(executors: &mut [Executor]) -> Result<()> {
                 Some(&i) => ps.push(i),
                 None => {
                     let names = executors.iter().map(|x| x.name.as_str()).chain(["gateway"]);
-                    let err = Error::input(e.pos, format!("executor `{}` needs `{need}`, which is not an executor of this Flow", e.name));
+                    let err = Error::input(
+                        e.pos,
+                        format!(
+                            "executor `{}` needs `{need}`, which is not an executor of this Flow",
+                            e.name
+                        ),
+                    );
                     return Err(match crate::error::did_you_mean(need, names) {
                         Some(s) => err.with_hint(format!("did you mean `{s}`?")),
-                        None => err.with_hint("use the name of an executor, or `gateway` for the start"),
+                        None => {
+                            err.with_hint("use the name of an executor, or `gateway` for the start")
+                        }
                     });
                 }
             }
@@ -43,11 +55,16 @@ pub fn resolve(executors: &mut [Executor]) -> Result<()> {
         let path: Vec<&str> = cycle.iter().map(|&i| executors[i].name.as_str()).collect();
         let first = &executors[cycle[0]];
         if cycle.len() == 2 {
-            return Err(Error::input(first.pos, format!("executor `{}` needs itself", first.name))
-                .with_hint("remove it from its own `needs`"));
+            return Err(
+                Error::input(first.pos, format!("executor `{}` needs itself", first.name))
+                    .with_hint("remove it from its own `needs`"),
+            );
         }
-        return Err(Error::input(first.pos, format!("`needs` form a cycle: {}", path.join(" -> ")))
-            .with_hint("an executor cannot (indirectly) need itself"));
+        return Err(Error::input(
+            first.pos,
+            format!("`needs` form a cycle: {}", path.join(" -> ")),
+        )
+        .with_hint("an executor cannot (indirectly) need itself"));
     }
     Ok(())
 }
@@ -78,7 +95,8 @@ fn find_cycle(parents: &[Vec<usize>]) -> Option<Vec<usize>> {
                     }
                     Mark::Open => {
                         let start = stack.iter().position(|&(n, _)| n == p).unwrap_or(0);
-                        let mut cycle: Vec<usize> = stack[start..].iter().map(|&(n, _)| n).collect();
+                        let mut cycle: Vec<usize> =
+                            stack[start..].iter().map(|&(n, _)| n).collect();
                         cycle.reverse();
                         // The reversed path already ends with `p`; close it at the front.
                         cycle.insert(0, p);
@@ -110,7 +128,10 @@ mod tests {
 
     fn needs_of(yaml: &str) -> Vec<(String, Vec<String>)> {
         let flow = crate::flow::load_str(yaml, &|_| None).unwrap();
-        flow.executors.into_iter().map(|e| (e.name, e.needs)).collect()
+        flow.executors
+            .into_iter()
+            .map(|e| (e.name, e.needs))
+            .collect()
     }
 
     fn pairs(expected: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
@@ -123,13 +144,20 @@ mod tests {
     #[test]
     fn implicit_needs_chain_executors_from_the_gateway() {
         let got = needs_of("jtype: Flow\nexecutors:\n  - name: a\n  - name: b\n  - name: c\n");
-        assert_eq!(got, pairs(&[("a", &["gateway"]), ("b", &["a"]), ("c", &["b"])]));
+        assert_eq!(
+            got,
+            pairs(&[("a", &["gateway"]), ("b", &["a"]), ("c", &["b"])])
+        );
     }
 
     #[test]
     fn floating_executors_are_skipped_by_the_implicit_chain() {
-        let yaml = "jtype: Flow\nexecutors:\n  - name: a\n  - name: f\n    floating: true\n  - name: c\n";
-        assert_eq!(needs_of(yaml), pairs(&[("a", &["gateway"]), ("f", &["a"]), ("c", &["a"])]));
+        let yaml =
+            "jtype: Flow\nexecutors:\n  - name: a\n  - name: f\n    floating: true\n  - name: c\n";
+        assert_eq!(
+            needs_of(yaml),
+            pairs(&[("a", &["gateway"]), ("f", &["a"]), ("c", &["a"])])
+        );
         let flow = crate::flow::load_str(yaml, &|_| None).unwrap();
         assert_eq!(flow.last_executor().map(|e| e.name.as_str()), Some("c"));
         assert!(!flow.edges().iter().any(|(from, _)| from == "f"));
@@ -140,7 +168,12 @@ mod tests {
         let yaml = "jtype: Flow\nexecutors:\n  - name: a\n  - name: b\n    needs: gateway\n  - name: c\n    needs: [a, b]\n  - name: d\n";
         assert_eq!(
             needs_of(yaml),
-            pairs(&[("a", &["gateway"]), ("b", &["gateway"]), ("c", &["a", "b"]), ("d", &["c"])])
+            pairs(&[
+                ("a", &["gateway"]),
+                ("b", &["gateway"]),
+                ("c", &["a", "b"]),
+                ("d", &["c"])
+            ])
         );
     }
 
@@ -152,7 +185,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.message, "`needs` form a cycle: a -> b -> c -> a");
-        let err = crate::flow::load_str("jtype: Flow\nexecutors:\n  - name: a\n    needs: [gateway, a]\n", &|_| None).unwrap_err();
+        let err = crate::flow::load_str(
+            "jtype: Flow\nexecutors:\n  - name: a\n    needs: [gateway, a]\n",
+            &|_| None,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "executor `a` needs itself");
     }
 

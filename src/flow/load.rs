@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use crate::error::{did_you_mean, Error, Pos, Result, Warning};
-use crate::flow::keys::{self, Kind, KeySpec};
+use crate::flow::keys::{self, KeySpec, Kind};
 use crate::flow::model::*;
 use crate::flow::names;
 use crate::flow::node::{self, Key, Node, Value};
@@ -69,8 +69,11 @@ impl Loader {
                     .with_hint("a Flow file starts with `jtype: Flow`"))
             }
             _ => {
-                return Err(Error::input(root.pos, format!("a Flow file must be a mapping, found {}", root.type_name()))
-                    .with_hint("a Flow file starts with `jtype: Flow`"))
+                return Err(Error::input(
+                    root.pos,
+                    format!("a Flow file must be a mapping, found {}", root.type_name()),
+                )
+                .with_hint("a Flow file starts with `jtype: Flow`"))
             }
         };
         let jtype = match root.get("jtype") {
@@ -92,7 +95,15 @@ impl Loader {
     }
 
     fn flow_document(&mut self, entries: &[(Key, Node)]) -> Result<Flow> {
-        const TOP: &[&str] = &["deployments", "executors", "gateway", "jcloud", "jtype", "version", "with"];
+        const TOP: &[&str] = &[
+            "deployments",
+            "executors",
+            "gateway",
+            "jcloud",
+            "jtype",
+            "version",
+            "with",
+        ];
         let mut with = FlowWith::default();
         let mut gateway_node = None;
         let mut executor_nodes: &[Node] = &[];
@@ -105,7 +116,10 @@ impl Loader {
                 "gateway" => gateway_node = Some(value),
                 "executors" | "deployments" if value.is_null() => {}
                 "executors" | "deployments" => executor_nodes = value.as_seq(&key.name)?,
-                "jcloud" => self.warn(key.pos, "`jcloud` is JCloud-only and has no effect on Kubernetes"),
+                "jcloud" => self.warn(
+                    key.pos,
+                    "`jcloud` is JCloud-only and has no effect on Kubernetes",
+                ),
                 _ => return Err(unknown_key(key, "the Flow", TOP.iter().copied())),
             }
         }
@@ -123,7 +137,10 @@ impl Loader {
                 return Err(unknown_key(key, "a Deployment", ["jtype", "with"]));
             }
         }
-        let with = root.get("with").cloned().unwrap_or(Node::new(root.pos, Value::Map(vec![])));
+        let with = root
+            .get("with")
+            .cloned()
+            .unwrap_or(Node::new(root.pos, Value::Map(vec![])));
         let mut exec = self.executor(&with, "executor".to_string(), &[])?;
         exec.needs.clear();
         self.finish(FlowKind::Deployment, None, None, vec![exec])
@@ -152,8 +169,10 @@ impl Loader {
     fn version(&mut self, value: &Node) -> Result<()> {
         let text = value.as_text("version")?;
         if text.split('.').next() != Some("1") {
-            return Err(Error::input(value.pos, format!("unsupported Flow `version: {text}`"))
-                .with_hint("Jina 3.x only knows YAML version '1'"));
+            return Err(
+                Error::input(value.pos, format!("unsupported Flow `version: {text}`"))
+                    .with_hint("Jina 3.x only knows YAML version '1'"),
+            );
         }
         Ok(())
     }
@@ -172,7 +191,9 @@ impl Loader {
                     // workspace/log_config of the Flow are handed down like common options.
                     _ => with.common.push((key, v)),
                 }
-            } else if keys::executor_key(&key.name).is_some() || keys::gateway_key(&key.name).is_some() {
+            } else if keys::executor_key(&key.name).is_some()
+                || keys::gateway_key(&key.name).is_some()
+            {
                 with.common.push((key, v));
             } else {
                 let all = keys::FLOW_KEYS
@@ -189,7 +210,10 @@ impl Loader {
     fn no_effect(&mut self, key: &Key, place: &str) {
         self.warn(
             key.pos,
-            format!("`{}` in {place} has no effect on Kubernetes; ignored", key.name),
+            format!(
+                "`{}` in {place} has no effect on Kubernetes; ignored",
+                key.name
+            ),
         );
     }
 
@@ -241,7 +265,9 @@ impl Loader {
                 );
             }
             _ => match keys::gateway_key(name) {
-                Some(spec) => self.pass_through(&mut gw.pod.args, spec, key, value, "the gateway")?,
+                Some(spec) => {
+                    self.pass_through(&mut gw.pod.args, spec, key, value, "the gateway")?
+                }
                 None => {
                     let all = keys::GATEWAY_KEYS.iter().map(|k| k.name);
                     return Err(unknown_key(key, "`gateway`", all));
@@ -253,7 +279,10 @@ impl Loader {
 
     fn gateway_uses(&mut self, value: &Node) -> Result<Option<Uses>> {
         let text = value.as_str("uses")?;
-        if matches!(text, "GRPCGateway" | "HTTPGateway" | "WebSocketGateway" | "CompositeGateway") {
+        if matches!(
+            text,
+            "GRPCGateway" | "HTTPGateway" | "WebSocketGateway" | "CompositeGateway"
+        ) {
             return Ok(None);
         }
         Ok(Some(uses(value, "uses")?))
@@ -265,7 +294,9 @@ impl Loader {
         match key.name.as_str() {
             "env" => self.env_into(&mut pod.env, value)?,
             "env_from_secret" => pod.env_from_secret = env_from_secret(value)?,
-            "image_pull_secrets" => pod.image_pull_secrets = string_list(value, "image_pull_secrets")?,
+            "image_pull_secrets" => {
+                pod.image_pull_secrets = string_list(value, "image_pull_secrets")?
+            }
             "monitoring" => pod.monitoring = value.as_bool("monitoring")?,
             "timeout_ready" => {
                 let ms = value.as_int("timeout_ready")?;
@@ -295,7 +326,9 @@ impl Loader {
                 .with_hint("use letters, digits, `_`, `-` and `.`, not starting with a digit"));
             }
             let text = match &v.value {
-                Value::Seq(_) | Value::Map(_) => serde_json::to_string(&v.to_json()).unwrap_or_default(),
+                Value::Seq(_) | Value::Map(_) => {
+                    serde_json::to_string(&v.to_json()).unwrap_or_default()
+                }
                 _ => v.scalar_text().unwrap_or_default(),
             };
             env.insert(k.name.clone(), text);
@@ -304,7 +337,12 @@ impl Loader {
     }
 
     /// One executor entry of `executors:`; `common` are the Flow-level defaults.
-    fn executor_entry(&mut self, n: &Node, index: usize, common: &[(&Key, &Node)]) -> Result<Executor> {
+    fn executor_entry(
+        &mut self,
+        n: &Node,
+        index: usize,
+        common: &[(&Key, &Node)],
+    ) -> Result<Executor> {
         match &n.value {
             Value::Str(path) => Err(Error::input(
                 n.pos,
@@ -320,10 +358,23 @@ impl Loader {
                         format!("an inline executor entry must be `jtype: Deployment`, found `jtype: {jtype}`"),
                     ));
                 }
-                let mut merged = n.get("with").cloned().unwrap_or(Node::new(n.pos, Value::Map(vec![])));
+                let mut merged = n
+                    .get("with")
+                    .cloned()
+                    .unwrap_or(Node::new(n.pos, Value::Map(vec![])));
                 if let (Value::Map(m), Some(needs)) = (&mut merged.value, n.get("needs")) {
-                    let key = n.as_map("")?.iter().find(|(k, _)| k.name == "needs").map(|(k, _)| k.clone());
-                    m.push((key.unwrap_or(Key { pos: n.pos, name: "needs".into() }), needs.clone()));
+                    let key = n
+                        .as_map("")?
+                        .iter()
+                        .find(|(k, _)| k.name == "needs")
+                        .map(|(k, _)| k.clone());
+                    m.push((
+                        key.unwrap_or(Key {
+                            pos: n.pos,
+                            name: "needs".into(),
+                        }),
+                        needs.clone(),
+                    ));
                 }
                 self.executor(&merged, format!("executor{index}"), common)
             }
@@ -331,12 +382,25 @@ impl Loader {
         }
     }
 
-    fn executor(&mut self, n: &Node, default_name: String, common: &[(&Key, &Node)]) -> Result<Executor> {
+    fn executor(
+        &mut self,
+        n: &Node,
+        default_name: String,
+        common: &[(&Key, &Node)],
+    ) -> Result<Executor> {
         let own: Vec<(&Key, &Node)> = match &n.value {
             Value::Map(m) => m.iter().map(|(k, v)| (k, v)).collect(),
             _ => {
-                return Err(Error::input(n.pos, format!("an executor must be a mapping of options, found {}", n.type_name()))
-                    .with_hint("write `- name: NAME` followed by `uses: docker://IMAGE` and other options"))
+                return Err(Error::input(
+                    n.pos,
+                    format!(
+                        "an executor must be a mapping of options, found {}",
+                        n.type_name()
+                    ),
+                )
+                .with_hint(
+                    "write `- name: NAME` followed by `uses: docker://IMAGE` and other options",
+                ))
             }
         };
         let inherited = common
@@ -399,7 +463,13 @@ impl Loader {
         }
     }
 
-    fn executor_key(&mut self, e: &mut Executor, ext: &mut ExternalParts, key: &Key, value: &Node) -> Result<()> {
+    fn executor_key(
+        &mut self,
+        e: &mut Executor,
+        ext: &mut ExternalParts,
+        key: &Key,
+        value: &Node,
+    ) -> Result<()> {
         let name = key.name.as_str();
         if self.pod_key(&mut e.pod, key, value)? {
             return Ok(());
@@ -418,8 +488,11 @@ impl Loader {
             "method" => {
                 let m = value.as_str(name)?;
                 if m != "add" && m != "needs" {
-                    return Err(Error::input(value.pos, format!("`method: {m}` is not supported on Kubernetes"))
-                        .with_hint("use `add` (default) or `needs`"));
+                    return Err(Error::input(
+                        value.pos,
+                        format!("`method: {m}` is not supported on Kubernetes"),
+                    )
+                    .with_hint("use `add` (default) or `needs`"));
                 }
             }
             "floating" => {
@@ -451,7 +524,9 @@ impl Loader {
                 self.warn(key.pos, "`port_monitoring` is ignored on Kubernetes: monitoring is served on 9090 as in Jina");
             }
             _ => match keys::executor_key(name) {
-                Some(spec) => self.pass_through(&mut e.pod.args, spec, key, value, "an executor")?,
+                Some(spec) => {
+                    self.pass_through(&mut e.pod.args, spec, key, value, "an executor")?
+                }
                 None => {
                     let all = keys::EXECUTOR_KEYS
                         .iter()
@@ -470,7 +545,14 @@ impl Loader {
 
     /// A Jina option with no special meaning here: checked against its type and passed on the
     /// command line when it differs from Jina's default, as Jina's exporter does.
-    fn pass_through(&mut self, args: &mut Args, spec: &KeySpec, key: &Key, value: &Node, place: &str) -> Result<()> {
+    fn pass_through(
+        &mut self,
+        args: &mut Args,
+        spec: &KeySpec,
+        key: &Key,
+        value: &Node,
+        place: &str,
+    ) -> Result<()> {
         if !spec.k8s || is_taboo(spec.name) {
             self.no_effect(key, place);
             return Ok(());
@@ -510,24 +592,39 @@ fn arg_value(spec: &KeySpec, value: &Node) -> Result<ArgValue> {
         (Kind::Flag, _) => Ok(ArgValue::Flag(value.as_bool(what)?)),
         (Kind::Int, Value::Int(i)) => one(i.to_string()),
         (Kind::Int, _) => Err(value_type(value, what, "an integer")),
-        (Kind::Float, Value::Int(_) | Value::Float(_)) => one(value.scalar_text().unwrap_or_default()),
+        (Kind::Float, Value::Int(_) | Value::Float(_)) => {
+            one(value.scalar_text().unwrap_or_default())
+        }
         (Kind::Float, _) => Err(value_type(value, what, "a number")),
         (Kind::Json, Value::Map(_)) => one(python_json(&value.to_json())),
-        (Kind::Json, Value::Str(s)) if serde_json::from_str::<serde_json::Value>(s).is_ok() => one(s.clone()),
+        (Kind::Json, Value::Str(s)) if serde_json::from_str::<serde_json::Value>(s).is_ok() => {
+            one(s.clone())
+        }
         (Kind::Json, _) => Err(value_type(value, what, "a mapping")),
         (Kind::List | Kind::StrOrList, Value::Seq(items)) => Ok(ArgValue::Many(
-            items.iter().map(|i| i.as_text(what)).collect::<Result<_>>()?,
+            items
+                .iter()
+                .map(|i| i.as_text(what))
+                .collect::<Result<_>>()?,
         )),
         (Kind::List, Value::Null) => Ok(ArgValue::Many(vec![])),
         (Kind::Choice(options), _) => {
             let text = value.as_text(what)?;
             match options.iter().find(|o| o.eq_ignore_ascii_case(&text)) {
                 Some(o) => one(o.to_string()),
-                None => Err(Error::input(value.pos, format!("`{what}` must be one of {}, found `{text}`", options.join(", ")))),
+                None => Err(Error::input(
+                    value.pos,
+                    format!(
+                        "`{what}` must be one of {}, found `{text}`",
+                        options.join(", ")
+                    ),
+                )),
             }
         }
         (Kind::Port, Value::Int(p)) => one(port_number(value, *p, what)?.to_string()),
-        (Kind::Port, Value::Seq(_)) => Ok(ArgValue::Many(ports(value, what)?.iter().map(u16::to_string).collect())),
+        (Kind::Port, Value::Seq(_)) => Ok(ArgValue::Many(
+            ports(value, what)?.iter().map(u16::to_string).collect(),
+        )),
         (Kind::Port, _) => Err(value_type(value, what, "a port number")),
         (_, Value::Seq(_) | Value::Map(_)) => Err(value_type(value, what, "a single value")),
         _ => one(value.as_text(what)?),
@@ -535,14 +632,20 @@ fn arg_value(spec: &KeySpec, value: &Node) -> Result<ArgValue> {
 }
 
 fn value_type(value: &Node, what: &str, expected: &str) -> Error {
-    Error::input(value.pos, format!("`{what}` must be {expected}, found {}", value.type_name()))
+    Error::input(
+        value.pos,
+        format!("`{what}` must be {expected}, found {}", value.type_name()),
+    )
 }
 
 /// `json.dumps` with Python's default separators, which is what Jina passes to its CLI.
 pub fn python_json(v: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match v {
-        J::Array(items) => format!("[{}]", items.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        J::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
         J::Object(m) => format!(
             "{{{}}}",
             m.iter()
@@ -592,16 +695,34 @@ impl ExternalParts {
             _ => return Ok(None),
         };
         let Some((_, hosts)) = self.hosts.filter(|(_, h)| !h.is_empty()) else {
-            return Err(Error::input(pos, format!("external executor `{}` needs a `host`", e.name)));
+            return Err(Error::input(
+                pos,
+                format!("external executor `{}` needs a `host`", e.name),
+            ));
         };
         let Some((ppos, ports)) = self.ports.filter(|(_, p)| !p.is_empty()) else {
-            return Err(Error::input(pos, format!("external executor `{}` needs a `port`", e.name)));
+            return Err(Error::input(
+                pos,
+                format!("external executor `{}` needs a `port`", e.name),
+            ));
         };
         if hosts.len() != ports.len() && ports.len() != 1 {
-            return Err(Error::input(ppos, format!("external executor `{}` has {} hosts but {} ports", e.name, hosts.len(), ports.len()))
-                .with_hint("give one port, or one port per host"));
+            return Err(Error::input(
+                ppos,
+                format!(
+                    "external executor `{}` has {} hosts but {} ports",
+                    e.name,
+                    hosts.len(),
+                    ports.len()
+                ),
+            )
+            .with_hint("give one port, or one port per host"));
         }
-        Ok(Some(External { hosts, ports, tls: self.tls }))
+        Ok(Some(External {
+            hosts,
+            ports,
+            tls: self.tls,
+        }))
     }
 }
 
@@ -609,7 +730,9 @@ fn unknown_key<'a>(key: &Key, place: &str, candidates: impl IntoIterator<Item = 
     let err = Error::input(key.pos, format!("unknown key `{}` in {place}", key.name));
     match did_you_mean(&key.name, candidates) {
         Some(s) => err.with_hint(format!("did you mean `{s}`?")),
-        None => err.with_hint("not an option here (Jina would ignore it); check the spelling or remove it"),
+        None => err.with_hint(
+            "not an option here (Jina would ignore it); check the spelling or remove it",
+        ),
     }
 }
 
@@ -622,7 +745,10 @@ fn executor_name(value: &Node) -> Result<String> {
 fn count(value: &Node, what: &str) -> Result<u32> {
     let n = value.as_int(what)?;
     if n < 1 {
-        return Err(Error::input(value.pos, format!("`{what}` must be at least 1, found {n}")));
+        return Err(Error::input(
+            value.pos,
+            format!("`{what}` must be at least 1, found {n}"),
+        ));
     }
     u32::try_from(n).map_err(|_| Error::input(value.pos, format!("`{what}` is too large: {n}")))
 }
@@ -637,7 +763,10 @@ fn port_number(value: &Node, p: i64, what: &str) -> Result<u16> {
 fn ports(value: &Node, what: &str) -> Result<Vec<u16>> {
     match &value.value {
         Value::Int(p) => Ok(vec![port_number(value, *p, what)?]),
-        Value::Seq(items) => items.iter().map(|i| port_number(i, i.as_int(what)?, what)).collect(),
+        Value::Seq(items) => items
+            .iter()
+            .map(|i| port_number(i, i.as_int(what)?, what))
+            .collect(),
         _ => Err(value_type(value, what, "a port number or a list of them")),
     }
 }
@@ -671,15 +800,22 @@ fn protocols(value: &Node) -> Result<Vec<Protocol>> {
     for item in items {
         let text = item.as_text("protocol")?;
         let p = Protocol::parse(&text).ok_or_else(|| {
-            Error::input(item.pos, format!("unknown protocol `{text}`")).with_hint("use grpc, http or websocket")
+            Error::input(item.pos, format!("unknown protocol `{text}`"))
+                .with_hint("use grpc, http or websocket")
         })?;
         if out.contains(&p) {
-            return Err(Error::input(item.pos, format!("protocol `{text}` is listed twice")));
+            return Err(Error::input(
+                item.pos,
+                format!("protocol `{text}` is listed twice"),
+            ));
         }
         out.push(p);
     }
     if out.is_empty() {
-        return Err(Error::input(value.pos, "`protocol` must name at least one protocol"));
+        return Err(Error::input(
+            value.pos,
+            "`protocol` must name at least one protocol",
+        ));
     }
     Ok(out)
 }
@@ -690,12 +826,17 @@ fn polling(value: &Node) -> Result<Polling> {
         if t == "ANY" || t == "ALL" {
             Ok(t)
         } else {
-            Err(Error::input(n.pos, format!("`polling` must be ANY or ALL, found `{t}`")))
+            Err(Error::input(
+                n.pos,
+                format!("`polling` must be ANY or ALL, found `{t}`"),
+            ))
         }
     };
     match &value.value {
         Value::Map(m) => Ok(Polling::PerEndpoint(
-            m.iter().map(|(k, v)| Ok((k.name.clone(), check(v)?))).collect::<Result<_>>()?,
+            m.iter()
+                .map(|(k, v)| Ok((k.name.clone(), check(v)?)))
+                .collect::<Result<_>>()?,
         )),
         _ => Ok(Polling::All(check(value)?)),
     }
@@ -712,8 +853,10 @@ fn gpus(value: &Node) -> Result<String> {
         || text.parse::<u32>().is_ok_and(|n| n > 0)
         || text.strip_prefix("device=").is_some_and(|d| !d.is_empty());
     if !ok {
-        return Err(Error::input(value.pos, format!("`gpus: {text}` is not a GPU count"))
-            .with_hint("use a positive number, `all`, or `device=0,1`"));
+        return Err(
+            Error::input(value.pos, format!("`gpus: {text}` is not a GPU count"))
+                .with_hint("use a positive number, `all`, or `device=0,1`"),
+        );
     }
     Ok(text)
 }
@@ -734,8 +877,11 @@ fn volumes(value: &Node) -> Result<Vec<Volume>> {
                 _ => String::new(),
             };
             if !mount_path.starts_with('/') {
-                return Err(Error::input(item.pos, format!("volume `{source}` has no absolute container path"))
-                    .with_hint("write `HOST:/container/path` or `/container/path`"));
+                return Err(Error::input(
+                    item.pos,
+                    format!("volume `{source}` has no absolute container path"),
+                )
+                .with_hint("write `HOST:/container/path` or `/container/path`"));
             }
             Ok(Volume { source, mount_path })
         })
@@ -749,24 +895,42 @@ fn env_from_secret(value: &Node) -> Result<IndexMap<String, SecretRef>> {
     }
     for (k, v) in value.as_map("env_from_secret")? {
         if !is_env_name(&k.name) {
-            return Err(Error::input(k.pos, format!("`{}` is not a valid environment variable name", k.name)));
+            return Err(Error::input(
+                k.pos,
+                format!("`{}` is not a valid environment variable name", k.name),
+            ));
         }
         let hint = "write `VAR: {name: SECRET, key: KEY}`";
-        let entry = v.as_map(&format!("env_from_secret.{}", k.name)).map_err(|e| e.with_hint(hint))?;
+        let entry = v
+            .as_map(&format!("env_from_secret.{}", k.name))
+            .map_err(|e| e.with_hint(hint))?;
         let mut name = None;
         let mut key = None;
         for (ek, ev) in entry {
             match ek.name.as_str() {
                 "name" => name = Some(ev.as_text("name")?),
                 "key" => key = Some(ev.as_text("key")?),
-                _ => return Err(unknown_key(ek, &format!("`env_from_secret.{}`", k.name), ["name", "key"])),
+                _ => {
+                    return Err(unknown_key(
+                        ek,
+                        &format!("`env_from_secret.{}`", k.name),
+                        ["name", "key"],
+                    ))
+                }
             }
         }
         let (Some(name), Some(key)) = (name, key) else {
-            return Err(Error::input(v.pos, format!("`env_from_secret.{}` needs both `name` and `key`", k.name)).with_hint(hint));
+            return Err(Error::input(
+                v.pos,
+                format!("`env_from_secret.{}` needs both `name` and `key`", k.name),
+            )
+            .with_hint(hint));
         };
         if !names::is_dns_subdomain(&name) {
-            return Err(Error::input(v.pos, format!("secret name `{name}` is not a valid Kubernetes name")));
+            return Err(Error::input(
+                v.pos,
+                format!("secret name `{name}` is not a valid Kubernetes name"),
+            ));
         }
         out.insert(k.name.clone(), SecretRef { name, key });
     }
@@ -776,7 +940,9 @@ fn env_from_secret(value: &Node) -> Result<IndexMap<String, SecretRef>> {
 fn is_env_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with(|c: char| c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn sidecar(value: &Node, what: &str) -> Result<Option<Uses>> {
@@ -797,13 +963,16 @@ fn uses(value: &Node, what: &str) -> Result<Uses> {
     if let Some(image) = text.strip_prefix("docker://") {
         return Ok(Uses::Docker {
             image: names::parse_image(image).map_err(|m| {
-                Error::input(value.pos, format!("`{what}`: {m}")).with_hint("write `docker://REGISTRY/REPOSITORY:TAG`")
+                Error::input(value.pos, format!("`{what}`: {m}"))
+                    .with_hint("write `docker://REGISTRY/REPOSITORY:TAG`")
             })?,
             source: text.to_string(),
         });
     }
     if text.starts_with("jinaai+docker://") || text.starts_with("jinahub+docker://") {
-        return Ok(Uses::Hub { uri: text.to_string() });
+        return Ok(Uses::Hub {
+            uri: text.to_string(),
+        });
     }
     Err(Error::input(value.pos, format!("`{what}: {text}` is not a containerized executor"))
         .with_hint("Kubernetes runs images: use `docker://IMAGE` (build and push the executor first) or `jinaai+docker://USER/NAME`"))
@@ -815,7 +984,11 @@ mod tests {
 
     #[test]
     fn python_json_matches_json_dumps() {
-        let v: serde_json::Value = serde_json::from_str(r#"{"a": [1, 2.5, "é"], "b": {"c": true, "d": null}}"#).unwrap();
-        assert_eq!(python_json(&v), r#"{"a": [1, 2.5, "\u00e9"], "b": {"c": true, "d": null}}"#);
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"a": [1, 2.5, "é"], "b": {"c": true, "d": null}}"#).unwrap();
+        assert_eq!(
+            python_json(&v),
+            r#"{"a": [1, 2.5, "\u00e9"], "b": {"c": true, "d": null}}"#
+        );
     }
 }

@@ -23,7 +23,8 @@ pub fn dns_name(name: &str) -> String {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -53,7 +54,10 @@ pub fn check_jina_name(name: &str, pos: Pos) -> Result<()> {
             .with_hint("start and end the name with a letter or digit (Jina would emit a broken manifest)"));
     }
     if RESERVED.contains(&dns.as_str()) {
-        return Err(Error::input(pos, format!("executor name `{name}` is reserved for the gateway")));
+        return Err(Error::input(
+            pos,
+            format!("executor name `{name}` is reserved for the gateway"),
+        ));
     }
     Ok(())
 }
@@ -66,8 +70,11 @@ pub fn check(executors: &[Executor]) -> Result<()> {
     let mut by_dns: HashMap<&str, &Executor> = HashMap::with_capacity(executors.len());
     for e in executors {
         if let Some(first) = by_name.insert(&e.name, e) {
-            return Err(Error::input(e.pos, format!("duplicate executor name `{}`", e.name))
-                .with_hint(format!("the first `{}` is at line {}", first.name, first.pos.line)));
+            return Err(
+                Error::input(e.pos, format!("duplicate executor name `{}`", e.name)).with_hint(
+                    format!("the first `{}` is at line {}", first.name, first.pos.line),
+                ),
+            );
         }
         if let Some(first) = by_dns.insert(&e.dns, e) {
             return Err(collision(e, first, &e.dns));
@@ -80,7 +87,13 @@ pub fn check(executors: &[Executor]) -> Result<()> {
             }
         }
         if gateway_service_name(&e.dns) {
-            return Err(Error::input(e.pos, format!("executor name `{}` collides with a gateway Service name", e.name)));
+            return Err(Error::input(
+                e.pos,
+                format!(
+                    "executor name `{}` collides with a gateway Service name",
+                    e.name
+                ),
+            ));
         }
     }
     Ok(())
@@ -113,9 +126,9 @@ fn collision(e: &Executor, other: &Executor, object: &str) -> Error {
 pub fn parse_image(text: &str) -> std::result::Result<Image, String> {
     let (rest, digest) = match text.split_once('@') {
         Some((r, d)) => {
-            let valid = d
-                .split_once(':')
-                .is_some_and(|(alg, hex)| !alg.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+            let valid = d.split_once(':').is_some_and(|(alg, hex)| {
+                !alg.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+            });
             if !valid {
                 return Err(format!("`{d}` is not an image digest"));
             }
@@ -130,7 +143,9 @@ pub fn parse_image(text: &str) -> std::result::Result<Image, String> {
     };
     let tag_ok = tag.is_empty()
         || (tag.len() <= 128
-            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
             && !tag.starts_with(['.', '-']));
     if !tag_ok {
         return Err(format!("`{tag}` is not a valid image tag"));
@@ -139,10 +154,14 @@ pub fn parse_image(text: &str) -> std::result::Result<Image, String> {
         && repository.split('/').enumerate().all(|(i, part)| {
             !part.is_empty()
                 && if i == 0 && (part.contains('.') || part.contains(':') || part == "localhost") {
-                    part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+                    part.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
                 } else {
-                    part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
-                        && !part.starts_with(['.', '_', '-'])
+                    part.bytes().all(|b| {
+                        b.is_ascii_lowercase()
+                            || b.is_ascii_digit()
+                            || matches!(b, b'.' | b'_' | b'-')
+                    }) && !part.starts_with(['.', '_', '-'])
                         && !part.ends_with(['.', '_', '-'])
                 }
         });
@@ -163,7 +182,10 @@ mod tests {
     #[test]
     fn images_split_into_values() {
         let i = parse_image("myregistry.io:5000/acme/enc:1.0.0").unwrap();
-        assert_eq!((i.repository.as_str(), i.tag.as_str()), ("myregistry.io:5000/acme/enc", "1.0.0"));
+        assert_eq!(
+            (i.repository.as_str(), i.tag.as_str()),
+            ("myregistry.io:5000/acme/enc", "1.0.0")
+        );
         let i = parse_image("acme/enc").unwrap();
         assert_eq!(i.tag, "");
         assert!(parse_image("Acme/Enc:1").is_err());

@@ -165,8 +165,8 @@ pub fn python_float(f: f64) -> String {
 pub fn parse(source: &str) -> Result<Node> {
     let mut options = serde_saphyr::Options::default();
     options.legacy_octal_numbers = true;
-    let raw: Spanned<RawNode> = serde_saphyr::from_str_with_options(source, options)
-        .map_err(|e| yaml_error(&e))?;
+    let raw: Spanned<RawNode> =
+        serde_saphyr::from_str_with_options(source, options).map_err(|e| yaml_error(&e))?;
     Ok(convert(raw, source))
 }
 
@@ -198,7 +198,10 @@ fn strip_location_suffix(text: &str) -> &str {
     if let Some(idx) = text.rfind(" at line ") {
         let tail = &text[idx + " at line ".len()..];
         let located = tail.split_once(", column ").is_some_and(|(l, c)| {
-            !l.is_empty() && !c.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) && c.bytes().all(|b| b.is_ascii_digit())
+            !l.is_empty()
+                && !c.is_empty()
+                && l.bytes().all(|b| b.is_ascii_digit())
+                && c.bytes().all(|b| b.is_ascii_digit())
         });
         if located {
             return &text[..idx];
@@ -227,7 +230,9 @@ fn convert(raw: Spanned<RawNode>, source: &str) -> Node {
     let raw_text = || {
         let span = raw.referenced.span();
         match (span.byte_offset(), span.byte_len()) {
-            (Some(start), Some(len)) => source.get(start as usize..(start + len) as usize).unwrap_or(""),
+            (Some(start), Some(len)) => source
+                .get(start as usize..(start + len) as usize)
+                .unwrap_or(""),
             _ => "",
         }
     };
@@ -357,7 +362,12 @@ mod tests {
     use super::*;
 
     fn scalar(src: &str) -> Value {
-        parse(&format!("k: {src}\n")).unwrap().get("k").unwrap().value.clone()
+        parse(&format!("k: {src}\n"))
+            .unwrap()
+            .get("k")
+            .unwrap()
+            .value
+            .clone()
     }
 
     #[test]
@@ -394,8 +404,14 @@ mod tests {
         assert_eq!(err.message, "invalid YAML: duplicate key `a`");
         let err = parse("a: [1\n").unwrap_err();
         assert!(!err.message.contains(" at line "), "{}", err.message);
-        assert_eq!(strip_location_suffix("bad thing at line 3, column 14"), "bad thing");
-        assert_eq!(strip_location_suffix("keep at line three"), "keep at line three");
+        assert_eq!(
+            strip_location_suffix("bad thing at line 3, column 14"),
+            "bad thing"
+        );
+        assert_eq!(
+            strip_location_suffix("keep at line three"),
+            "keep at line three"
+        );
     }
 
     #[test]
