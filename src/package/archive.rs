@@ -34,7 +34,10 @@ pub fn tar(entries: &[Entry], mtime: u64) -> Result<Vec<u8>, String> {
 /// gzip with every header field fixed (mtime 0, OS "unknown"), so equal tar streams give equal
 /// files. Go's deflate differs from miniz, so the compressed bytes never equal helm's anyway.
 pub fn gzip(tar: &[u8]) -> Vec<u8> {
-    let mut enc = GzBuilder::new().mtime(0).operating_system(255).write(Vec::new(), Compression::default());
+    let mut enc = GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(Vec::new(), Compression::default());
     // Writing into a Vec cannot fail.
     enc.write_all(tar).expect("gzip into memory");
     enc.finish().expect("gzip into memory")
@@ -74,7 +77,9 @@ fn octal(field: &mut [u8], value: u64) {
 /// ustar cannot hold would need PAX headers, which flowhelm does not write.
 fn split_path(path: &str) -> Result<(&str, &str), String> {
     if !path.is_ascii() {
-        return Err(format!("`{path}`: non-ASCII file names are not supported in chart archives"));
+        return Err(format!(
+            "`{path}`: non-ASCII file names are not supported in chart archives"
+        ));
     }
     if path.len() <= NAME_LEN {
         return Ok(("", path));
@@ -92,7 +97,9 @@ fn split_path(path: &str) -> Result<(&str, &str), String> {
 /// prefixes and PAX `path` records, which is all chart archives use.
 pub fn read_tgz(bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let mut tar = Vec::new();
-    GzDecoder::new(bytes).read_to_end(&mut tar).map_err(|e| format!("not a gzip archive: {e}"))?;
+    GzDecoder::new(bytes)
+        .read_to_end(&mut tar)
+        .map_err(|e| format!("not a gzip archive: {e}"))?;
     let mut entries = Vec::new();
     let mut pax_path: Option<String> = None;
     let mut at = 0;
@@ -100,12 +107,17 @@ pub fn read_tgz(bytes: &[u8]) -> Result<Vec<Entry>, String> {
         let h = &tar[at..at + BLOCK];
         let size = parse_octal(&h[124..136]).ok_or("corrupt tar header (size)")? as usize;
         let start = at + BLOCK;
-        let data = tar.get(start..start + size).ok_or("truncated tar archive")?;
+        let data = tar
+            .get(start..start + size)
+            .ok_or("truncated tar archive")?;
         match h[156] {
             b'x' => pax_path = pax_record(data, "path"),
             b'0' | 0 => {
                 let path = pax_path.take().unwrap_or_else(|| ustar_path(h));
-                entries.push(Entry { path, data: data.to_vec() });
+                entries.push(Entry {
+                    path,
+                    data: data.to_vec(),
+                });
             }
             _ => pax_path = None,
         }
@@ -115,9 +127,14 @@ pub fn read_tgz(bytes: &[u8]) -> Result<Vec<Entry>, String> {
 }
 
 fn ustar_path(h: &[u8]) -> String {
-    let field = |b: &[u8]| String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b)).into_owned();
+    let field =
+        |b: &[u8]| String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b)).into_owned();
     let name = field(&h[..100]);
-    let prefix = if &h[257..262] == b"ustar" { field(&h[345..500]) } else { String::new() };
+    let prefix = if &h[257..262] == b"ustar" {
+        field(&h[345..500])
+    } else {
+        String::new()
+    };
     if prefix.is_empty() {
         name
     } else {
@@ -136,7 +153,11 @@ fn pax_record(data: &[u8], key: &str) -> Option<String> {
     let text = String::from_utf8_lossy(data);
     text.lines()
         .filter_map(|l| l.split_once(' ').map(|(_, kv)| kv))
-        .find_map(|kv| kv.strip_prefix(key).and_then(|v| v.strip_prefix('=')).map(str::to_owned))
+        .find_map(|kv| {
+            kv.strip_prefix(key)
+                .and_then(|v| v.strip_prefix('='))
+                .map(str::to_owned)
+        })
 }
 
 #[cfg(test)]
@@ -147,8 +168,14 @@ mod tests {
     fn round_trips_and_is_deterministic() {
         let long = format!("c/{}/{}", "d".repeat(120), "f.yaml");
         let entries = vec![
-            Entry { path: "c/Chart.yaml".into(), data: b"name: c\n".to_vec() },
-            Entry { path: long.clone(), data: vec![b'x'; 700] },
+            Entry {
+                path: "c/Chart.yaml".into(),
+                data: b"name: c\n".to_vec(),
+            },
+            Entry {
+                path: long.clone(),
+                data: vec![b'x'; 700],
+            },
         ];
         let a = gzip(&tar(&entries, 0).unwrap());
         assert_eq!(a, gzip(&tar(&entries, 0).unwrap()));

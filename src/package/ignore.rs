@@ -40,7 +40,9 @@ impl Rules {
                 rules.patterns.push(p);
             }
         }
-        rules.patterns.extend(parse_rule(DEFAULT_RULE).ok().flatten());
+        rules
+            .patterns
+            .extend(parse_rule(DEFAULT_RULE).ok().flatten());
         Ok(rules)
     }
 
@@ -75,7 +77,9 @@ fn parse_rule(line: &str) -> Result<Option<Pattern>, String> {
         return Ok(None);
     }
     if rule.contains("**") {
-        return Err(format!("`{rule}`: double-star (**) syntax is not supported by helm"));
+        return Err(format!(
+            "`{rule}`: double-star (**) syntax is not supported by helm"
+        ));
     }
     let (negate, rest) = match rule.strip_prefix('!') {
         Some(r) => (true, r),
@@ -94,7 +98,12 @@ fn parse_rule(line: &str) -> Result<Option<Pattern>, String> {
     };
     let glob: Vec<char> = glob.chars().collect();
     validate(&glob).map_err(|m| format!("`{rule}`: {m}"))?;
-    Ok(Some(Pattern { glob, negate, dir_only, scope }))
+    Ok(Some(Pattern {
+        glob,
+        negate,
+        dir_only,
+        scope,
+    }))
 }
 
 impl Pattern {
@@ -154,7 +163,9 @@ fn glob_match(glob: &[char], name: &[char]) -> bool {
         '?' => name.first().is_some_and(|&n| n != '/') && glob_match(&glob[1..], &name[1..]),
         '[' => {
             let end = class_end(glob, 0).unwrap_or(glob.len());
-            name.first().is_some_and(|&n| class_matches(&glob[1..end - 1], n)) && glob_match(&glob[end..], &name[1..])
+            name.first()
+                .is_some_and(|&n| class_matches(&glob[1..end - 1], n))
+                && glob_match(&glob[end..], &name[1..])
         }
         '\\' => name.first() == glob.get(1) && glob_match(&glob[2..], &name[1..]),
         _ => name.first() == Some(&c) && glob_match(&glob[1..], &name[1..]),
