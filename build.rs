@@ -11,8 +11,19 @@ fn main() {
             continue;
         }
         println!("cargo:rerun-if-changed={}", entry.path().display());
-        let rel = entry.path().strip_prefix(&root).unwrap().to_str().expect("UTF-8 path").replace('\\', "/");
-        writeln!(code, "    ({rel:?}, include_bytes!({:?})),", entry.path().display().to_string()).unwrap();
+        let rel = entry
+            .path()
+            .strip_prefix(&root)
+            .unwrap()
+            .to_str()
+            .expect("UTF-8 path")
+            .replace('\\', "/");
+        writeln!(
+            code,
+            "    ({rel:?}, include_bytes!({:?})),",
+            entry.path().display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n");
     let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("skeleton.rs");

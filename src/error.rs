@@ -80,7 +80,10 @@ impl Error {
             kind,
             file: Some(path.to_path_buf()),
             pos: None,
-            message: err.to_string(),
+            message: match err.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                _ => err.to_string(),
+            },
             hint: None,
         }
     }
@@ -145,7 +148,10 @@ impl Warning {
 }
 
 /// The closest candidate to `word` within a small edit distance, for "did you mean" hints.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()

@@ -85,10 +85,20 @@ pub fn to_text(flow: &Flow) -> String {
         FlowKind::Flow => "Flow",
         FlowKind::Deployment => "Deployment",
     };
-    out.push_str(&format!("{kind}{}\n", flow.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default()));
+    out.push_str(&format!(
+        "{kind}{}\n",
+        flow.name
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default()
+    ));
     if let Some(g) = &flow.gateway {
         let protos: Vec<&str> = g.protocols.iter().map(|p| p.scheme()).collect();
-        out.push_str(&format!("  gateway        replicas={} protocols={}\n", g.replicas, protos.join(",")));
+        out.push_str(&format!(
+            "  gateway        replicas={} protocols={}\n",
+            g.replicas,
+            protos.join(",")
+        ));
     }
     for x in &flow.executors {
         let mut line = format!("  {:<14} image={}", x.name, image(&x.uses));

@@ -13,8 +13,20 @@ use serde_json::Value as J;
 const KUBE_VERSIONS: [&str; 2] = ["1.29.0", "1.33.0"];
 
 fn generate(flow: &Path, out: &Path, name: &str) {
-    let o = flowhelm().arg("chart").arg(flow).arg("-o").arg(out).args(["--name", name]).output().unwrap();
-    assert!(o.status.success(), "flowhelm chart {} failed: {}", flow.display(), stderr(&o));
+    let o = flowhelm()
+        .arg("chart")
+        .arg(flow)
+        .arg("-o")
+        .arg(out)
+        .args(["--name", name])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "flowhelm chart {} failed: {}",
+        flow.display(),
+        stderr(&o)
+    );
 }
 
 /// Every flow the charts are checked on: Jina's reference flows and the bundled examples, with
@@ -22,12 +34,19 @@ fn generate(flow: &Path, out: &Path, name: &str) {
 fn flows() -> Vec<(PathBuf, Vec<PathBuf>)> {
     let mut out = Vec::new();
     let refs = common::fixtures().join("jina-reference");
-    let mut dirs: Vec<_> = std::fs::read_dir(&refs).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&refs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     out.extend(dirs.into_iter().map(|d| (d.join("flow.yml"), vec![])));
     let ex = common::root().join("examples");
     for name in ["search", "summarizer"] {
-        let values = ["dev", "prod"].iter().map(|env| ex.join(format!("{name}.values-{env}.yaml"))).collect();
+        let values = ["dev", "prod"]
+            .iter()
+            .map(|env| ex.join(format!("{name}.values-{env}.yaml")))
+            .collect();
         out.push((ex.join(format!("{name}.yml")), values));
     }
     assert!(out.len() >= 16);
@@ -38,19 +57,40 @@ fn lint(helm: &Path, chart: &Path, home: &Path, extra: &[&str]) {
     let mut cmd = std::process::Command::new(helm);
     cmd.args(["lint", "--strict"]).arg(chart).args(extra);
     let o = run_in(&mut cmd, home);
-    assert!(o.status.success(), "{} lint --strict {} {extra:?}:\n{}{}", helm.display(), chart.display(), common::stdout(&o), stderr(&o));
+    assert!(
+        o.status.success(),
+        "{} lint --strict {} {extra:?}:\n{}{}",
+        helm.display(),
+        chart.display(),
+        common::stdout(&o),
+        stderr(&o)
+    );
 }
 
 #[test]
 fn every_chart_lints_renders_and_validates_on_both_helms() {
     let tmp = TempDir::new("charts");
     for (flow, values) in flows() {
-        let case = flow.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
-        let case = if case == "examples" { flow.file_stem().unwrap().to_string_lossy().into_owned() } else { case };
+        let case = flow
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let case = if case == "examples" {
+            flow.file_stem().unwrap().to_string_lossy().into_owned()
+        } else {
+            case
+        };
         let chart = tmp.path().join(&case);
         generate(&flow, &chart, "demo");
         let mut variants: Vec<Vec<String>> = vec![vec![]];
-        variants.extend(values.iter().map(|v| vec!["-f".to_string(), v.display().to_string()]));
+        variants.extend(
+            values
+                .iter()
+                .map(|v| vec!["-f".to_string(), v.display().to_string()]),
+        );
         for (hname, helm) in helms() {
             for extra in &variants {
                 let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
@@ -67,7 +107,8 @@ fn every_chart_lints_renders_and_validates_on_both_helms() {
 }
 
 fn find<'a>(docs: &'a [J], kind: &str, name: &str) -> Option<&'a J> {
-    docs.iter().find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
 }
 
 fn args_of(obj: &J) -> Vec<String> {
@@ -80,35 +121,69 @@ fn args_of(obj: &J) -> Vec<String> {
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).map(|i| args[i + 1].as_str())
+    args.iter()
+        .position(|a| a == name)
+        .map(|i| args[i + 1].as_str())
 }
 
 #[test]
 fn shards_and_replicas_reshape_the_deployment() {
     let tmp = TempDir::new("shards");
     let chart = tmp.path().join("c");
-    generate(&common::fixtures().join("jina-reference/01-single/flow.yml"), &chart, "demo");
+    generate(
+        &common::fixtures().join("jina-reference/01-single/flow.yml"),
+        &chart,
+        "demo",
+    );
     for (_, helm) in helms() {
-        let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "prod", &["--set", "executors.encoder.shards=3", "--set", "executors.encoder.replicas=2"]));
+        let docs = documents(&render(
+            &helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "prod",
+            &[
+                "--set",
+                "executors.encoder.shards=3",
+                "--set",
+                "executors.encoder.replicas=2",
+            ],
+        ));
         for i in 0..3 {
-            let d = find(&docs, "Deployment", &format!("rel-demo-encoder-{i}")).expect("shard workload");
+            let d = find(&docs, "Deployment", &format!("rel-demo-encoder-{i}"))
+                .expect("shard workload");
             assert_eq!(d["spec"]["replicas"], 2);
             let args = args_of(d);
             assert_eq!(flag(&args, "--name"), Some(format!("encoder-{i}").as_str()));
             assert_eq!(flag(&args, "--shards"), Some("3"));
-            assert_eq!(flag(&args, "--shard-id"), (i > 0).then(|| i.to_string()).as_deref());
+            assert_eq!(
+                flag(&args, "--shard-id"),
+                (i > 0).then(|| i.to_string()).as_deref()
+            );
         }
         let head = find(&docs, "Deployment", "rel-demo-encoder-head").expect("head");
         assert_eq!(head["spec"]["replicas"], 1);
-        let conn: J = serde_json::from_str(flag(&args_of(head), "--connection-list").unwrap()).unwrap();
+        let conn: J =
+            serde_json::from_str(flag(&args_of(head), "--connection-list").unwrap()).unwrap();
         assert_eq!(conn["2"], "rel-demo-encoder-2.prod.svc:8080");
         assert!(find(&docs, "Deployment", "rel-demo-encoder").is_none());
         let gw = find(&docs, "Deployment", "rel-demo-gateway").unwrap();
-        let addr: J = serde_json::from_str(flag(&args_of(gw), "--deployments-addresses").unwrap()).unwrap();
-        assert_eq!(addr["encoder"][0], "grpc://rel-demo-encoder-head.prod.svc:8080");
+        let addr: J =
+            serde_json::from_str(flag(&args_of(gw), "--deployments-addresses").unwrap()).unwrap();
+        assert_eq!(
+            addr["encoder"][0],
+            "grpc://rel-demo-encoder-head.prod.svc:8080"
+        );
         validate_all("1.33.0", &docs, "shards=3");
 
-        let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "prod", &["--set", "executors.encoder.shards=1"]));
+        let docs = documents(&render(
+            &helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "prod",
+            &["--set", "executors.encoder.shards=1"],
+        ));
         assert!(find(&docs, "Deployment", "rel-demo-encoder-head").is_none());
         assert!(find(&docs, "Deployment", "rel-demo-encoder").is_some());
     }
@@ -118,14 +193,24 @@ fn shards_and_replicas_reshape_the_deployment() {
 fn images_resources_secrets_and_mesh_follow_values() {
     let tmp = TempDir::new("values");
     let chart = tmp.path().join("c");
-    generate(&common::fixtures().join("jina-reference/07-env-secrets/flow.yml"), &chart, "demo");
+    generate(
+        &common::fixtures().join("jina-reference/07-env-secrets/flow.yml"),
+        &chart,
+        "demo",
+    );
     let set = [
-        "--set", "global.imageRegistry=mirror.example.com",
-        "--set-string", "executors.db_writer.image.tag=9.9",
-        "--set", "executors.db_writer.resources.limits.cpu=2",
-        "--set", "executors.db_writer.envFromSecret.SECRET_PASSWORD.name=prod-secret",
-        "--set", "global.serviceMesh=none",
-        "--set", "gateway.service.type=LoadBalancer",
+        "--set",
+        "global.imageRegistry=mirror.example.com",
+        "--set-string",
+        "executors.db_writer.image.tag=9.9",
+        "--set",
+        "executors.db_writer.resources.limits.cpu=2",
+        "--set",
+        "executors.db_writer.envFromSecret.SECRET_PASSWORD.name=prod-secret",
+        "--set",
+        "global.serviceMesh=none",
+        "--set",
+        "gateway.service.type=LoadBalancer",
     ];
     for (_, helm) in helms() {
         let docs = documents(&render(&helm, &chart, tmp.path(), "r", "ns1", &set));
@@ -133,10 +218,20 @@ fn images_resources_secrets_and_mesh_follow_values() {
         let c = &d["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(c["image"], "mirror.example.com/acme/dbwriter:9.9");
         assert_eq!(c["resources"]["limits"]["cpu"], 2);
-        let secret = c["env"].as_array().unwrap().iter().find(|e| e["name"] == "SECRET_PASSWORD").unwrap();
+        let secret = c["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == "SECRET_PASSWORD")
+            .unwrap();
         assert_eq!(secret["valueFrom"]["secretKeyRef"]["name"], "prod-secret");
-        assert!(d["spec"]["template"]["metadata"]["annotations"].get("linkerd.io/inject").is_none());
-        assert_eq!(find(&docs, "Service", "r-demo-gateway").unwrap()["spec"]["type"], "LoadBalancer");
+        assert!(d["spec"]["template"]["metadata"]["annotations"]
+            .get("linkerd.io/inject")
+            .is_none());
+        assert_eq!(
+            find(&docs, "Service", "r-demo-gateway").unwrap()["spec"]["type"],
+            "LoadBalancer"
+        );
         validate_all("1.29.0", &docs, "overrides");
     }
 }
@@ -145,9 +240,19 @@ fn images_resources_secrets_and_mesh_follow_values() {
 fn the_values_schema_rejects_unknown_executors_and_wrong_types() {
     let tmp = TempDir::new("schema");
     let chart = tmp.path().join("c");
-    generate(&common::fixtures().join("jina-reference/01-single/flow.yml"), &chart, "demo");
+    generate(
+        &common::fixtures().join("jina-reference/01-single/flow.yml"),
+        &chart,
+        "demo",
+    );
     for (hname, helm) in helms() {
-        for bad in ["executors.encodr.replicas=2", "executors.encoder.replicas=two", "executors.encoder.replicas=0", "gateway.image.pullPolicy=Sometimes", "global.serviceMesh=consul"] {
+        for bad in [
+            "executors.encodr.replicas=2",
+            "executors.encoder.replicas=two",
+            "executors.encoder.replicas=0",
+            "gateway.image.pullPolicy=Sometimes",
+            "global.serviceMesh=consul",
+        ] {
             let r = try_render(&helm, &chart, tmp.path(), "rel", "demo", &["--set", bad]);
             assert!(r.is_err(), "{hname} accepted --set {bad}");
         }
@@ -158,16 +263,31 @@ fn the_values_schema_rejects_unknown_executors_and_wrong_types() {
 fn two_releases_share_a_namespace_and_long_names_stay_valid() {
     let tmp = TempDir::new("names");
     let chart = tmp.path().join("c");
-    generate(&common::fixtures().join("jina-reference/05-replicas-shards/flow.yml"), &chart, "demo");
+    generate(
+        &common::fixtures().join("jina-reference/05-replicas-shards/flow.yml"),
+        &chart,
+        "demo",
+    );
     let (_, helm) = &helms()[1];
     let a = documents(&render(helm, &chart, tmp.path(), "a", "shared", &[]));
     let b = documents(&render(helm, &chart, tmp.path(), "b", "shared", &[]));
     for d in &a {
         let name = &d["metadata"]["name"];
-        assert!(!b.iter().any(|o| o["kind"] == d["kind"] && &o["metadata"]["name"] == name), "{name} in both releases");
+        assert!(
+            !b.iter()
+                .any(|o| o["kind"] == d["kind"] && &o["metadata"]["name"] == name),
+            "{name} in both releases"
+        );
     }
     let long = "x".repeat(53);
-    let docs = documents(&render(helm, &chart, tmp.path(), &long, "shared", &["--set", "executors.Vector_Indexer.shards=12"]));
+    let docs = documents(&render(
+        helm,
+        &chart,
+        tmp.path(),
+        &long,
+        "shared",
+        &["--set", "executors.Vector_Indexer.shards=12"],
+    ));
     validate_all("1.33.0", &docs, "53-character release name");
 }
 
@@ -178,7 +298,15 @@ fn generation_is_deterministic() {
     generate(&flow, &tmp.path().join("a"), "search");
     generate(&flow, &tmp.path().join("b"), "search");
     let files = |d: &Path| -> Vec<(String, Vec<u8>)> {
-        let mut v: Vec<_> = walk(d).into_iter().map(|p| (p.strip_prefix(d).unwrap().display().to_string(), std::fs::read(&p).unwrap())).collect();
+        let mut v: Vec<_> = walk(d)
+            .into_iter()
+            .map(|p| {
+                (
+                    p.strip_prefix(d).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
         v.sort();
         v
     };
@@ -216,7 +344,10 @@ fn any_flow_string_reaches_the_manifest_exactly() {
     ];
     let mut flow = String::from("jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    uses_with:\n      template: '{{ x }}'\n    env:\n");
     for (k, v) in tricky {
-        flow.push_str(&format!("      \"{k}\": {}\n", serde_json::to_string(v).unwrap()));
+        flow.push_str(&format!(
+            "      \"{k}\": {}\n",
+            serde_json::to_string(v).unwrap()
+        ));
     }
     let path = tmp.path().join("tricky.yml");
     std::fs::write(&path, flow).unwrap();
@@ -238,13 +369,35 @@ fn any_flow_string_reaches_the_manifest_exactly() {
 fn values_check_names_the_offending_key() {
     let tmp = TempDir::new("vcheck");
     let chart = tmp.path().join("c");
-    generate(&common::root().join("examples/search.yml"), &chart, "search");
-    let ok = flowhelm().args(["values", "check"]).arg(&chart).arg("-f").arg(common::root().join("examples/search.values-prod.yaml")).output().unwrap();
+    generate(
+        &common::root().join("examples/search.yml"),
+        &chart,
+        "search",
+    );
+    let ok = flowhelm()
+        .args(["values", "check"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(common::root().join("examples/search.values-prod.yaml"))
+        .output()
+        .unwrap();
     assert!(ok.status.success(), "{}", stderr(&ok));
     let bad = tmp.path().join("bad.yaml");
     std::fs::write(&bad, "executors:\n  indexer:\n    replicas: two\n").unwrap();
-    let o = flowhelm().args(["values", "check"]).arg(&chart).arg("-f").arg(&bad).output().unwrap();
+    let o = flowhelm()
+        .args(["values", "check"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.starts_with(&format!("{}:3:5: error: `executors.indexer.replicas`", bad.display())), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{}:3:5: error: `executors.indexer.replicas`",
+            bad.display()
+        )),
+        "{err}"
+    );
 }

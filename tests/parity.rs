@@ -22,35 +22,62 @@ const PREFIX: &str = "rel-demo-";
 /// Deliberate deviations: (object glob, field glob, why). `*` matches any run of characters.
 const ALLOWED: &[(&str, &str, &str)] = &[
     // Jina's ConfigMap key is lower case, so PYTHONUNBUFFERED is never set; we add the real one.
-    ("*", "data.PYTHONUNBUFFERED", "ConfigMap: PYTHONUNBUFFERED added"),
+    (
+        "*",
+        "data.PYTHONUNBUFFERED",
+        "ConfigMap: PYTHONUNBUFFERED added",
+    ),
     // Jina passes `--timeout 9500` as ONE argv element (ignored by `jina ping`); in head pods with
     // uses_before/after the target is additionally corrupted by a template mis-indentation.
-    ("*", "container.*.livenessProbe", "liveness probe: `--timeout` and `9500` are two arguments"),
+    (
+        "*",
+        "container.*.livenessProbe",
+        "liveness probe: `--timeout` and `9500` are two arguments",
+    ),
     // Head templates with uses_before/after ping `127.0.0.1:{port_uses}` (never filled) and drop
     // the scheme; every probe here targets `<scheme>://127.0.0.1:<own port>`.
-    ("*-head", "container.*.startupProbe", "head/sidecar startup probe: real port and scheme"),
+    (
+        "*-head",
+        "container.*.startupProbe",
+        "head/sidecar startup probe: real port and scheme",
+    ),
     // head, uses-before and uses-after share one network namespace: Jina gives all of them 9090.
-    ("*-head", "container.uses-*.args.--port-monitoring", "sidecar metrics ports 9091/9092"),
+    (
+        "*-head",
+        "container.uses-*.args.--port-monitoring",
+        "sidecar metrics ports 9091/9092",
+    ),
     // StatefulSets: Jina emits a Deployment `strategy` (invalid), mounts only the first volume at
     // the raw `host:container` string and names one claim `<name>-volume`.
     ("storage", "strategy", "StatefulSet uses updateStrategy"),
     ("storage", "volumeClaimTemplates", "one claim per volume"),
-    ("storage", "container.executor.volumeMounts", "every volume, mounted at its container path"),
+    (
+        "storage",
+        "container.executor.volumeMounts",
+        "every volume, mounted at its container path",
+    ),
     // `gpus: all` yields no limit at all in Jina; we request one GPU and warn.
-    ("gpu-all", "container.executor.resources", "gpus: all → nvidia.com/gpu: 1"),
+    (
+        "gpu-all",
+        "container.executor.resources",
+        "gpus: all → nvidia.com/gpu: 1",
+    ),
 ];
 
 fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((head, rest)) => {
-            text.starts_with(head) && (0..=text.len() - head.len()).any(|i| glob(rest, &text[head.len() + i..]))
+            text.starts_with(head)
+                && (0..=text.len() - head.len()).any(|i| glob(rest, &text[head.len() + i..]))
         }
     }
 }
 
 fn allowed(object: &str, field: &str) -> bool {
-    ALLOWED.iter().any(|(o, f, _)| glob(o, object) && glob(f, field))
+    ALLOWED
+        .iter()
+        .any(|(o, f, _)| glob(o, object) && glob(f, field))
 }
 
 /// JSON with sorted keys and numbers as f64, so `{"a": 1.0}` equals `{"a":1}`.
@@ -58,9 +85,19 @@ fn canonical(v: &J) -> String {
     match v {
         J::Object(m) => {
             let sorted: BTreeMap<_, _> = m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect();
-            format!("{{{}}}", sorted.iter().map(|(k, v)| format!("{k:?}:{v}")).collect::<Vec<_>>().join(","))
+            format!(
+                "{{{}}}",
+                sorted
+                    .iter()
+                    .map(|(k, v)| format!("{k:?}:{v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
-        J::Array(a) => format!("[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        J::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
         J::Number(n) => format!("{}", n.as_f64().unwrap_or_default()),
         J::String(s) => format!("{:?}", s.replace(PREFIX, "")),
         other => other.to_string(),
@@ -94,7 +131,12 @@ fn container_facts(c: &J, facts: &mut BTreeMap<String, String>) {
     put("image", text(&c["image"]));
     put("imagePullPolicy", text(&c["imagePullPolicy"]));
     put("command", text(&c["command"]));
-    let args: Vec<String> = c["args"].as_array().into_iter().flatten().map(|a| a.as_str().unwrap_or_default().to_string()).collect();
+    let args: Vec<String> = c["args"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| a.as_str().unwrap_or_default().to_string())
+        .collect();
     put("args[0]", args.first().cloned().unwrap_or_default());
     let mut flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut current = None;
@@ -113,15 +155,34 @@ fn container_facts(c: &J, facts: &mut BTreeMap<String, String>) {
     }
     for e in c["env"].as_array().into_iter().flatten() {
         let n = e["name"].as_str().unwrap_or_default();
-        let v = if e.get("value").is_some() { text(&e["value"]) } else { canonical(&e["valueFrom"]) };
+        let v = if e.get("value").is_some() {
+            text(&e["value"])
+        } else {
+            canonical(&e["valueFrom"])
+        };
         put(&format!("env.{n}"), v);
     }
     put("envFrom", canonical(&c["envFrom"]));
-    let ports: Vec<String> = c["ports"].as_array().into_iter().flatten().map(|p| p["containerPort"].to_string()).collect();
+    let ports: Vec<String> = c["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| p["containerPort"].to_string())
+        .collect();
     put("ports", ports.join(","));
     for probe in ["startupProbe", "livenessProbe"] {
         let p = &c[probe];
-        put(probe, format!("{} initial={} period={} timeout={} failure={}", text(&p["exec"]["command"]), p["initialDelaySeconds"], p["periodSeconds"], p["timeoutSeconds"], p["failureThreshold"]));
+        put(
+            probe,
+            format!(
+                "{} initial={} period={} timeout={} failure={}",
+                text(&p["exec"]["command"]),
+                p["initialDelaySeconds"],
+                p["periodSeconds"],
+                p["timeoutSeconds"],
+                p["failureThreshold"]
+            ),
+        );
     }
     put("lifecycle", canonical(&c["lifecycle"]));
     put("resources", canonical(&c["resources"]));
@@ -142,7 +203,12 @@ fn facts_of(docs: &[J]) -> Facts {
             }
             "Service" => {
                 f.insert("type".into(), text(&d["spec"]["type"]));
-                let ports: Vec<String> = d["spec"]["ports"].as_array().into_iter().flatten().map(|p| format!("{}:{}/{}", p["port"], p["targetPort"], text(&p["protocol"]))).collect();
+                let ports: Vec<String> = d["spec"]["ports"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| format!("{}:{}/{}", p["port"], p["targetPort"], text(&p["protocol"])))
+                    .collect();
                 f.insert("ports".into(), ports.join(","));
                 f.insert("selector.app".into(), text(&d["spec"]["selector"]["app"]));
             }
@@ -154,27 +220,53 @@ fn facts_of(docs: &[J]) -> Facts {
                 if kind == "Deployment" || spec.get("strategy").is_some() {
                     f.insert("strategy".into(), canonical(&spec["strategy"]));
                 }
-                f.insert("volumeClaimTemplates".into(), canonical(&spec["volumeClaimTemplates"]));
+                f.insert(
+                    "volumeClaimTemplates".into(),
+                    canonical(&spec["volumeClaimTemplates"]),
+                );
                 for l in ["app", "jina_deployment_name", "ns", "pod_type", "shard_id"] {
                     f.insert(format!("label.{l}"), text(&pod["metadata"]["labels"][l]));
                 }
-                f.insert("annotation.linkerd".into(), text(&pod["metadata"]["annotations"]["linkerd.io/inject"]));
-                f.insert("imagePullSecrets".into(), canonical(&pod["spec"]["imagePullSecrets"]));
-                let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
-                f.insert("containers".into(), containers.iter().map(|c| text(&c["name"])).collect::<Vec<_>>().join(","));
+                f.insert(
+                    "annotation.linkerd".into(),
+                    text(&pod["metadata"]["annotations"]["linkerd.io/inject"]),
+                );
+                f.insert(
+                    "imagePullSecrets".into(),
+                    canonical(&pod["spec"]["imagePullSecrets"]),
+                );
+                let containers = pod["spec"]["containers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                f.insert(
+                    "containers".into(),
+                    containers
+                        .iter()
+                        .map(|c| text(&c["name"]))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 for c in &containers {
                     container_facts(c, &mut f);
                 }
             }
             "ServiceMonitor" => {
                 f.insert("endpoints".into(), canonical(&d["spec"]["endpoints"]));
-                f.insert("selector.app".into(), text(&d["spec"]["selector"]["matchLabels"]["app"]));
+                f.insert(
+                    "selector.app".into(),
+                    text(&d["spec"]["selector"]["matchLabels"]["app"]),
+                );
             }
             // Objects Jina never emits (Ingress, test Pod, extra objects) are not compared.
             _ => continue,
         }
         // The workload kind is a fact; key Deployments and StatefulSets alike.
-        let key_kind = if kind == "StatefulSet" { "Deployment" } else { kind };
+        let key_kind = if kind == "StatefulSet" {
+            "Deployment"
+        } else {
+            kind
+        };
         all.insert(format!("{key_kind}/{name}"), f);
     }
     all
@@ -200,19 +292,38 @@ fn jina_docs(case_dir: &Path) -> Vec<J> {
 fn diff(jina: &Facts, ours: &Facts) -> (Vec<String>, Vec<String>) {
     let (mut bad, mut ok) = (Vec::new(), Vec::new());
     let none = BTreeMap::new();
-    for obj in jina.keys().chain(ours.keys()).collect::<std::collections::BTreeSet<_>>() {
+    for obj in jina
+        .keys()
+        .chain(ours.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         let (j, o) = (jina.get(obj), ours.get(obj));
         if j.is_none() || o.is_none() {
-            bad.push(format!("{obj}: jina={} flowhelm={}", if j.is_some() { "present" } else { "absent" }, if o.is_some() { "present" } else { "absent" }));
+            bad.push(format!(
+                "{obj}: jina={} flowhelm={}",
+                if j.is_some() { "present" } else { "absent" },
+                if o.is_some() { "present" } else { "absent" }
+            ));
             continue;
         }
         let (j, o) = (j.unwrap_or(&none), o.unwrap_or(&none));
-        for field in j.keys().chain(o.keys()).collect::<std::collections::BTreeSet<_>>() {
-            let (jv, ov) = (j.get(field).map_or("<none>", String::as_str), o.get(field).map_or("<none>", String::as_str));
+        for field in j
+            .keys()
+            .chain(o.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let (jv, ov) = (
+                j.get(field).map_or("<none>", String::as_str),
+                o.get(field).map_or("<none>", String::as_str),
+            );
             if jv != ov {
                 let line = format!("{obj}/{field}: jina={jv} flowhelm={ov}");
                 let short = obj.split_once('/').map_or(obj.as_str(), |(_, n)| n);
-                if allowed(short, field) { ok.push(line) } else { bad.push(line) }
+                if allowed(short, field) {
+                    ok.push(line)
+                } else {
+                    bad.push(line)
+                }
             }
         }
     }
@@ -220,10 +331,21 @@ fn diff(jina: &Facts, ours: &Facts) -> (Vec<String>, Vec<String>) {
 }
 
 fn chart_for(case: &str, tmp: &Path) -> std::path::PathBuf {
-    let flow = common::fixtures().join("jina-reference").join(case).join("flow.yml");
+    let flow = common::fixtures()
+        .join("jina-reference")
+        .join(case)
+        .join("flow.yml");
     let out = tmp.join(case);
     if !out.exists() {
-        let o = flowhelm().env("JINA_GATEWAY_IMAGE", "jinaai/jina:3.34.0-py311-standard").arg("chart").arg(&flow).arg("-o").arg(&out).args(["--name", "demo"]).output().unwrap();
+        let o = flowhelm()
+            .env("JINA_GATEWAY_IMAGE", "jinaai/jina:3.34.0-py311-standard")
+            .arg("chart")
+            .arg(&flow)
+            .arg("-o")
+            .arg(&out)
+            .args(["--name", "demo"])
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{case}: {}", stderr(&o));
     }
     out
@@ -231,14 +353,22 @@ fn chart_for(case: &str, tmp: &Path) -> std::path::PathBuf {
 
 fn compare(chart_case: &str, set: &[&str], jina_case: &str, tmp: &Path) -> Vec<String> {
     let chart = chart_for(chart_case, tmp);
-    let jina = facts_of(&jina_docs(&common::fixtures().join("jina-reference").join(jina_case)));
+    let jina = facts_of(&jina_docs(
+        &common::fixtures().join("jina-reference").join(jina_case),
+    ));
     let compared: usize = jina.values().map(BTreeMap::len).sum();
-    assert!(jina.len() >= 3 && compared >= 40, "{jina_case}: only {compared} facts from Jina's export");
+    assert!(
+        jina.len() >= 3 && compared >= 40,
+        "{jina_case}: only {compared} facts from Jina's export"
+    );
     let mut report = Vec::new();
     for (hname, helm) in helms() {
         let ours = facts_of(&documents(&render(&helm, &chart, tmp, "rel", "demo", set)));
         let (bad, _) = diff(&jina, &ours);
-        report.extend(bad.into_iter().map(|l| format!("{chart_case} {set:?} vs jina {jina_case} ({hname}): {l}")));
+        report.extend(
+            bad.into_iter()
+                .map(|l| format!("{chart_case} {set:?} vs jina {jina_case} ({hname}): {l}")),
+        );
     }
     report
 }
@@ -263,7 +393,12 @@ fn default_values_run_jina_exactly_as_jina_exports_it() {
     for case in &cases {
         report.extend(compare(case, &[], case, tmp.path()));
     }
-    assert!(report.is_empty(), "{} unexplained differences from Jina's export:\n{}", report.len(), report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} unexplained differences from Jina's export:\n{}",
+        report.len(),
+        report.join("\n")
+    );
 }
 
 /// Changing a value gives what Jina exports for the Flow edited the same way: these pairs of
@@ -272,16 +407,63 @@ fn default_values_run_jina_exactly_as_jina_exports_it() {
 fn changed_values_match_jinas_export_of_the_edited_flow() {
     let tmp = TempDir::new("parity-set");
     let pairs: &[(&str, &[&str], &str)] = &[
-        ("09-gateway-replicas", &["--set", "executors.encoder.replicas=3", "--set", "gateway.replicas=1"], "02-replicas"),
-        ("02-replicas", &["--set", "executors.encoder.replicas=1", "--set", "gateway.replicas=3"], "09-gateway-replicas"),
-        ("09-gateway-replicas", &["--set", "gateway.replicas=1", "--set", "gateway.protocols={http}", "--set", "gateway.args.cors=true"], "10-gateway-http"),
-        ("14-uses-before-after", &["--set", "executors.indexer.shards=3", "--set", "executors.indexer.polling=ANY", "--set", "executors.indexer.usesBefore.enabled=false", "--set", "executors.indexer.usesAfter.enabled=false"], "03-shards-any"),
+        (
+            "09-gateway-replicas",
+            &[
+                "--set",
+                "executors.encoder.replicas=3",
+                "--set",
+                "gateway.replicas=1",
+            ],
+            "02-replicas",
+        ),
+        (
+            "02-replicas",
+            &[
+                "--set",
+                "executors.encoder.replicas=1",
+                "--set",
+                "gateway.replicas=3",
+            ],
+            "09-gateway-replicas",
+        ),
+        (
+            "09-gateway-replicas",
+            &[
+                "--set",
+                "gateway.replicas=1",
+                "--set",
+                "gateway.protocols={http}",
+                "--set",
+                "gateway.args.cors=true",
+            ],
+            "10-gateway-http",
+        ),
+        (
+            "14-uses-before-after",
+            &[
+                "--set",
+                "executors.indexer.shards=3",
+                "--set",
+                "executors.indexer.polling=ANY",
+                "--set",
+                "executors.indexer.usesBefore.enabled=false",
+                "--set",
+                "executors.indexer.usesAfter.enabled=false",
+            ],
+            "03-shards-any",
+        ),
     ];
     let mut report = Vec::new();
     for (chart_case, set, jina_case) in pairs {
         report.extend(compare(chart_case, set, jina_case, tmp.path()));
     }
-    assert!(report.is_empty(), "{} differences:\n{}", report.len(), report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} differences:\n{}",
+        report.len(),
+        report.join("\n")
+    );
 }
 
 #[test]
@@ -292,10 +474,25 @@ fn every_allowed_deviation_is_exercised() {
     let mut used = vec![false; ALLOWED.len()];
     for case in cases() {
         let chart = chart_for(&case, tmp.path());
-        let jina = facts_of(&jina_docs(&common::fixtures().join("jina-reference").join(&case)));
-        let ours = facts_of(&documents(&render(helm, &chart, tmp.path(), "rel", "demo", &[])));
+        let jina = facts_of(&jina_docs(
+            &common::fixtures().join("jina-reference").join(&case),
+        ));
+        let ours = facts_of(&documents(&render(
+            helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "demo",
+            &[],
+        )));
         for line in diff(&jina, &ours).1 {
-            let (obj, field) = line.split_once(": ").unwrap().0.split_once('/').map(|(_, rest)| rest.split_once('/').unwrap()).unwrap();
+            let (obj, field) = line
+                .split_once(": ")
+                .unwrap()
+                .0
+                .split_once('/')
+                .map(|(_, rest)| rest.split_once('/').unwrap())
+                .unwrap();
             for (i, (o, f, _)) in ALLOWED.iter().enumerate() {
                 if glob(o, obj) && glob(f, field) {
                     used[i] = true;
@@ -303,14 +500,32 @@ fn every_allowed_deviation_is_exercised() {
             }
         }
     }
-    let unused: Vec<_> = ALLOWED.iter().zip(&used).filter(|(_, u)| !**u).map(|(a, _)| a.2).collect();
-    assert!(unused.is_empty(), "allow-list entries never needed: {unused:?}");
+    let unused: Vec<_> = ALLOWED
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(a, _)| a.2)
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "allow-list entries never needed: {unused:?}"
+    );
 }
 
 #[test]
 fn the_diff_reports_a_changed_argument() {
     // The comparison itself must be able to fail: a changed flag value is reported, not allowed.
     let tmp = TempDir::new("parity-neg");
-    let report = compare("02-replicas", &["--set", "executors.encoder.replicas=2"], "02-replicas", tmp.path());
-    assert!(report.iter().any(|l| l.contains("container.executor.args.--replicas: jina=3 flowhelm=2")), "{report:#?}");
+    let report = compare(
+        "02-replicas",
+        &["--set", "executors.encoder.replicas=2"],
+        "02-replicas",
+        tmp.path(),
+    );
+    assert!(
+        report
+            .iter()
+            .any(|l| l.contains("container.executor.args.--replicas: jina=3 flowhelm=2")),
+        "{report:#?}"
+    );
 }

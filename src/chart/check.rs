@@ -12,9 +12,12 @@ use crate::flow::node::{self, Node, Value};
 /// Validate `files` merged over the chart's values.yaml; the first violation is returned.
 pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
     let schema_path = chart.join("values.schema.json");
-    let schema_text = std::fs::read_to_string(&schema_path).map_err(|e| Error::io(&schema_path, e))?;
-    let schema: J = serde_json::from_str(&schema_text)
-        .map_err(|e| Error::input(Pos::new(e.line(), e.column()), format!("invalid JSON: {e}")).in_file(&schema_path))?;
+    let schema_text =
+        std::fs::read_to_string(&schema_path).map_err(|e| Error::io(&schema_path, e))?;
+    let schema: J = serde_json::from_str(&schema_text).map_err(|e| {
+        Error::input(Pos::new(e.line(), e.column()), format!("invalid JSON: {e}"))
+            .in_file(&schema_path)
+    })?;
     let defaults_path = chart.join("values.yaml");
     let mut merged = read_values(&defaults_path)?.0.to_json();
     let mut sources = Vec::new();
@@ -27,14 +30,26 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
         .map_err(|e| Error::input_file(&schema_path, format!("invalid schema: {e}")))?;
     let mut errors: Vec<(String, String)> = validator
         .iter_errors(&merged)
-        .map(|e| (pointer_to_path(&e.instance_path().to_string()), e.to_string()))
+        .map(|e| {
+            (
+                pointer_to_path(&e.instance_path().to_string()),
+                e.to_string(),
+            )
+        })
         .collect();
     errors.sort();
     let Some((path, message)) = errors.into_iter().next() else {
         return Ok(());
     };
-    let key = if path.is_empty() { "(root)".to_string() } else { path.clone() };
-    let mut err = Error::input_file(files.last().cloned().unwrap_or_default(), format!("`{key}`: {message}"));
+    let key = if path.is_empty() {
+        "(root)".to_string()
+    } else {
+        path.clone()
+    };
+    let mut err = Error::input_file(
+        files.last().cloned().unwrap_or_default(),
+        format!("`{key}`: {message}"),
+    );
     // Point at the last file that sets the key (it is the one that wins in helm's merge).
     for (file, node) in sources.iter().rev() {
         if let Some(pos) = locate(node, &path) {

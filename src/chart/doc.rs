@@ -39,7 +39,12 @@ impl Val {
             Val::Int(i) => J::from(*i),
             Val::Str(s) => J::String(s.clone()),
             Val::List(items) => J::Array(items.iter().map(Val::to_json).collect()),
-            Val::Map(entries) => J::Object(entries.iter().map(|e| (e.key.clone(), e.val.to_json())).collect()),
+            Val::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.val.to_json()))
+                    .collect(),
+            ),
         }
     }
 
@@ -51,7 +56,11 @@ impl Val {
             J::Number(n) => n.as_i64().map_or_else(|| Val::Str(n.to_string()), Val::Int),
             J::String(s) => Val::Str(s.clone()),
             J::Array(items) => Val::List(items.iter().map(Val::from_json).collect()),
-            J::Object(m) => Val::Map(m.iter().map(|(k, v)| Entry::new(k, "", Val::from_json(v))).collect()),
+            J::Object(m) => Val::Map(
+                m.iter()
+                    .map(|(k, v)| Entry::new(k, "", Val::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -145,7 +154,10 @@ fn yaml_scalar(v: &Val) -> String {
 
 fn yaml_key(key: &str) -> String {
     const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
-    let plain = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let plain = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !WORDS.contains(&key.to_ascii_lowercase().as_str());
     if plain {
@@ -162,7 +174,10 @@ pub fn to_schema(entries: &[Entry]) -> J {
     let mut root = object_schema(entries);
     if let J::Object(m) = &mut root {
         let mut ordered = Map::new();
-        ordered.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
+        ordered.insert(
+            "$schema".into(),
+            json!("http://json-schema.org/draft-07/schema#"),
+        );
         ordered.extend(std::mem::take(m));
         return J::Object(ordered);
     }
@@ -170,7 +185,10 @@ pub fn to_schema(entries: &[Entry]) -> J {
 }
 
 fn object_schema(entries: &[Entry]) -> J {
-    let properties: Map<String, J> = entries.iter().map(|e| (e.key.clone(), entry_schema(e))).collect();
+    let properties: Map<String, J> = entries
+        .iter()
+        .map(|e| (e.key.clone(), entry_schema(e)))
+        .collect();
     json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
 
@@ -212,11 +230,22 @@ fn collect(rows: &mut Vec<(String, String, String, String)>, entries: &[Entry], 
         } else if e.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             format!("{prefix}.{}", e.key)
         } else {
-            format!("{prefix}[{}]", serde_json::to_string(&e.key).unwrap_or_default())
+            format!(
+                "{prefix}[{}]",
+                serde_json::to_string(&e.key).unwrap_or_default()
+            )
         };
-        let nested = matches!(&e.val, Val::Map(m) if !m.is_empty() && m.iter().any(|c| !c.doc.is_empty()));
+        let nested =
+            matches!(&e.val, Val::Map(m) if !m.is_empty() && m.iter().any(|c| !c.doc.is_empty()));
         if nested {
-            collect(rows, match &e.val { Val::Map(m) => m, _ => unreachable!() }, &path);
+            collect(
+                rows,
+                match &e.val {
+                    Val::Map(m) => m,
+                    _ => unreachable!(),
+                },
+                &path,
+            );
         } else if !e.doc.is_empty() {
             let ty = match &e.val {
                 Val::Bool(_) => "bool",

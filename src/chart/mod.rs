@@ -35,9 +35,12 @@ impl ChartOptions {
     /// Options for `name` with defaults: version 0.1.0 and the Jina image from
     /// `JINA_GATEWAY_IMAGE` (as Jina does), else jina 3.34.0's.
     pub fn new(name: &str) -> Result<ChartOptions> {
-        let image = std::env::var("JINA_GATEWAY_IMAGE").unwrap_or_else(|_| values::DEFAULT_JINA_IMAGE.into());
-        let jina_image = names::parse_image(&image)
-            .map_err(|m| Error::input_file("JINA_GATEWAY_IMAGE", m).with_hint("set it to an image reference like jinaai/jina:3.34.0-py311-standard"))?;
+        let image = std::env::var("JINA_GATEWAY_IMAGE")
+            .unwrap_or_else(|_| values::DEFAULT_JINA_IMAGE.into());
+        let jina_image = names::parse_image(&image).map_err(|m| {
+            Error::input_file("JINA_GATEWAY_IMAGE", m)
+                .with_hint("set it to an image reference like jinaai/jina:3.34.0-py311-standard")
+        })?;
         Ok(ChartOptions {
             name: chart_name(name)?,
             version: semver::Version::new(0, 1, 0),
@@ -59,7 +62,11 @@ pub fn chart_name(name: &str) -> Result<String> {
 
 /// The Jina version an image tag carries (`3.34.0-py311-standard` → `3.34.0`), if any.
 fn jina_version(image: &Image) -> String {
-    let version: String = image.tag.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let version: String = image
+        .tag
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     match semver::Version::parse(version.trim_end_matches('.')) {
         Ok(v) => v.to_string(),
         Err(_) => "3.34.0".into(),
@@ -76,13 +83,24 @@ struct Row {
 
 /// Compile a Flow into the chart's files (paths relative to the chart directory).
 pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
-    let tree = values::build(flow, &values::ValuesOptions { jina_image: opts.jina_image.clone() });
+    let tree = values::build(
+        flow,
+        &values::ValuesOptions {
+            jina_image: opts.jina_image.clone(),
+        },
+    );
     let values_yaml = doc::to_yaml(&tree);
-    let mut schema = serde_json::to_string_pretty(&doc::to_schema(&tree)).map_err(|e| Error::internal(e.to_string()))?;
+    let mut schema = serde_json::to_string_pretty(&doc::to_schema(&tree))
+        .map_err(|e| Error::internal(e.to_string()))?;
     schema.push('\n');
     let rows: Vec<Row> = doc::table(&tree)
         .into_iter()
-        .map(|(key, ty, default, description)| Row { key, ty, default, description })
+        .map(|(key, ty, default, description)| Row {
+            key,
+            ty,
+            default,
+            description,
+        })
         .collect();
     let images = images(flow, &opts.jina_image);
     let context = minijinja::context! {
@@ -123,8 +141,12 @@ fn images(flow: &Flow, jina: &Image) -> Vec<(String, String)> {
     for x in &flow.executors {
         if x.external.is_none() {
             add(x.dns.clone(), &x.uses);
-            x.uses_before.iter().for_each(|u| add(format!("{}-uses-before", x.dns), u));
-            x.uses_after.iter().for_each(|u| add(format!("{}-uses-after", x.dns), u));
+            x.uses_before
+                .iter()
+                .for_each(|u| add(format!("{}-uses-before", x.dns), u));
+            x.uses_after
+                .iter()
+                .for_each(|u| add(format!("{}-uses-after", x.dns), u));
         }
     }
     out
@@ -151,12 +173,28 @@ pub fn mermaid(flow: &Flow) -> String {
         if x.external.is_some() {
             label.push_str(" (external)");
         }
-        out.push_str(&format!("  {}[\"{}\"]\n", id(&x.name), label.replace('"', "'")));
+        out.push_str(&format!(
+            "  {}[\"{}\"]\n",
+            id(&x.name),
+            label.replace('"', "'")
+        ));
     }
     for (from, to) in flow.edges() {
-        let to = if to == "gateway" { "gateway_out".to_string() } else { id(&to) };
-        let cond = flow.executor(&to.trim_start_matches("x_").to_string()).and_then(|x| x.when.as_ref()).map(|_| "|when|");
-        out.push_str(&format!("  {} -->{} {}\n", id(&from), cond.unwrap_or(""), to));
+        let cond = flow
+            .executor(&to)
+            .and_then(|x| x.when.as_ref())
+            .map(|_| "|when|");
+        let to = if to == "gateway" {
+            "gateway_out".to_string()
+        } else {
+            id(&to)
+        };
+        out.push_str(&format!(
+            "  {} -->{} {}\n",
+            id(&from),
+            cond.unwrap_or(""),
+            to
+        ));
     }
     out
 }

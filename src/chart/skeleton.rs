@@ -15,13 +15,17 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 
 /// The skeleton built into flowhelm.
 pub fn builtin() -> Files {
-    embedded::FILES.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect()
+    embedded::FILES
+        .iter()
+        .map(|(p, b)| (p.to_string(), b.to_vec()))
+        .collect()
 }
 
 /// A user skeleton directory (like a Helm starter).
 pub fn from_dir(dir: &Path) -> Result<Files> {
     if !dir.is_dir() {
-        return Err(Error::input_file(dir, "skeleton directory not found").with_hint("pass a directory laid out like chart-skeleton/"));
+        return Err(Error::input_file(dir, "skeleton directory not found")
+            .with_hint("pass a directory laid out like chart-skeleton/"));
     }
     let mut files = Files::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
@@ -29,8 +33,14 @@ pub fn from_dir(dir: &Path) -> Result<Files> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(dir).map_err(|e| Error::internal(e.to_string()))?;
-        let rel = rel.to_str().ok_or_else(|| Error::input_file(entry.path(), "file name is not UTF-8"))?.replace('\\', "/");
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let rel = rel
+            .to_str()
+            .ok_or_else(|| Error::input_file(entry.path(), "file name is not UTF-8"))?
+            .replace('\\', "/");
         let bytes = std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
         files.insert(rel, bytes);
     }
@@ -57,10 +67,11 @@ pub fn render(files: &Files, context: &minijinja::Value) -> Result<Files> {
     for (path, bytes) in files {
         match path.strip_suffix(".j2") {
             Some(target) => {
-                let text = std::str::from_utf8(bytes).map_err(|_| Error::internal(format!("skeleton file {path} is not UTF-8")))?;
-                let rendered = env
-                    .render_named_str(path, text, context)
-                    .map_err(|e| Error::input_file(path.as_str(), format!("skeleton template: {e}")))?;
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| Error::internal(format!("skeleton file {path} is not UTF-8")))?;
+                let rendered = env.render_named_str(path, text, context).map_err(|e| {
+                    Error::input_file(path.as_str(), format!("skeleton template: {e}"))
+                })?;
                 out.insert(target.to_string(), rendered.into_bytes());
             }
             None => {

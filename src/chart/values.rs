@@ -4,7 +4,9 @@
 use serde_json::json;
 
 use crate::chart::doc::{Entry, Val};
-use crate::flow::{ArgValue, Args, Executor, Flow, FlowKind, Gateway, Image, PodSettings, Polling, Protocol, Uses};
+use crate::flow::{
+    ArgValue, Args, Executor, Flow, FlowKind, Gateway, Image, PodSettings, Polling, Protocol, Uses,
+};
 
 /// The image Jina uses for the gateway, heads and `BaseExecutor` pods when `JINA_GATEWAY_IMAGE`
 /// is not set (Jina itself would ask Jina Hub, which needs the network).
@@ -34,18 +36,38 @@ fn strings(items: &[String]) -> Val {
 /// The whole values tree.
 pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
     let mut top = vec![
-        e("nameOverride", "Replaces the chart name in object names.", s("")),
-        e("fullnameOverride", "Replaces `<release>-<chart>` as the prefix of every object name.", s("")),
+        e(
+            "nameOverride",
+            "Replaces the chart name in object names.",
+            s(""),
+        ),
+        e(
+            "fullnameOverride",
+            "Replaces `<release>-<chart>` as the prefix of every object name.",
+            s(""),
+        ),
         global(),
         flow_values(flow),
     ];
     let gateway = match &flow.gateway {
         Some(gw) => gateway(gw, opts),
-        None => vec![e("enabled", "Deploy the gateway (`jtype: Deployment` charts have none).", Val::Bool(false))],
+        None => vec![e(
+            "enabled",
+            "Deploy the gateway (`jtype: Deployment` charts have none).",
+            Val::Bool(false),
+        )],
     };
-    top.push(e("gateway", "The Jina gateway: the entry point clients talk to.", Val::Map(gateway)));
+    top.push(e(
+        "gateway",
+        "The Jina gateway: the entry point clients talk to.",
+        Val::Map(gateway),
+    ));
     let executors = flow.executors.iter().map(|x| executor(x, opts)).collect();
-    top.push(e("executors", "One entry per executor of the Flow, keyed by its Jina name.", Val::Map(executors)));
+    top.push(e(
+        "executors",
+        "One entry per executor of the Flow, keyed by its Jina name.",
+        Val::Map(executors),
+    ));
     top.push(e(
         "extraObjects",
         "Extra Kubernetes objects to deploy with the release (e.g. a ConfigMap or Secret); each is rendered with `tpl`.",
@@ -83,7 +105,11 @@ fn flow_values(flow: &Flow) -> Entry {
     let metadata = Val::Map(
         flow.executors
             .iter()
-            .filter_map(|x| x.grpc_metadata.as_ref().map(|m| e(&x.name, "", Val::from_json(m))))
+            .filter_map(|x| {
+                x.grpc_metadata
+                    .as_ref()
+                    .map(|m| e(&x.name, "", Val::from_json(m)))
+            })
             .collect(),
     );
     let kind = match flow.kind {
@@ -109,8 +135,16 @@ fn image(img: &Image, doc: &str) -> Entry {
         doc,
         Val::Map(vec![
             e("repository", "Image repository.", s(&img.repository)),
-            e("tag", "Image tag (empty: none, as written in the Flow).", s(&img.tag)),
-            e("digest", "Image digest (`sha256:…`); wins over the tag when set.", s(&img.digest)),
+            e(
+                "tag",
+                "Image tag (empty: none, as written in the Flow).",
+                s(&img.tag),
+            ),
+            e(
+                "digest",
+                "Image digest (`sha256:…`); wins over the tag when set.",
+                s(&img.digest),
+            ),
             e("pullPolicy", "Image pull policy.", s("IfNotPresent"))
                 .schema(json!({"type": "string", "enum": ["Always", "IfNotPresent", "Never"]})),
         ]),
@@ -153,7 +187,13 @@ fn pod(p: &PodSettings, resources: Val) -> Vec<Entry> {
     let secrets = Val::Map(
         p.env_from_secret
             .iter()
-            .map(|(k, r)| e(k, "", Val::Map(vec![e("name", "", s(&r.name)), e("key", "", s(&r.key))])))
+            .map(|(k, r)| {
+                e(
+                    k,
+                    "",
+                    Val::Map(vec![e("name", "", s(&r.name)), e("key", "", s(&r.key))]),
+                )
+            })
             .collect(),
     );
     vec![
@@ -201,7 +241,13 @@ fn probe(initial: i64, period: i64, timeout: i64, doc: &str) -> Entry {
         e("periodSeconds", "", Val::Int(period)),
         e("timeoutSeconds", "", Val::Int(timeout)),
     ])
-    .pipe(|v| e(doc.split(':').next().unwrap_or(doc), doc.split_once(": ").map_or(doc, |(_, d)| d), v))
+    .pipe(|v| {
+        e(
+            doc.split(':').next().unwrap_or(doc),
+            doc.split_once(": ").map_or(doc, |(_, d)| d),
+            v,
+        )
+    })
 }
 
 trait Pipe: Sized {
@@ -288,7 +334,14 @@ fn uses_image(u: &Uses, opts: &ValuesOptions) -> (Image, &'static str) {
     match u {
         Uses::Docker { image, .. } => (image.clone(), "config.yml"),
         // The Hub resolves these at export time; without network the image must be set by hand.
-        Uses::Hub { .. } => (Image { repository: String::new(), tag: String::new(), digest: String::new() }, "config.yml"),
+        Uses::Hub { .. } => (
+            Image {
+                repository: String::new(),
+                tag: String::new(),
+                digest: String::new(),
+            },
+            "config.yml",
+        ),
         Uses::Base => (opts.jina_image.clone(), ""),
     }
 }
@@ -299,10 +352,22 @@ fn sidecar(u: Option<&Uses>, port: i64, doc: &str, opts: &ValuesOptions) -> Entr
         doc.split(':').next().unwrap_or(doc),
         doc.split_once(": ").map_or(doc, |(_, d)| d),
         Val::Map(vec![
-            e("enabled", "Run this container in the head pod (only when `shards` > 1, as in Jina).", Val::Bool(u.is_some())),
+            e(
+                "enabled",
+                "Run this container in the head pod (only when `shards` > 1, as in Jina).",
+                Val::Bool(u.is_some()),
+            ),
             image(&img, "Image of the container."),
-            e("uses", "`--uses` passed to it (`config.yml` for docker images, empty for BaseExecutor).", s(uses)),
-            e("port", "Port it listens on inside the head pod.", Val::Int(port)),
+            e(
+                "uses",
+                "`--uses` passed to it (`config.yml` for docker images, empty for BaseExecutor).",
+                s(uses),
+            ),
+            e(
+                "port",
+                "Port it listens on inside the head pod.",
+                Val::Int(port),
+            ),
             e("resources", "Container resources.", Val::open()),
         ]),
     )
@@ -314,22 +379,56 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
         Polling::All(p) => s(p),
         Polling::PerEndpoint(m) => string_map(m),
     };
-    let gpu_limit = x.gpus.as_ref().map(|g| if g.chars().all(|c| c.is_ascii_digit()) { g.clone() } else { "1".into() });
+    let gpu_limit = x.gpus.as_ref().map(|g| {
+        if g.chars().all(|c| c.is_ascii_digit()) {
+            g.clone()
+        } else {
+            "1".into()
+        }
+    });
     let resources = match gpu_limit {
-        Some(n) => Val::Map(vec![e("limits", "", Val::Map(vec![e("nvidia.com/gpu", "", s(&n))]))]),
+        Some(n) => Val::Map(vec![e(
+            "limits",
+            "",
+            Val::Map(vec![e("nvidia.com/gpu", "", s(&n))]),
+        )]),
         None => Val::open(),
     };
     let external = match &x.external {
         Some(ext) => Val::Map(vec![
-            e("enabled", "The executor runs outside the cluster; nothing is deployed for it.", Val::Bool(true)),
-            e("hosts", "Its hosts (the gateway balances across them).", strings(&ext.hosts)),
-            e("ports", "Its ports, one per host or one for all.", Val::List(ext.ports.iter().map(|p| Val::Int(i64::from(*p))).collect())),
+            e(
+                "enabled",
+                "The executor runs outside the cluster; nothing is deployed for it.",
+                Val::Bool(true),
+            ),
+            e(
+                "hosts",
+                "Its hosts (the gateway balances across them).",
+                strings(&ext.hosts),
+            ),
+            e(
+                "ports",
+                "Its ports, one per host or one for all.",
+                Val::List(ext.ports.iter().map(|p| Val::Int(i64::from(*p))).collect()),
+            ),
             e("tls", "Connect with TLS.", Val::Bool(ext.tls)),
         ]),
         None => Val::Map(vec![
-            e("enabled", "The executor runs outside the cluster; nothing is deployed for it.", Val::Bool(false)),
-            e("hosts", "Its hosts (the gateway balances across them).", Val::List(vec![])),
-            e("ports", "Its ports, one per host or one for all.", Val::List(vec![])),
+            e(
+                "enabled",
+                "The executor runs outside the cluster; nothing is deployed for it.",
+                Val::Bool(false),
+            ),
+            e(
+                "hosts",
+                "Its hosts (the gateway balances across them).",
+                Val::List(vec![]),
+            ),
+            e(
+                "ports",
+                "Its ports, one per host or one for all.",
+                Val::List(vec![]),
+            ),
             e("tls", "Connect with TLS.", Val::Bool(false)),
         ]),
     };
@@ -337,10 +436,17 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
         x.volumes
             .iter()
             .enumerate()
-            .map(|(i, v)| e(&format!("volume-{i}"), "", Val::Map(vec![e("mountPath", "", s(&v.mount_path))])))
+            .map(|(i, v)| {
+                e(
+                    &format!("volume-{i}"),
+                    "",
+                    Val::Map(vec![e("mountPath", "", s(&v.mount_path))]),
+                )
+            })
             .collect(),
     );
-    let json_or_empty = |v: &Option<serde_json::Value>| v.as_ref().map_or(Val::open(), Val::from_json);
+    let json_or_empty =
+        |v: &Option<serde_json::Value>| v.as_ref().map_or(Val::open(), Val::from_json);
     let mut entries = vec![
         image(&img, if matches!(x.uses, Uses::Hub { .. }) {
             "Executor image. REQUIRED: the Flow's `jinaai+docker://` is resolved by Jina Hub, which flowhelm cannot reach; set the image it resolves to."
@@ -377,5 +483,9 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
         sidecar(x.uses_after.as_ref(), 8079, "usesAfter: `uses_after`: a container in the head pod that runs after the shards.", opts),
     ];
     entries.extend(pod(&x.pod, resources));
-    e(&x.name, &format!("Executor `{}`.", x.name), Val::Map(entries))
+    e(
+        &x.name,
+        &format!("Executor `{}`.", x.name),
+        Val::Map(entries),
+    )
 }

@@ -12,17 +12,39 @@ use serde_json::Value as J;
 use super::{root, run_in, stderr, stdout};
 
 /// `helm template` a chart; panics with helm's stderr on failure.
-pub fn render(helm: &Path, chart: &Path, home: &Path, release: &str, ns: &str, extra: &[&str]) -> String {
+pub fn render(
+    helm: &Path,
+    chart: &Path,
+    home: &Path,
+    release: &str,
+    ns: &str,
+    extra: &[&str],
+) -> String {
     let out = try_render(helm, chart, home, release, ns, extra);
     match out {
         Ok(s) => s,
-        Err(e) => panic!("{} template {} {:?} failed:\n{e}", helm.display(), chart.display(), extra),
+        Err(e) => panic!(
+            "{} template {} {:?} failed:\n{e}",
+            helm.display(),
+            chart.display(),
+            extra
+        ),
     }
 }
 
-pub fn try_render(helm: &Path, chart: &Path, home: &Path, release: &str, ns: &str, extra: &[&str]) -> Result<String, String> {
+pub fn try_render(
+    helm: &Path,
+    chart: &Path,
+    home: &Path,
+    release: &str,
+    ns: &str,
+    extra: &[&str],
+) -> Result<String, String> {
     let mut cmd = Command::new(helm);
-    cmd.args(["template", release]).arg(chart).args(["--namespace", ns]).args(extra);
+    cmd.args(["template", release])
+        .arg(chart)
+        .args(["--namespace", ns])
+        .args(extra);
     let o = run_in(&mut cmd, home);
     if o.status.success() {
         Ok(stdout(&o))
@@ -43,7 +65,8 @@ pub fn documents(yaml: &str) -> Vec<J> {
         if body.trim().is_empty() {
             continue;
         }
-        let node = flowhelm::flow::node::parse(&body).unwrap_or_else(|e| panic!("helm output is not YAML: {e}\n{body}"));
+        let node = flowhelm::flow::node::parse(&body)
+            .unwrap_or_else(|e| panic!("helm output is not YAML: {e}\n{body}"));
         let v = node.to_json();
         if !v.is_null() {
             docs.push(v);
@@ -55,7 +78,10 @@ pub fn documents(yaml: &str) -> Vec<J> {
 struct DefsRetriever(PathBuf);
 
 impl jsonschema::Retrieve for DefsRetriever {
-    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<J, Box<dyn std::error::Error + Send + Sync>> {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<J, Box<dyn std::error::Error + Send + Sync>> {
         let path = uri.as_str();
         let file = path.rsplit('/').next().unwrap_or_default();
         let text = std::fs::read_to_string(self.0.join(file))?;
@@ -71,8 +97,14 @@ fn cache() -> &'static Cache {
 }
 
 fn schema_dir(version: &str) -> PathBuf {
-    let dir = root().join(".tools/k8s-schemas").join(format!("v{version}-local-strict"));
-    assert!(dir.is_dir(), "{} is missing: run scripts/install-tools.sh", dir.display());
+    let dir = root()
+        .join(".tools/k8s-schemas")
+        .join(format!("v{version}-local-strict"));
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run scripts/install-tools.sh",
+        dir.display()
+    );
     dir
 }
 
@@ -80,7 +112,10 @@ fn schema_dir(version: &str) -> PathBuf {
 fn schema_file(api_version: &str, kind: &str) -> String {
     let kind = kind.to_lowercase();
     match api_version.split_once('/') {
-        Some((group, version)) => format!("{kind}-{}-{version}.json", group.split('.').next().unwrap_or(group)),
+        Some((group, version)) => format!(
+            "{kind}-{}-{version}.json",
+            group.split('.').next().unwrap_or(group)
+        ),
         None => format!("{kind}-{api_version}.json"),
     }
 }
@@ -91,13 +126,20 @@ fn validator(version: &str, api_version: &str, kind: &str) -> Arc<jsonschema::Va
         return v.clone();
     }
     let (dir, file) = if api_version == "monitoring.coreos.com/v1" && kind == "ServiceMonitor" {
-        (root().join("tests/fixtures/crds"), "servicemonitor.json".to_string())
+        (
+            root().join("tests/fixtures/crds"),
+            "servicemonitor.json".to_string(),
+        )
     } else {
         (schema_dir(version), schema_file(api_version, kind))
     };
     let path = dir.join(&file);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("no Kubernetes {version} schema for {api_version} {kind} ({})", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no Kubernetes {version} schema for {api_version} {kind} ({})",
+            path.display()
+        )
+    });
     let schema: J = serde_json::from_str(&text).unwrap();
     let v = jsonschema::options()
         .with_base_uri(format!("file:///api/{file}"))
@@ -112,7 +154,8 @@ fn validator(version: &str, api_version: &str, kind: &str) -> Arc<jsonschema::Va
 fn is_label(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -120,14 +163,17 @@ fn is_label(s: &str, max: usize) -> bool {
 fn is_label_value(s: &str) -> bool {
     s.is_empty()
         || (s.len() <= 63
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             && s.starts_with(|c: char| c.is_ascii_alphanumeric())
             && s.ends_with(|c: char| c.is_ascii_alphanumeric()))
 }
 
 fn is_label_key(k: &str) -> bool {
     let (prefix, name) = k.rsplit_once('/').map_or((None, k), |(p, n)| (Some(p), n));
-    prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(|l| is_label(l, 63))) && !name.is_empty() && is_label_value(name)
+    prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(|l| is_label(l, 63)))
+        && !name.is_empty()
+        && is_label_value(name)
 }
 
 /// Every error of one object: schema violations plus name/label rules. Empty when valid.
@@ -148,8 +194,16 @@ pub fn object_errors(version: &str, obj: &J) -> Vec<String> {
     if !name_ok {
         errors.push(format!("{id}: invalid object name"));
     }
-    let selector = if kind == "Service" { &obj["spec"]["selector"] } else { &obj["spec"]["selector"]["matchLabels"] };
-    for map in [&obj["metadata"]["labels"], &obj["spec"]["template"]["metadata"]["labels"], selector] {
+    let selector = if kind == "Service" {
+        &obj["spec"]["selector"]
+    } else {
+        &obj["spec"]["selector"]["matchLabels"]
+    };
+    for map in [
+        &obj["metadata"]["labels"],
+        &obj["spec"]["template"]["metadata"]["labels"],
+        selector,
+    ] {
         if let J::Object(m) = map {
             for (k, v) in m {
                 let v = v.as_str().unwrap_or("x");
@@ -180,10 +234,24 @@ pub fn validate_all(version: &str, docs: &[J], context: &str) {
     let mut errors = Vec::new();
     for d in docs {
         errors.extend(object_errors(version, d));
-        let key = (d["kind"].as_str().unwrap_or_default().to_string(), d["metadata"]["name"].as_str().unwrap_or_default().to_string());
+        let key = (
+            d["kind"].as_str().unwrap_or_default().to_string(),
+            d["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
         if names.insert(key.clone(), ()).is_some() {
-            errors.push(format!("{}/{}: two objects with the same kind and name", key.0, key.1));
+            errors.push(format!(
+                "{}/{}: two objects with the same kind and name",
+                key.0, key.1
+            ));
         }
     }
-    assert!(errors.is_empty(), "{context}: {} invalid against Kubernetes {version}:\n{}", errors.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{context}: {} invalid against Kubernetes {version}:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
 }

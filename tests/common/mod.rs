@@ -19,7 +19,11 @@ pub fn fixtures() -> PathBuf {
 /// `scripts/install-tools.sh` (the README's test command does).
 pub fn tool(name: &str) -> PathBuf {
     let p = root().join(".tools/bin").join(name);
-    assert!(p.is_file(), "{} is missing: run scripts/install-tools.sh (or scripts/test)", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/install-tools.sh (or scripts/test)",
+        p.display()
+    );
     p
 }
 
