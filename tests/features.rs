@@ -1,0 +1,200 @@
+//! Jina features without a reference export, rendered by real helm and checked against how
+//! Jina's k8s exporter builds them (jina/orchestrate/deployments/config/k8s.py and the gateway
+//! parser): multi-protocol and websocket gateways, monitoring, custom gateway images, tracing and
+//! JSON-valued options, polling ALL, external executors with several hosts.
+
+mod common;
+
+use common::k8s::{documents, render, validate_all};
+use common::{flowhelm, helms, stderr, TempDir};
+use serde_json::Value as J;
+
+fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
+    let tmp = TempDir::new(tag);
+    let path = tmp.path().join("flow.yml");
+    std::fs::write(&path, flow).unwrap();
+    let chart = tmp.path().join("c");
+    let o = flowhelm()
+        .arg("chart")
+        .arg(&path)
+        .arg("-o")
+        .arg(&chart)
+        .args(["--name", "demo"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    helms()
+        .into_iter()
+        .map(|(name, helm)| {
+            let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", &[]));
+            validate_all("1.33.0", &docs, tag);
+            (name.to_string(), docs)
+        })
+        .collect()
+}
+
+fn find<'a>(docs: &'a [J], kind: &str, name: &str) -> &'a J {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn args(obj: &J, container: usize) -> Vec<String> {
+    obj["spec"]["template"]["spec"]["containers"][container]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Values following `flag` up to the next `--flag`.
+fn values(args: &[String], flag: &str) -> Option<Vec<String>> {
+    let i = args.iter().position(|a| a == flag)?;
+    Some(
+        args[i + 1..]
+            .iter()
+            .take_while(|a| !a.starts_with("--"))
+            .cloned()
+            .collect(),
+    )
+}
+
+#[test]
+fn multi_protocol_gateway_gets_composite_gateway_ports_and_services() {
+    for (h, docs) in render_flow("jtype: Flow\nwith:\n  protocol: [grpc, http, websocket]\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n", "multi") {
+        let gw = find(&docs, "Deployment", "rel-demo-gateway");
+        let a = args(gw, 0);
+        assert_eq!(values(&a, "--uses").unwrap(), ["CompositeGateway"], "{h}");
+        assert_eq!(values(&a, "--port").unwrap(), ["8080", "8081", "8082"], "{h}");
+        assert_eq!(values(&a, "--protocol").unwrap(), ["GRPC", "HTTP", "WEBSOCKET"], "{h}");
+        let ports: Vec<&J> = gw["spec"]["template"]["spec"]["containers"][0]["ports"].as_array().unwrap().iter().map(|p| &p["containerPort"]).collect();
+        assert_eq!(ports, [8080, 8081, 8082]);
+        assert_eq!(find(&docs, "Service", "rel-demo-gateway-1-http")["spec"]["ports"][0]["port"], 8081);
+        let ws = find(&docs, "Service", "rel-demo-gateway-2-websocket");
+        assert_eq!(ws["spec"]["selector"]["app"], "rel-demo-gateway");
+        // The executors keep gRPC: the gateway address uses their protocol, not the gateway's.
+        let addr: J = serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
+        assert_eq!(addr["enc"][0], "grpc://rel-demo-enc.demo.svc:8080");
+    }
+}
+
+#[test]
+fn websocket_gateway_and_http_executor() {
+    let flow = "jtype: Flow\ngateway:\n  protocol: websocket\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    protocol: http\n";
+    for (h, docs) in render_flow(flow, "ws") {
+        let gw = find(&docs, "Deployment", "rel-demo-gateway");
+        let a = args(gw, 0);
+        assert_eq!(values(&a, "--uses").unwrap(), ["WebSocketGateway"], "{h}");
+        assert_eq!(values(&a, "--protocol").unwrap(), ["WEBSOCKET"]);
+        let probe =
+            &gw["spec"]["template"]["spec"]["containers"][0]["startupProbe"]["exec"]["command"];
+        assert_eq!(probe[3], "websocket://127.0.0.1:8080");
+        let addr: J =
+            serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
+        assert_eq!(addr["enc"][0], "http://rel-demo-enc.demo.svc:8080");
+        let enc = find(&docs, "Deployment", "rel-demo-enc");
+        assert_eq!(values(&args(enc, 0), "--protocol").unwrap(), ["HTTP"]);
+    }
+}
+
+#[test]
+fn monitoring_adds_the_flag_the_metrics_port_and_a_service_monitor() {
+    let flow = "jtype: Flow\nwith:\n  monitoring: true\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    shards: 2\n";
+    for (_, docs) in render_flow(flow, "mon") {
+        for name in [
+            "rel-demo-gateway",
+            "rel-demo-enc-0",
+            "rel-demo-enc-1",
+            "rel-demo-enc-head",
+        ] {
+            let d = find(&docs, "Deployment", name);
+            assert!(args(d, 0).contains(&"--monitoring".to_string()), "{name}");
+            let svc = find(&docs, "Service", name);
+            assert_eq!(svc["spec"]["ports"][1]["name"], "monitoring");
+            assert_eq!(svc["spec"]["ports"][1]["port"], 9090);
+            let sm = find(&docs, "ServiceMonitor", name);
+            assert_eq!(sm["spec"]["endpoints"][0]["port"], "monitoring");
+            assert_eq!(sm["spec"]["selector"]["matchLabels"]["app"], name);
+        }
+    }
+}
+
+#[test]
+fn custom_gateway_image_runs_its_config() {
+    let flow = "jtype: Flow\ngateway:\n  uses: docker://acme/my-gateway:2.0\n  uses_with:\n    greeting: hi\n  env:\n    MODE: custom\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n";
+    for (_, docs) in render_flow(flow, "customgw") {
+        let gw = find(&docs, "Deployment", "rel-demo-gateway");
+        assert_eq!(
+            gw["spec"]["template"]["spec"]["containers"][0]["image"],
+            "acme/my-gateway:2.0"
+        );
+        let a = args(gw, 0);
+        assert_eq!(values(&a, "--uses").unwrap(), ["config.yml"]);
+        let with: J = serde_json::from_str(&values(&a, "--uses-with").unwrap()[0]).unwrap();
+        assert_eq!(with["greeting"], "hi");
+        assert_eq!(
+            find(&docs, "ConfigMap", "rel-demo-gateway-configmap")["data"]["MODE"],
+            "custom"
+        );
+    }
+}
+
+#[test]
+fn tracing_grpc_options_and_json_arguments_pass_through() {
+    let flow = "jtype: Flow\nwith:\n  tracing: true\n  traces_exporter_host: http://otel\n  traces_exporter_port: 4317\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    grpc_server_options:\n      grpc.max_send_message_length: -1\n    exit_on_exceptions: [RuntimeError, ValueError]\n    uses_metas:\n      name: x\n    uses_requests:\n      /index: encode\n    shards: 2\n    polling: ALL\n";
+    for (_, docs) in render_flow(flow, "tracing") {
+        let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
+        assert!(gw.contains(&"--tracing".to_string()));
+        assert_eq!(values(&gw, "--traces-exporter-port").unwrap(), ["4317"]);
+        let shard = args(find(&docs, "Deployment", "rel-demo-enc-1"), 0);
+        assert!(shard.contains(&"--tracing".to_string()));
+        assert_eq!(
+            values(&shard, "--traces-exporter-host").unwrap(),
+            ["http://otel"]
+        );
+        let opts: J =
+            serde_json::from_str(&values(&shard, "--grpc-server-options").unwrap()[0]).unwrap();
+        assert_eq!(opts["grpc.max_send_message_length"], -1);
+        assert_eq!(
+            values(&shard, "--exit-on-exceptions").unwrap(),
+            ["RuntimeError", "ValueError"]
+        );
+        let metas: J = serde_json::from_str(&values(&shard, "--uses-metas").unwrap()[0]).unwrap();
+        assert_eq!(metas["name"], "x");
+        let reqs: J = serde_json::from_str(&values(&shard, "--uses-requests").unwrap()[0]).unwrap();
+        assert_eq!(reqs["/index"], "encode");
+        assert!(
+            values(&shard, "--polling").is_none(),
+            "workers never get --polling"
+        );
+        let head = args(find(&docs, "Deployment", "rel-demo-enc-head"), 0);
+        assert_eq!(values(&head, "--polling").unwrap(), ["ALL"]);
+        assert_eq!(
+            values(&head, "--uses-metas").unwrap(),
+            ["{}"],
+            "the head does not inherit uses_metas"
+        );
+    }
+}
+
+#[test]
+fn external_executor_with_several_hosts_gets_every_address() {
+    let flow = "jtype: Flow\nexecutors:\n  - name: remote\n    external: true\n    host: [a.example.com, b.example.com]\n    port: [443, 8443]\n    tls: true\n    grpc_metadata:\n      token: abc\n";
+    for (_, docs) in render_flow(flow, "external") {
+        assert!(!docs.iter().any(|d| d["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .contains("remote")));
+        let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
+        let addr: J =
+            serde_json::from_str(&values(&gw, "--deployments-addresses").unwrap()[0]).unwrap();
+        assert_eq!(
+            addr["remote"],
+            serde_json::json!(["grpcs://a.example.com:443", "grpcs://b.example.com:8443"])
+        );
+        let meta: J =
+            serde_json::from_str(&values(&gw, "--deployments-metadata").unwrap()[0]).unwrap();
+        assert_eq!(meta["remote"]["token"], "abc");
+    }
+}
