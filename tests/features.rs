@@ -198,3 +198,62 @@ fn external_executor_with_several_hosts_gets_every_address() {
         assert_eq!(meta["remote"]["token"], "abc");
     }
 }
+
+#[test]
+fn executor_with_several_protocols_gets_ports_and_services_per_protocol() {
+    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    protocol: [grpc, http]\n";
+    for (_, docs) in render_flow(flow, "exec-multi") {
+        let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
+        assert_eq!(values(&a, "--port").unwrap(), ["8080", "8081"]);
+        assert_eq!(values(&a, "--protocol").unwrap(), ["GRPC", "HTTP"]);
+        let extra = find(&docs, "Service", "rel-demo-enc-1-http");
+        assert_eq!(extra["spec"]["ports"][0]["port"], 8081);
+        assert_eq!(extra["spec"]["selector"]["app"], "rel-demo-enc");
+    }
+}
+
+#[test]
+fn heads_and_sidecars_inherit_what_jina_copies() {
+    // Jina copies the executor's arguments to the head, then drops gpus, uses, uses_with,
+    // uses_metas (and workspace, taboo for heads); uses_before/after copy the head's.
+    let flow = "jtype: Flow\nexecutors:\n  - name: idx\n    uses: docker://acme/idx:1\n    shards: 2\n    gpus: 1\n    retries: 3\n    workspace: /data/ws\n    floating: true\n    uses_with: {k: 1}\n    uses_before: docker://acme/pre:1\n";
+    for (_, docs) in render_flow(flow, "head-inherit") {
+        let head = find(&docs, "Deployment", "rel-demo-idx-head");
+        let h = args(head, 0);
+        assert_eq!(values(&h, "--retries").unwrap(), ["3"]);
+        assert!(h.contains(&"--floating".to_string()));
+        for absent in [
+            "--gpus",
+            "--workspace",
+            "--uses",
+            "--uses-with",
+            "--replicas",
+        ] {
+            assert!(values(&h, absent).is_none(), "head has {absent}");
+        }
+        assert!(
+            head["spec"]["template"]["spec"]["containers"][0]["resources"].is_null(),
+            "head has no GPU limit"
+        );
+        assert_eq!(
+            values(&h, "--uses-before-address").unwrap(),
+            ["127.0.0.1:8078"]
+        );
+        let side = args(head, 1);
+        assert_eq!(values(&side, "--name").unwrap(), ["idx/uses-before"]);
+        assert_eq!(values(&side, "--uses").unwrap(), ["config.yml"]);
+        assert_eq!(values(&side, "--workspace").unwrap(), ["/data/ws"]);
+        assert_eq!(values(&side, "--retries").unwrap(), ["3"]);
+        assert_eq!(
+            values(&side, "--port-monitoring").unwrap(),
+            ["9091"],
+            "no clash with the head's 9090"
+        );
+        assert!(values(&side, "--uses-with").is_none());
+        let shard = args(find(&docs, "Deployment", "rel-demo-idx-1"), 0);
+        assert_eq!(values(&shard, "--gpus").unwrap(), ["1"]);
+        assert_eq!(values(&shard, "--workspace").unwrap(), ["/data/ws"]);
+        let with: J = serde_json::from_str(&values(&shard, "--uses-with").unwrap()[0]).unwrap();
+        assert_eq!(with["k"], 1);
+    }
+}

@@ -81,7 +81,7 @@ pub fn check(executors: &[Executor]) -> Result<()> {
         }
     }
     for e in executors {
-        if let Some((base, _)) = derived_from(&e.dns) {
+        for base in derived_from(&e.dns) {
             if let Some(owner) = by_dns.get(base) {
                 return Err(collision(e, owner, &e.dns));
             }
@@ -99,11 +99,30 @@ pub fn check(executors: &[Executor]) -> Result<()> {
     Ok(())
 }
 
-/// `x-head` → (`x`, head); `x-12` → (`x`, shard 12).
-fn derived_from(dns: &str) -> Option<(&str, &str)> {
-    let (base, suffix) = dns.rsplit_once('-')?;
-    (suffix == "head" || (!suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit())))
-        .then_some((base, suffix))
+/// The executor whose objects a name could belong to: `x-head` (head), `x-12` (shard 12), and
+/// `x-1-http` (Service of a second protocol) all belong to `x`; returns candidate owners.
+fn derived_from(dns: &str) -> Vec<&str> {
+    let is_index = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mut owners = Vec::new();
+    if let Some((base, suffix)) = dns.rsplit_once('-') {
+        if suffix == "head" || is_index(suffix) {
+            owners.push(base);
+        }
+        if ["grpc", "http", "websocket"].contains(&suffix) {
+            if let Some((owner, index)) = base.rsplit_once('-') {
+                if is_index(index) {
+                    owners.push(owner);
+                    // a shard's extra-protocol Service: `x-0-1-http`
+                    if let Some((o, i)) = owner.rsplit_once('-') {
+                        if is_index(i) {
+                            owners.push(o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    owners
 }
 
 /// `gateway-<i>-<protocol>` Services exist for multi-protocol gateways.
@@ -191,6 +210,15 @@ mod tests {
         assert!(parse_image("Acme/Enc:1").is_err());
         assert!(parse_image("acme/enc:bad tag").is_err());
         assert!(parse_image("acme//enc").is_err());
+    }
+
+    #[test]
+    fn derived_names_find_their_owner() {
+        assert_eq!(derived_from("idx-head"), ["idx"]);
+        assert_eq!(derived_from("idx-3"), ["idx"]);
+        assert_eq!(derived_from("idx-1-http"), ["idx"]);
+        assert_eq!(derived_from("idx-0-1-websocket"), ["idx-0", "idx"]);
+        assert!(derived_from("my-encoder").is_empty());
     }
 
     #[test]
