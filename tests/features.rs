@@ -257,3 +257,23 @@ fn heads_and_sidecars_inherit_what_jina_copies() {
         assert_eq!(with["k"], 1);
     }
 }
+
+#[test]
+fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
+    // helm 4 drops null entries of values, prints 1.0 as 1 and rounds integers above 2^53:
+    // such blobs travel as their exact json.dumps text; plain ones stay editable mappings.
+    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    uses_with: {a: null, b: 1.0, c: 0.5, d: 9007199254740993}\n    uses_metas: {threshold: 0.25, name: m}\n    when: {tags__x: {$eq: null}}\n";
+    for (h, docs) in render_flow(flow, "blobs") {
+        let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
+        assert_eq!(
+            values(&a, "--uses-with").unwrap(),
+            [r#"{"a": null, "b": 1.0, "c": 0.5, "d": 9007199254740993}"#],
+            "{h}"
+        );
+        let metas: J = serde_json::from_str(&values(&a, "--uses-metas").unwrap()[0]).unwrap();
+        assert_eq!(metas, serde_json::json!({"threshold": 0.25, "name": "m"}));
+        let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
+        let cond: J = serde_json::from_str(&values(&gw, "--graph-conditions").unwrap()[0]).unwrap();
+        assert_eq!(cond, serde_json::json!({"enc": {"tags__x": {"$eq": null}}}));
+    }
+}

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value as J};
 pub enum Val {
     Bool(bool),
     Int(i64),
+    Float(f64),
     Str(String),
     List(Vec<Val>),
     Map(Vec<Entry>),
@@ -37,6 +38,7 @@ impl Val {
         match self {
             Val::Bool(b) => J::Bool(*b),
             Val::Int(i) => J::from(*i),
+            Val::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Val::Str(s) => J::String(s.clone()),
             Val::List(items) => J::Array(items.iter().map(Val::to_json).collect()),
             Val::Map(entries) => J::Object(
@@ -53,7 +55,9 @@ impl Val {
         match v {
             J::Null => Val::Str(String::new()),
             J::Bool(b) => Val::Bool(*b),
-            J::Number(n) => n.as_i64().map_or_else(|| Val::Str(n.to_string()), Val::Int),
+            J::Number(n) => n
+                .as_i64()
+                .map_or_else(|| Val::Float(n.as_f64().unwrap_or_default()), Val::Int),
             J::String(s) => Val::Str(s.clone()),
             J::Array(items) => Val::List(items.iter().map(Val::from_json).collect()),
             J::Object(m) => Val::Map(
@@ -62,6 +66,31 @@ impl Val {
                     .collect(),
             ),
         }
+    }
+}
+
+/// A JSON value from the Flow (`uses_with`, `when` …) as a value. Helm reads values.yaml into
+/// Go types and writes JSON back with `toJson`, which drops `null` map entries (helm 4), prints
+/// `1.0` as `1` and loses integers beyond 2^53; such blobs are kept as their exact JSON text
+/// (Python's `json.dumps`), which the templates pass through unchanged.
+pub fn json_blob(v: &J) -> Val {
+    fn exact(v: &J) -> bool {
+        match v {
+            J::Null => false,
+            J::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => i.unsigned_abs() < (1 << 53),
+                (None, Some(f)) => f.fract() != 0.0 && f.is_finite() && f.abs() < 1e15,
+                _ => false,
+            },
+            J::Array(a) => a.iter().all(exact),
+            J::Object(m) => m.values().all(exact),
+            _ => true,
+        }
+    }
+    if exact(v) {
+        Val::from_json(v)
+    } else {
+        Val::Str(crate::flow::python_json(v))
     }
 }
 
@@ -147,6 +176,7 @@ fn yaml_scalar(v: &Val) -> String {
     match v {
         Val::Bool(b) => b.to_string(),
         Val::Int(i) => i.to_string(),
+        Val::Float(f) => crate::flow::node::python_float(*f),
         Val::Str(s) => serde_json::to_string(s).unwrap_or_default(),
         Val::List(_) | Val::Map(_) => unreachable!("collections are written by write_value"),
     }
@@ -204,6 +234,7 @@ fn infer(v: &Val) -> J {
     match v {
         Val::Bool(_) => json!({"type": "boolean"}),
         Val::Int(_) => json!({"type": "integer"}),
+        Val::Float(_) => json!({"type": "number"}),
         Val::Str(_) => json!({"type": "string"}),
         Val::List(items) => match items.first() {
             Some(first) => json!({"type": "array", "items": infer(first)}),
@@ -250,6 +281,7 @@ fn collect(rows: &mut Vec<(String, String, String, String)>, entries: &[Entry], 
             let ty = match &e.val {
                 Val::Bool(_) => "bool",
                 Val::Int(_) => "int",
+                Val::Float(_) => "float",
                 Val::Str(_) => "string",
                 Val::List(_) => "list",
                 Val::Map(_) => "object",

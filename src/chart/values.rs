@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::chart::doc::{Entry, Val};
+use crate::chart::doc::{json_blob, Entry, Val};
 use crate::flow::{
     ArgValue, Args, Executor, Flow, FlowKind, Gateway, Image, PodSettings, Polling, Protocol, Uses,
 };
@@ -99,7 +99,7 @@ fn flow_values(flow: &Flow) -> Entry {
     let conditions = Val::Map(
         flow.executors
             .iter()
-            .filter_map(|x| x.when.as_ref().map(|w| e(&x.name, "", Val::from_json(w))))
+            .filter_map(|x| x.when.as_ref().map(|w| e(&x.name, "", json_blob(w))))
             .collect(),
     );
     let metadata = Val::Map(
@@ -108,7 +108,7 @@ fn flow_values(flow: &Flow) -> Entry {
             .filter_map(|x| {
                 x.grpc_metadata
                     .as_ref()
-                    .map(|m| e(&x.name, "", Val::from_json(m)))
+                    .map(|m| e(&x.name, "", json_blob(m)))
             })
             .collect(),
     );
@@ -279,12 +279,12 @@ fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
         Some(Uses::Docker { image, .. }) => (image.clone(), "config.yml"),
         _ => (opts.jina_image.clone(), ""),
     };
-    let uses_with = gw.uses_with.as_ref().map_or(Val::open(), Val::from_json);
+    let uses_with = gw.uses_with.as_ref().map_or(Val::open(), json_blob);
     let mut entries = vec![
         e("enabled", "Deploy the gateway.", Val::Bool(true)),
         image(&img, "Gateway image (default: `JINA_GATEWAY_IMAGE` at generation time)."),
         e("uses", "`--uses` of a custom gateway image (`config.yml`); empty for Jina's built-in gateways.", s(uses)),
-        e("usesWith", "`--uses-with` of a custom gateway.", uses_with).schema(json!({"type": "object"})),
+        e("usesWith", "`--uses-with` of a custom gateway (a mapping, or its exact JSON text).", uses_with).schema(json!({"type": ["object", "string"]})),
         e("replicas", "Number of gateway pods.", Val::Int(i64::from(gw.replicas))).schema(json!({"type": "integer", "minimum": 1})),
         e("protocols", "Protocols served, one port each from 8080 up (`grpc`, `http`, `websocket`).", protocols(&gw.protocols))
             .schema(protocols_schema()),
@@ -445,8 +445,7 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
             })
             .collect(),
     );
-    let json_or_empty =
-        |v: &Option<serde_json::Value>| v.as_ref().map_or(Val::open(), Val::from_json);
+    let json_or_empty = |v: &Option<serde_json::Value>| v.as_ref().map_or(Val::open(), json_blob);
     let mut entries = vec![
         image(&img, if matches!(x.uses, Uses::Hub { .. }) {
             "Executor image. REQUIRED: the Flow's `jinaai+docker://` is resolved by Jina Hub, which flowhelm cannot reach; set the image it resolves to."
@@ -462,8 +461,8 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
         e("polling", "How the head polls shards: `ANY`, `ALL`, or a map of endpoint to `ANY`/`ALL`.", polling)
             .schema(json!({"oneOf": [{"type": "string", "enum": ["ANY", "ALL"]}, {"type": "object", "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]}}]})),
         e("protocols", "Protocols the executor serves (the first is used by the gateway).", protocols(&x.protocols)).schema(protocols_schema()),
-        e("usesWith", "`--uses-with`: arguments of the executor's constructor.", json_or_empty(&x.uses_with)).schema(json!({"type": "object"})),
-        e("usesMetas", "`--uses-metas`.", json_or_empty(&x.uses_metas)).schema(json!({"type": "object"})),
+        e("usesWith", "`--uses-with`: arguments of the executor's constructor (a mapping, or its exact JSON text).", json_or_empty(&x.uses_with)).schema(json!({"type": ["object", "string"]})),
+        e("usesMetas", "`--uses-metas` (a mapping, or its exact JSON text).", json_or_empty(&x.uses_metas)).schema(json!({"type": ["object", "string"]})),
         e("noReduce", "Do not reduce results from several needs (`--no-reduce`, `disable_reduce`).", Val::Bool(x.no_reduce)),
         e("external", "An executor served outside the cluster (`external: true`).", external),
         e("persistence", "Volumes from the Flow's `volumes`: the executor runs as a StatefulSet with one PersistentVolumeClaim per volume.", Val::Map(vec![
