@@ -360,7 +360,7 @@ fn publish(mut args: PublishArgs) -> Result<()> {
     if let (Some(dir), Some(url)) = (&args.repo_dir, &args.url) {
         let archive = dir.join(metadata.archive_name());
         crate::package::index::check_replace(&archive, &tgz, force)?;
-        crate::package::write_atomic(&archive, &tgz)?;
+        crate::write::write_file(&archive, &tgz)?;
         repo_index(RepoIndexArgs {
             dir: dir.clone(),
             url: url.clone(),

@@ -1,5 +1,5 @@
-//! Writing a chart to disk atomically: everything goes to a temporary sibling directory that is
-//! renamed into place, so a failure never leaves a half-written chart.
+//! Writing to disk atomically: a chart goes to a temporary sibling directory and a file to a
+//! temporary sibling file, each renamed into place, so a failure never leaves a half-written one.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,22 +22,39 @@ pub fn write_chart(dir: &Path, files: &Files, force: bool) -> Result<()> {
             .with_hint("choose another output directory, or pass --force to replace it"));
         }
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "chart".into());
-    let tmp = parent.join(format!(".{base}.flowhelm-tmp-{}", std::process::id()));
-    let old = parent.join(format!(".{base}.flowhelm-old-{}", std::process::id()));
+    let tmp = sibling(dir, "tmp")?;
+    let old = sibling(dir, "old")?;
     let result = write_all(&tmp, files).and_then(|()| swap(dir, &tmp, &old));
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// Write one file through a temporary sibling and a rename, so readers never see a partial file.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = sibling(path, "tmp")?;
+    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
+
+/// `.<name>.flowhelm-<tag>-<pid>` next to `path` (same file system, so renames are atomic);
+/// creates the parent directory.
+fn sibling(path: &Path, tag: &str) -> Result<PathBuf> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    Ok(parent.join(format!(".{name}.flowhelm-{tag}-{}", std::process::id())))
 }
 
 fn write_all(root: &Path, files: &Files) -> Result<()> {

@@ -76,7 +76,7 @@ pub fn index_dir(dir: &Path, opts: &IndexOptions) -> Result<IndexFile> {
         versions.sort_by(|a, b| newest_first(&a.metadata.version, &b.metadata.version));
     }
     let yaml = super::goyaml::to_yaml(&serde_json::to_value(&index).expect("index is JSON"));
-    super::write_atomic(&dir.join("index.yaml"), yaml.as_bytes())?;
+    crate::write::write_file(&dir.join("index.yaml"), yaml.as_bytes())?;
     Ok(index)
 }
 

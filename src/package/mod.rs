@@ -47,7 +47,7 @@ pub struct Packaged {
 pub fn package(chart_dir: &Path, out_dir: &Path, opts: &PackageOptions) -> Result<Packaged> {
     let (metadata, bytes) = build(chart_dir, opts)?;
     let path = out_dir.join(metadata.archive_name());
-    write_atomic(&path, &bytes)?;
+    crate::write::write_file(&path, &bytes)?;
     Ok(Packaged {
         path,
         metadata,
@@ -274,26 +274,6 @@ fn civil(days: i64) -> (i64, u32, u32) {
 /// `sha256:<hex>`.
 pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
-/// Write through a temporary sibling and rename, so a failure never leaves a partial file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.flowhelm-tmp-{}", std::process::id()));
-    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
