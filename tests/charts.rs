@@ -6,28 +6,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::k8s::{documents, render, try_render, validate_all};
-use common::{flowhelm, helms, run_in, stderr, TempDir};
+use common::k8s::{container_args, documents, render, try_find, try_render, validate_all};
+use common::{flowhelm, generate_chart, helms, run_in, stderr, TempDir};
 use serde_json::Value as J;
 
 const KUBE_VERSIONS: [&str; 2] = ["1.29.0", "1.33.0"];
-
-fn generate(flow: &Path, out: &Path, name: &str) {
-    let o = flowhelm()
-        .arg("chart")
-        .arg(flow)
-        .arg("-o")
-        .arg(out)
-        .args(["--name", name])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "flowhelm chart {} failed: {}",
-        flow.display(),
-        stderr(&o)
-    );
-}
 
 /// Every flow the charts are checked on: Jina's reference flows and the bundled examples, with
 /// the values files that go with each.
@@ -84,7 +67,7 @@ fn every_chart_lints_renders_and_validates_on_both_helms() {
             case
         };
         let chart = tmp.path().join(&case);
-        generate(&flow, &chart, "demo");
+        generate_chart(&flow, &chart, "demo");
         let mut variants: Vec<Vec<String>> = vec![vec![]];
         variants.extend(
             values
@@ -106,20 +89,6 @@ fn every_chart_lints_renders_and_validates_on_both_helms() {
     }
 }
 
-fn find<'a>(docs: &'a [J], kind: &str, name: &str) -> Option<&'a J> {
-    docs.iter()
-        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-}
-
-fn args_of(obj: &J) -> Vec<String> {
-    obj["spec"]["template"]["spec"]["containers"][0]["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
-}
-
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
         .position(|a| a == name)
@@ -130,7 +99,7 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 fn shards_and_replicas_reshape_the_deployment() {
     let tmp = TempDir::new("shards");
     let chart = tmp.path().join("c");
-    generate(
+    generate_chart(
         &common::fixtures().join("jina-reference/01-single/flow.yml"),
         &chart,
         "demo",
@@ -150,10 +119,10 @@ fn shards_and_replicas_reshape_the_deployment() {
             ],
         ));
         for i in 0..3 {
-            let d = find(&docs, "Deployment", &format!("rel-demo-encoder-{i}"))
+            let d = try_find(&docs, "Deployment", &format!("rel-demo-encoder-{i}"))
                 .expect("shard workload");
             assert_eq!(d["spec"]["replicas"], 2);
-            let args = args_of(d);
+            let args = container_args(d, 0);
             assert_eq!(flag(&args, "--name"), Some(format!("encoder-{i}").as_str()));
             assert_eq!(flag(&args, "--shards"), Some("3"));
             assert_eq!(
@@ -161,15 +130,17 @@ fn shards_and_replicas_reshape_the_deployment() {
                 (i > 0).then(|| i.to_string()).as_deref()
             );
         }
-        let head = find(&docs, "Deployment", "rel-demo-encoder-head").expect("head");
+        let head = try_find(&docs, "Deployment", "rel-demo-encoder-head").expect("head");
         assert_eq!(head["spec"]["replicas"], 1);
         let conn: J =
-            serde_json::from_str(flag(&args_of(head), "--connection-list").unwrap()).unwrap();
+            serde_json::from_str(flag(&container_args(head, 0), "--connection-list").unwrap())
+                .unwrap();
         assert_eq!(conn["2"], "rel-demo-encoder-2.prod.svc:8080");
-        assert!(find(&docs, "Deployment", "rel-demo-encoder").is_none());
-        let gw = find(&docs, "Deployment", "rel-demo-gateway").unwrap();
+        assert!(try_find(&docs, "Deployment", "rel-demo-encoder").is_none());
+        let gw = try_find(&docs, "Deployment", "rel-demo-gateway").unwrap();
         let addr: J =
-            serde_json::from_str(flag(&args_of(gw), "--deployments-addresses").unwrap()).unwrap();
+            serde_json::from_str(flag(&container_args(gw, 0), "--deployments-addresses").unwrap())
+                .unwrap();
         assert_eq!(
             addr["encoder"][0],
             "grpc://rel-demo-encoder-head.prod.svc:8080"
@@ -184,8 +155,8 @@ fn shards_and_replicas_reshape_the_deployment() {
             "prod",
             &["--set", "executors.encoder.shards=1"],
         ));
-        assert!(find(&docs, "Deployment", "rel-demo-encoder-head").is_none());
-        assert!(find(&docs, "Deployment", "rel-demo-encoder").is_some());
+        assert!(try_find(&docs, "Deployment", "rel-demo-encoder-head").is_none());
+        assert!(try_find(&docs, "Deployment", "rel-demo-encoder").is_some());
     }
 }
 
@@ -193,7 +164,7 @@ fn shards_and_replicas_reshape_the_deployment() {
 fn images_resources_secrets_and_mesh_follow_values() {
     let tmp = TempDir::new("values");
     let chart = tmp.path().join("c");
-    generate(
+    generate_chart(
         &common::fixtures().join("jina-reference/07-env-secrets/flow.yml"),
         &chart,
         "demo",
@@ -214,7 +185,7 @@ fn images_resources_secrets_and_mesh_follow_values() {
     ];
     for (_, helm) in helms() {
         let docs = documents(&render(&helm, &chart, tmp.path(), "r", "ns1", &set));
-        let d = find(&docs, "Deployment", "r-demo-db-writer").unwrap();
+        let d = try_find(&docs, "Deployment", "r-demo-db-writer").unwrap();
         let c = &d["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(c["image"], "mirror.example.com/acme/dbwriter:9.9");
         assert_eq!(c["resources"]["limits"]["cpu"], 2);
@@ -229,7 +200,7 @@ fn images_resources_secrets_and_mesh_follow_values() {
             .get("linkerd.io/inject")
             .is_none());
         assert_eq!(
-            find(&docs, "Service", "r-demo-gateway").unwrap()["spec"]["type"],
+            try_find(&docs, "Service", "r-demo-gateway").unwrap()["spec"]["type"],
             "LoadBalancer"
         );
         validate_all("1.29.0", &docs, "overrides");
@@ -240,7 +211,7 @@ fn images_resources_secrets_and_mesh_follow_values() {
 fn the_values_schema_rejects_unknown_executors_and_wrong_types() {
     let tmp = TempDir::new("schema");
     let chart = tmp.path().join("c");
-    generate(
+    generate_chart(
         &common::fixtures().join("jina-reference/01-single/flow.yml"),
         &chart,
         "demo",
@@ -263,7 +234,7 @@ fn the_values_schema_rejects_unknown_executors_and_wrong_types() {
 fn two_releases_share_a_namespace_and_long_names_stay_valid() {
     let tmp = TempDir::new("names");
     let chart = tmp.path().join("c");
-    generate(
+    generate_chart(
         &common::fixtures().join("jina-reference/05-replicas-shards/flow.yml"),
         &chart,
         "demo",
@@ -295,8 +266,8 @@ fn two_releases_share_a_namespace_and_long_names_stay_valid() {
 fn generation_is_deterministic() {
     let tmp = TempDir::new("det");
     let flow = common::root().join("examples/search.yml");
-    generate(&flow, &tmp.path().join("a"), "search");
-    generate(&flow, &tmp.path().join("b"), "search");
+    generate_chart(&flow, &tmp.path().join("a"), "search");
+    generate_chart(&flow, &tmp.path().join("b"), "search");
     let files = |d: &Path| -> Vec<(String, Vec<u8>)> {
         let mut v: Vec<_> = walk(d)
             .into_iter()
@@ -352,14 +323,14 @@ fn any_flow_string_reaches_the_manifest_exactly() {
     let path = tmp.path().join("tricky.yml");
     std::fs::write(&path, flow).unwrap();
     let chart = tmp.path().join("c");
-    generate(&path, &chart, "tricky");
+    generate_chart(&path, &chart, "tricky");
     for (_, helm) in helms() {
         let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", &[]));
-        let cm = find(&docs, "ConfigMap", "rel-tricky-enc-configmap").unwrap();
+        let cm = try_find(&docs, "ConfigMap", "rel-tricky-enc-configmap").unwrap();
         for (k, v) in tricky {
             assert_eq!(cm["data"][k], v, "env {k}");
         }
-        let args = args_of(find(&docs, "Deployment", "rel-tricky-enc").unwrap());
+        let args = container_args(try_find(&docs, "Deployment", "rel-tricky-enc").unwrap(), 0);
         let with: J = serde_json::from_str(flag(&args, "--uses-with").unwrap()).unwrap();
         assert_eq!(with["template"], "{{ x }}");
     }
@@ -369,7 +340,7 @@ fn any_flow_string_reaches_the_manifest_exactly() {
 fn values_check_names_the_offending_key() {
     let tmp = TempDir::new("vcheck");
     let chart = tmp.path().join("c");
-    generate(
+    generate_chart(
         &common::root().join("examples/search.yml"),
         &chart,
         "search",

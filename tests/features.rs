@@ -5,8 +5,10 @@
 
 mod common;
 
-use common::k8s::{documents, render, validate_all};
-use common::{flowhelm, helms, stderr, TempDir};
+use common::k8s::{
+    container_args as args, documents, find, flag_values as values, render, validate_all,
+};
+use common::{generate_chart, helms, TempDir};
 use serde_json::Value as J;
 
 fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
@@ -14,15 +16,7 @@ fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
     let path = tmp.path().join("flow.yml");
     std::fs::write(&path, flow).unwrap();
     let chart = tmp.path().join("c");
-    let o = flowhelm()
-        .arg("chart")
-        .arg(&path)
-        .arg("-o")
-        .arg(&chart)
-        .args(["--name", "demo"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    generate_chart(&path, &chart, "demo");
     helms()
         .into_iter()
         .map(|(name, helm)| {
@@ -31,33 +25,6 @@ fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
             (name.to_string(), docs)
         })
         .collect()
-}
-
-fn find<'a>(docs: &'a [J], kind: &str, name: &str) -> &'a J {
-    docs.iter()
-        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name}"))
-}
-
-fn args(obj: &J, container: usize) -> Vec<String> {
-    obj["spec"]["template"]["spec"]["containers"][container]["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Values following `flag` up to the next `--flag`.
-fn values(args: &[String], flag: &str) -> Option<Vec<String>> {
-    let i = args.iter().position(|a| a == flag)?;
-    Some(
-        args[i + 1..]
-            .iter()
-            .take_while(|a| !a.starts_with("--"))
-            .cloned()
-            .collect(),
-    )
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{flowhelm, stderr, TempDir};
+use common::{generate_chart, TempDir};
 
 const CASES: &[&str] = &[
     "01-single",
@@ -33,15 +33,7 @@ fn generated_files_match_their_snapshots() {
             .join(case)
             .join("flow.yml");
         let out = tmp.path().join(case);
-        let o = flowhelm()
-            .arg("chart")
-            .arg(&flow)
-            .arg("-o")
-            .arg(&out)
-            .args(["--name", "demo"])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{case}: {}", stderr(&o));
+        generate_chart(&flow, &out, "demo");
         for file in FILES {
             let got = std::fs::read_to_string(out.join(file)).unwrap();
             let snap = common::root().join("tests/snapshots").join(case).join(file);

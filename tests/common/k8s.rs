@@ -255,3 +255,36 @@ pub fn validate_all(version: &str, docs: &[J], context: &str) {
         errors.join("\n")
     );
 }
+
+/// The object of `kind` named `name`, if rendered.
+pub fn try_find<'a>(docs: &'a [J], kind: &str, name: &str) -> Option<&'a J> {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+}
+
+/// The object of `kind` named `name`; panics when it was not rendered.
+pub fn find<'a>(docs: &'a [J], kind: &str, name: &str) -> &'a J {
+    try_find(docs, kind, name).unwrap_or_else(|| panic!("no {kind} {name} rendered"))
+}
+
+/// The `args` of a workload's container.
+pub fn container_args(obj: &J, container: usize) -> Vec<String> {
+    obj["spec"]["template"]["spec"]["containers"][container]["args"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no container {container} in {}", obj["metadata"]["name"]))
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The values following `flag` up to the next `--flag`.
+pub fn flag_values(args: &[String], flag: &str) -> Option<Vec<String>> {
+    let i = args.iter().position(|a| a == flag)?;
+    Some(
+        args[i + 1..]
+            .iter()
+            .take_while(|a| !a.starts_with("--"))
+            .cloned()
+            .collect(),
+    )
+}

@@ -82,3 +82,21 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Run `flowhelm chart FLOW -o OUT --name NAME`; panics with stderr on failure.
+pub fn generate_chart(flow: &Path, out: &Path, name: &str) {
+    let o = flowhelm()
+        .arg("chart")
+        .arg(flow)
+        .arg("-o")
+        .arg(out)
+        .args(["--name", name])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "flowhelm chart {} failed: {}",
+        flow.display(),
+        stderr(&o)
+    );
+}
