@@ -237,9 +237,12 @@ impl Loader {
             pod: PodSettings::default(),
             pos,
         };
-        // Flow-level env reaches the gateway only (Jina), then the gateway's own env.
-        for (_, env) in &with.env {
-            self.env_into(&mut gw.pod.env, env)?;
+        // Flow-level env reaches the gateway only; a `gateway: {env}` replaces it rather than
+        // merging (Jina's `_add_gateway` updates its kwargs with the gateway section's).
+        if !own.iter().any(|(k, _)| k.name == "env") {
+            for (_, env) in &with.env {
+                self.env_into(&mut gw.pod.env, env)?;
+            }
         }
         for (key, value) in inherited.chain(own.iter().copied()) {
             self.gateway_key(&mut gw, key, value)?;
