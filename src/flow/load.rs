@@ -522,6 +522,21 @@ impl Loader {
             "host" => ext.hosts = Some((key.pos, string_list(value, name)?)),
             "port" => ext.ports = Some((key.pos, ports(value, name)?)),
             "tls" => ext.tls = value.as_bool(name)?,
+            // Jina's CastPeerPorts: a list is the ports of shard 0; a mapping is per shard.
+            "peer_ports" => {
+                let per_shard = match &value.value {
+                    Value::Map(m) => m
+                        .iter()
+                        .map(|(k, v)| Ok((k.name.clone(), serde_json::json!(ports(v, name)?))))
+                        .collect::<Result<serde_json::Map<_, _>>>()?,
+                    _ => std::iter::once(("0".to_string(), serde_json::json!(ports(value, name)?)))
+                        .collect(),
+                };
+                e.pod.args.insert(
+                    name.into(),
+                    ArgValue::One(python_json(&serde_json::Value::Object(per_shard))),
+                );
+            }
             "port_monitoring" => {
                 ports(value, name)?;
                 self.warn(key.pos, "`port_monitoring` is ignored on Kubernetes: monitoring is served on 9090 as in Jina");
