@@ -14,8 +14,13 @@ fn fixture_flows() -> Vec<(String, String)> {
                 let p = e.unwrap().path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.file_name().is_some_and(|n| n == "flow.yml") || (dir == "invalid" && p.extension().is_some_and(|x| x == "yml")) {
-                    out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+                } else if p.file_name().is_some_and(|n| n == "flow.yml")
+                    || (dir == "invalid" && p.extension().is_some_and(|x| x == "yml"))
+                {
+                    out.push((
+                        p.display().to_string(),
+                        std::fs::read_to_string(&p).unwrap(),
+                    ));
                 }
             }
         }
@@ -31,7 +36,7 @@ fn check(source: &str, origin: &str, compile: bool) {
     let result = catch_unwind(AssertUnwindSafe(|| {
         match flowhelm::flow::load_str(source, &env) {
             Ok(flow) if compile => {
-            let opts = flowhelm::chart::ChartOptions::new("robust").unwrap();
+                let opts = flowhelm::chart::ChartOptions::new("robust").unwrap();
                 flowhelm::chart::compile(&flow, &opts).map(|_| ())
             }
             Ok(_) => Ok(()),
@@ -40,7 +45,10 @@ fn check(source: &str, origin: &str, compile: bool) {
     }));
     match result {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => assert!(e.pos.is_some() || e.file.is_some(), "{origin}: unlocated error {e}"),
+        Ok(Err(e)) => assert!(
+            e.pos.is_some() || e.file.is_some(),
+            "{origin}: unlocated error {e}"
+        ),
         Err(_) => panic!("panic on input derived from {origin}:\n{source}"),
     }
 }
@@ -58,10 +66,41 @@ fn truncated_flows_never_panic() {
 #[test]
 fn hostile_lines_never_panic() {
     const HOSTILE: &[&str] = &[
-        "", "-", ":", "- - -", "{", "[", "&a *a", "*undefined", "<<: *x", "!!binary AAAA", "? complex", "key: |", "\t", "'", "\"\\u0000\"",
-        "x: 99999999999999999999999", "x: -1e400", "x: .nan", "x: ${{ ENV.SET }}", "x: ${{ ENV.UNSET }}", "x: ${{", "name: ''",
-        "replicas: 4294967296", "shards: 10000", "port: 0", "needs: []", "needs: [gateway, gateway]", "polling: {}", "uses: docker://",
-        "uses: docker://a:b:c", "uses: docker://a@sha256:zz", "volumes: [':']", "env: {'': x}", "gpus: 0", "when: 1",
+        "",
+        "-",
+        ":",
+        "- - -",
+        "{",
+        "[",
+        "&a *a",
+        "*undefined",
+        "<<: *x",
+        "!!binary AAAA",
+        "? complex",
+        "key: |",
+        "\t",
+        "'",
+        "\"\\u0000\"",
+        "x: 99999999999999999999999",
+        "x: -1e400",
+        "x: .nan",
+        "x: ${{ ENV.SET }}",
+        "x: ${{ ENV.UNSET }}",
+        "x: ${{",
+        "name: ''",
+        "replicas: 4294967296",
+        "shards: 10000",
+        "port: 0",
+        "needs: []",
+        "needs: [gateway, gateway]",
+        "polling: {}",
+        "uses: docker://",
+        "uses: docker://a:b:c",
+        "uses: docker://a@sha256:zz",
+        "volumes: [':']",
+        "env: {'': x}",
+        "gpus: 0",
+        "when: 1",
     ];
     for (origin, text) in fixture_flows() {
         let lines: Vec<&str> = text.lines().collect();
@@ -71,7 +110,11 @@ fn hostile_lines_never_panic() {
                 let mut changed = lines.clone();
                 let replacement = format!("{indent}{h}");
                 changed[i] = &replacement;
-                check(&changed.join("\n"), &origin, origin.contains("jina-reference"));
+                check(
+                    &changed.join("\n"),
+                    &origin,
+                    origin.contains("jina-reference"),
+                );
             }
         }
     }
