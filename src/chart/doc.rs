@@ -22,6 +22,10 @@ pub struct Entry {
     pub doc: String,
     pub val: Val,
     pub schema: Option<J>,
+    /// The children are entries of one shape (the executors): their keys are documented once,
+    /// under the first child, in values.yaml and the README table (later children list only the
+    /// defaults that differ), and children with the same schema share one `definitions` entry.
+    pub uniform: bool,
 }
 
 impl Val {
@@ -101,11 +105,18 @@ impl Entry {
             doc: doc.into(),
             val,
             schema: None,
+            uniform: false,
         }
     }
 
     pub fn schema(mut self, schema: J) -> Entry {
         self.schema = Some(schema);
+        self
+    }
+
+    /// Mark the children as entries of one shape (see [`Entry::uniform`]).
+    pub fn uniform(mut self) -> Entry {
+        self.uniform = true;
         self
     }
 }
@@ -115,33 +126,52 @@ impl Entry {
 /// Render entries as YAML with a `# --` comment above every documented key.
 pub fn to_yaml(entries: &[Entry]) -> String {
     let mut out = String::new();
-    write_entries(&mut out, entries, 0);
+    write_entries(&mut out, entries, 0, true);
     out
 }
 
-fn write_entries(out: &mut String, entries: &[Entry], indent: usize) {
+fn write_entries(out: &mut String, entries: &[Entry], indent: usize, docs: bool) {
     let pad = " ".repeat(indent);
     for e in entries {
-        if !e.doc.is_empty() {
+        if docs && !e.doc.is_empty() {
             for (i, line) in e.doc.lines().enumerate() {
                 let lead = if i == 0 { "# -- " } else { "# " };
-                out.push_str(&format!("{pad}{lead}{line}\n"));
+                out.push_str(&pad);
+                out.push_str(lead);
+                out.push_str(line);
+                out.push('\n');
             }
         }
         out.push_str(&pad);
         out.push_str(&yaml_key(&e.key));
         out.push(':');
-        write_value(out, &e.val, indent);
+        match (&e.val, e.uniform && docs) {
+            (Val::Map(children), true) if !children.is_empty() => {
+                out.push('\n');
+                let inner = " ".repeat(indent + 2);
+                for (i, child) in children.iter().enumerate() {
+                    if i > 0 && !child.doc.is_empty() {
+                        out.push_str(&inner);
+                        out.push_str("# -- ");
+                        out.push_str(child.doc.lines().next().unwrap_or_default());
+                        out.push_str(" Its keys are documented under the first executor.\n");
+                    }
+                    let doc_child = i == 0;
+                    write_entries(out, std::slice::from_ref(child), indent + 2, doc_child);
+                }
+            }
+            _ => write_value(out, &e.val, indent, docs),
+        }
     }
 }
 
-fn write_value(out: &mut String, v: &Val, indent: usize) {
+fn write_value(out: &mut String, v: &Val, indent: usize, docs: bool) {
     match v {
         Val::Map(m) if m.is_empty() => out.push_str(" {}\n"),
         Val::List(l) if l.is_empty() => out.push_str(" []\n"),
         Val::Map(m) => {
             out.push('\n');
-            write_entries(out, m, indent + 2);
+            write_entries(out, m, indent + 2, docs);
         }
         Val::List(items) => {
             out.push('\n');
@@ -151,13 +181,13 @@ fn write_value(out: &mut String, v: &Val, indent: usize) {
                     Val::Map(m) if !m.is_empty() => {
                         // First key on the dash line, the rest aligned under it.
                         let mut body = String::new();
-                        write_entries(&mut body, m, indent + 4);
+                        write_entries(&mut body, m, indent + 4, docs);
                         let body = body.trim_start();
                         out.push_str(&format!("{pad}- {body}"));
                     }
                     _ => {
                         out.push_str(&format!("{pad}-"));
-                        write_value(out, item, indent + 2);
+                        write_value(out, item, indent + 2, docs);
                     }
                 }
             }
@@ -201,7 +231,8 @@ fn yaml_key(key: &str) -> String {
 
 /// A draft-07 schema, closed (`additionalProperties: false`) wherever the keys are ours.
 pub fn to_schema(entries: &[Entry]) -> J {
-    let mut root = object_schema(entries);
+    let mut defs = Defs::default();
+    let mut root = object_schema(entries, &mut defs);
     if let J::Object(m) = &mut root {
         let mut ordered = Map::new();
         ordered.insert(
@@ -209,87 +240,160 @@ pub fn to_schema(entries: &[Entry]) -> J {
             json!("http://json-schema.org/draft-07/schema#"),
         );
         ordered.extend(std::mem::take(m));
+        if !defs.schemas.is_empty() {
+            ordered.insert("definitions".into(), J::Object(defs.schemas));
+        }
         return J::Object(ordered);
     }
     root
 }
 
-fn object_schema(entries: &[Entry]) -> J {
+/// Schemas shared by the children of uniform entries, keyed by their JSON text.
+#[derive(Default)]
+struct Defs {
+    schemas: Map<String, J>,
+    by_text: std::collections::HashMap<String, String>,
+}
+
+fn object_schema(entries: &[Entry], defs: &mut Defs) -> J {
     let properties: Map<String, J> = entries
         .iter()
-        .map(|e| (e.key.clone(), entry_schema(e)))
+        .map(|e| (e.key.clone(), entry_schema(e, defs)))
         .collect();
     json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
 
-fn entry_schema(e: &Entry) -> J {
-    let mut s = e.schema.clone().unwrap_or_else(|| infer(&e.val));
+fn entry_schema(e: &Entry, defs: &mut Defs) -> J {
+    let mut s = match (&e.val, e.uniform, &e.schema) {
+        (Val::Map(children), true, None) => uniform_schema(&e.key, children, defs),
+        _ => e.schema.clone().unwrap_or_else(|| infer(&e.val, defs)),
+    };
     if let (J::Object(m), false) = (&mut s, e.doc.is_empty()) {
         m.insert("description".into(), J::String(e.doc.clone()));
     }
     s
 }
 
-fn infer(v: &Val) -> J {
+/// A closed object whose children refer to shared definitions (`<key>`, `<key>-2`, …): one
+/// per distinct child schema, so a thousand executors cost one schema, not a thousand.
+fn uniform_schema(key: &str, children: &[Entry], defs: &mut Defs) -> J {
+    let mut properties = Map::new();
+    for child in children {
+        let schema = child
+            .schema
+            .clone()
+            .unwrap_or_else(|| infer(&child.val, defs));
+        let text = schema.to_string();
+        let name = match defs.by_text.get(&text) {
+            Some(name) => name.clone(),
+            None => {
+                let n = defs.by_text.len();
+                let name = if n == 0 {
+                    key.to_string()
+                } else {
+                    format!("{key}-{}", n + 1)
+                };
+                defs.by_text.insert(text, name.clone());
+                defs.schemas.insert(name.clone(), schema);
+                name
+            }
+        };
+        let mut reference = Map::new();
+        reference.insert("$ref".into(), J::String(format!("#/definitions/{name}")));
+        if !child.doc.is_empty() {
+            reference.insert("description".into(), J::String(child.doc.clone()));
+        }
+        properties.insert(child.key.clone(), J::Object(reference));
+    }
+    json!({"type": "object", "additionalProperties": false, "properties": properties})
+}
+
+fn infer(v: &Val, defs: &mut Defs) -> J {
     match v {
         Val::Bool(_) => json!({"type": "boolean"}),
         Val::Int(_) => json!({"type": "integer"}),
         Val::Float(_) => json!({"type": "number"}),
         Val::Str(_) => json!({"type": "string"}),
         Val::List(items) => match items.first() {
-            Some(first) => json!({"type": "array", "items": infer(first)}),
+            Some(first) => json!({"type": "array", "items": infer(first, defs)}),
             None => json!({"type": "array"}),
         },
         Val::Map(m) if m.is_empty() => json!({"type": "object"}),
-        Val::Map(m) => object_schema(m),
+        Val::Map(m) => object_schema(m, defs),
     }
 }
 
 // ---------------------------------------------------------------- README table
 
-/// Rows `(key path, type, default as JSON, description)` for every documented key.
-pub fn table(entries: &[Entry]) -> Vec<(String, String, String, String)> {
+type Row = (String, String, String, String);
+
+/// Rows `(key path, type, default as JSON, description)` for every documented key. Children of a
+/// uniform entry after the first list only the rows whose default or description differ from the
+/// first child's.
+pub fn table(entries: &[Entry]) -> Vec<Row> {
     let mut rows = Vec::new();
     collect(&mut rows, entries, "");
     rows
 }
 
-fn collect(rows: &mut Vec<(String, String, String, String)>, entries: &[Entry], prefix: &str) {
+fn child_path(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        format!("{prefix}.{key}")
+    } else {
+        format!(
+            "{prefix}[{}]",
+            serde_json::to_string(key).unwrap_or_default()
+        )
+    }
+}
+
+fn collect(rows: &mut Vec<Row>, entries: &[Entry], prefix: &str) {
     for e in entries {
-        let path = if prefix.is_empty() {
-            e.key.clone()
-        } else if e.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            format!("{prefix}.{}", e.key)
-        } else {
-            format!(
-                "{prefix}[{}]",
-                serde_json::to_string(&e.key).unwrap_or_default()
-            )
-        };
+        let path = child_path(prefix, &e.key);
         let nested =
             matches!(&e.val, Val::Map(m) if !m.is_empty() && m.iter().any(|c| !c.doc.is_empty()));
-        if nested {
-            collect(
-                rows,
-                match &e.val {
-                    Val::Map(m) => m,
-                    _ => unreachable!(),
-                },
-                &path,
-            );
-        } else if !e.doc.is_empty() {
-            let ty = match &e.val {
-                Val::Bool(_) => "bool",
-                Val::Int(_) => "int",
-                Val::Float(_) => "float",
-                Val::Str(_) => "string",
-                Val::List(_) => "list",
-                Val::Map(_) => "object",
-            };
-            let default = serde_json::to_string(&e.val.to_json()).unwrap_or_default();
-            rows.push((path, ty.to_string(), default, e.doc.replace('\n', " ")));
+        match &e.val {
+            Val::Map(children) if nested && e.uniform => collect_uniform(rows, children, &path),
+            Val::Map(children) if nested => collect(rows, children, &path),
+            _ => leaf(rows, e, path),
         }
     }
+}
+
+fn collect_uniform(rows: &mut Vec<Row>, children: &[Entry], prefix: &str) {
+    let mut first: std::collections::HashMap<String, (String, String)> = Default::default();
+    for (i, child) in children.iter().enumerate() {
+        let path = child_path(prefix, &child.key);
+        let mut own = Vec::new();
+        collect(&mut own, std::slice::from_ref(child), prefix);
+        for row in own {
+            let suffix = row.0.get(path.len()..).unwrap_or_default().to_string();
+            if i == 0 {
+                first.insert(suffix, (row.2.clone(), row.3.clone()));
+                rows.push(row);
+            } else if first.get(&suffix) != Some(&(row.2.clone(), row.3.clone())) {
+                rows.push(row);
+            }
+        }
+    }
+}
+
+fn leaf(rows: &mut Vec<Row>, e: &Entry, path: String) {
+    if e.doc.is_empty() {
+        return;
+    }
+    let ty = match &e.val {
+        Val::Bool(_) => "bool",
+        Val::Int(_) => "int",
+        Val::Float(_) => "float",
+        Val::Str(_) => "string",
+        Val::List(_) => "list",
+        Val::Map(_) => "object",
+    };
+    let default = serde_json::to_string(&e.val.to_json()).unwrap_or_default();
+    rows.push((path, ty.to_string(), default, e.doc.replace('\n', " ")));
 }
 
 #[cfg(test)]

@@ -63,11 +63,14 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
         Val::Map(gateway),
     ));
     let executors = flow.executors.iter().map(|x| executor(x, opts)).collect();
-    top.push(e(
-        "executors",
-        "One entry per executor of the Flow, keyed by its Jina name.",
-        Val::Map(executors),
-    ));
+    top.push(
+        e(
+            "executors",
+            "One entry per executor of the Flow, keyed by its Jina name.",
+            Val::Map(executors),
+        )
+        .uniform(),
+    );
     top.push(e(
         "extraObjects",
         "Extra Kubernetes objects to deploy with the release (e.g. a ConfigMap or Secret); each is rendered with `tpl`.",
