@@ -111,7 +111,8 @@ pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
         kube_version => KUBE_VERSION,
         flow_name => flow.name.clone().unwrap_or_else(|| opts.name.clone()),
         kind => if flow.gateway.is_some() { "Flow" } else { "Deployment" },
-        executors => minijinja::Value::from(minijinja::value::Serde(&flow.executors)),
+        // Names only: the templates need no more, and serialising the whole model is costly.
+        executors => flow.executors.iter().map(|x| x.name.clone()).collect::<Vec<_>>(),
         edges => flow.edges(),
         mermaid => mermaid(flow),
         images => images,
