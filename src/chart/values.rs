@@ -237,28 +237,15 @@ fn pod(p: &PodSettings, resources: Val) -> Vec<Entry> {
     ]
 }
 
-fn probe(initial: i64, period: i64, timeout: i64, doc: &str) -> Entry {
-    Val::Map(vec![
+fn probe(key: &str, doc: &str, initial: i64, period: i64, timeout: i64) -> Entry {
+    let timings = vec![
         e("enabled", "", Val::Bool(true)),
         e("initialDelaySeconds", "", Val::Int(initial)),
         e("periodSeconds", "", Val::Int(period)),
         e("timeoutSeconds", "", Val::Int(timeout)),
-    ])
-    .pipe(|v| {
-        e(
-            doc.split(':').next().unwrap_or(doc),
-            doc.split_once(": ").map_or(doc, |(_, d)| d),
-            v,
-        )
-    })
+    ];
+    e(key, doc, Val::Map(timings))
 }
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl Pipe for Val {}
 
 fn probes() -> Entry {
     let closed = json!({"type": "object", "additionalProperties": false, "properties": {
@@ -270,9 +257,9 @@ fn probes() -> Entry {
         "probes",
         "Timings of the `jina ping` probes. The startup probe allows `timeoutReady` before the liveness probe starts, so slow model loads are not killed.",
         Val::Map(vec![
-            probe(5, 5, 10, "startup: Startup probe (failure threshold derived from `timeoutReady`).").schema(closed.clone()),
-            probe(30, 5, 10, "liveness: Liveness probe.").schema(closed.clone()),
-            probe(5, 10, 10, "readiness: Readiness probe (Jina has none; keeps traffic off pods that stopped answering).").schema(closed),
+            probe("startup", "Startup probe (failure threshold derived from `timeoutReady`).", 5, 5, 10).schema(closed.clone()),
+            probe("liveness", "Liveness probe.", 30, 5, 10).schema(closed.clone()),
+            probe("readiness", "Readiness probe (Jina has none; keeps traffic off pods that stopped answering).", 5, 10, 10).schema(closed),
         ]),
     )
 }
@@ -349,11 +336,11 @@ fn uses_image(u: &Uses, opts: &ValuesOptions) -> (Image, &'static str) {
     }
 }
 
-fn sidecar(u: Option<&Uses>, port: i64, doc: &str, opts: &ValuesOptions) -> Entry {
+fn sidecar(key: &str, doc: &str, u: Option<&Uses>, port: i64, opts: &ValuesOptions) -> Entry {
     let (img, uses) = u.map_or((opts.jina_image.clone(), ""), |u| uses_image(u, opts));
     e(
-        doc.split(':').next().unwrap_or(doc),
-        doc.split_once(": ").map_or(doc, |(_, d)| d),
+        key,
+        doc,
         Val::Map(vec![
             e(
                 "enabled",
@@ -481,8 +468,8 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
             image(&opts.jina_image, "Head image (Jina's base image)."),
             e("resources", "Head container resources.", Val::open()),
         ])),
-        sidecar(x.uses_before.as_ref(), 8078, "usesBefore: `uses_before`: a container in the head pod that runs before the shards.", opts),
-        sidecar(x.uses_after.as_ref(), 8079, "usesAfter: `uses_after`: a container in the head pod that runs after the shards.", opts),
+        sidecar("usesBefore", "`uses_before`: a container in the head pod that runs before the shards.", x.uses_before.as_ref(), 8078, opts),
+        sidecar("usesAfter", "`uses_after`: a container in the head pod that runs after the shards.", x.uses_after.as_ref(), 8079, opts),
     ];
     entries.extend(pod(&x.pod, resources));
     e(

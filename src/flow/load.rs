@@ -487,7 +487,7 @@ impl Loader {
             "replicas" => e.replicas = count(value, name)?,
             "shards" => e.shards = count(value, name)?,
             "polling" => e.polling = polling(value)?,
-            "needs" => e.needs = needs(value)?,
+            "needs" => e.needs = string_list(value, name)?,
             "method" => {
                 let m = value.as_str(name)?;
                 if m != "add" && m != "needs" {
@@ -858,11 +858,6 @@ fn polling(value: &Node) -> Result<Polling> {
         )),
         _ => Ok(Polling::All(check(value)?)),
     }
-}
-
-fn needs(value: &Node) -> Result<Vec<String>> {
-    let list = string_list(value, "needs")?;
-    Ok(list)
 }
 
 fn gpus(value: &Node) -> Result<String> {
