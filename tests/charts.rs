@@ -372,3 +372,90 @@ fn values_check_names_the_offending_key() {
         "{err}"
     );
 }
+
+/// `executorDefaults` lies under every executor's own block: maps merge key by key, the
+/// executor's explicit values win even when they are false or "" (where sprig's `merge` would
+/// let the default through), and executors that set nothing get the defaults.
+#[test]
+fn executor_defaults_lie_under_each_executors_own_values() {
+    let tmp = TempDir::new("defaults");
+    let chart = tmp.path().join("c");
+    generate_chart(
+        &common::root().join("examples/search.yml"),
+        &chart,
+        "search",
+    );
+    let prod = common::root().join("examples/search.values-prod.yaml");
+    let args = [
+        "-f",
+        prod.to_str().unwrap(),
+        "--set",
+        "executorDefaults.monitoring=true",
+        "--set",
+        "executors.indexer.monitoring=false",
+        "--set-string",
+        "executors.segmenter.image.tag=",
+        "--set",
+        "executorDefaults.probes.readiness.enabled=false",
+        "--set",
+        "executors.segmenter.probes.readiness.enabled=true",
+    ];
+    for (hname, helm) in helms() {
+        let docs = documents(&render(&helm, &chart, tmp.path(), "r", "ns", &args));
+        let workload = |name: &str| {
+            try_find(&docs, "Deployment", name)
+                .unwrap_or_else(|| panic!("{hname}: no Deployment {name}"))
+        };
+        let pod = |name: &str| workload(name)["spec"]["template"]["spec"].clone();
+        let monitored = |name: &str| {
+            container_args(workload(name), 0)
+                .iter()
+                .any(|a| a == "--monitoring")
+        };
+        // Defaults only: the segmenter sets no resources or node selector of its own.
+        let seg = pod("r-search-segmenter");
+        assert_eq!(seg["nodeSelector"]["workload"], "models", "{hname}");
+        assert_eq!(
+            seg["containers"][0]["resources"]["requests"]["memory"], "1Gi",
+            "{hname}"
+        );
+        // An explicit "" beats the Flow's tag; an explicit true beats the default false.
+        assert_eq!(
+            seg["containers"][0]["image"], "ghcr.io/acme/segmenter",
+            "{hname}"
+        );
+        assert!(
+            seg["containers"][0].get("readinessProbe").is_some(),
+            "{hname}"
+        );
+        // Maps merge: the executor's keys win one by one, the defaults' other keys stay.
+        let text = pod("r-search-text-encoder");
+        let res = &text["containers"][0]["resources"];
+        assert_eq!(res["requests"]["cpu"], "500m", "{hname}");
+        assert_eq!(res["limits"]["nvidia.com/gpu"], "1", "{hname}");
+        assert_eq!(res["limits"]["memory"], "8Gi", "{hname}");
+        assert!(
+            text["containers"][0].get("readinessProbe").is_none(),
+            "{hname}"
+        );
+        let image = pod("r-search-image-encoder");
+        assert_eq!(
+            image["containers"][0]["resources"]["requests"]["cpu"], "2",
+            "{hname}"
+        );
+        assert_eq!(
+            image["containers"][0]["resources"]["requests"]["memory"], "4Gi",
+            "{hname}"
+        );
+        // An explicit false beats the default true.
+        assert!(monitored("r-search-image-encoder"), "{hname}");
+        assert!(!monitored("r-search-indexer-0"), "{hname}");
+        assert!(!monitored("r-search-indexer-head"), "{hname}");
+        assert_eq!(
+            pod("r-search-indexer-1")["nodeSelector"]["workload"],
+            "models",
+            "{hname}"
+        );
+        validate_all("1.33.0", &docs, "executor defaults");
+    }
+}

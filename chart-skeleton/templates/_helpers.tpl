@@ -51,6 +51,14 @@ app.kubernetes.io/part-of: {{ include "flowhelm.name" . }}
 {{- end }}
 {{- end -}}
 
+{{/*
+What every workload of a release shares, computed once per template file rather than per
+object: the labels block and the chart name. Returns JSON.
+*/}}
+{{- define "flowhelm.shared" -}}
+{{- toJson (dict "labels" (include "flowhelm.labels" .) "name" (include "flowhelm.name" .)) -}}
+{{- end -}}
+
 {{/* An image reference from an `image` value block. Arguments: (list image global) */}}
 {{- define "flowhelm.image" -}}
 {{- $img := index . 0 -}}
@@ -82,6 +90,36 @@ value, everything else is one value. Arguments: the map.
 {{- toJson $out -}}
 {{- end -}}
 
+{{/*
+One executor's settings: executorDefaults with the executor's own block laid over it, maps merged
+key by key and `null` removing a key. Written out because sprig's merge treats false, 0 and ""
+as missing, so a default would win over an executor's explicit `monitoring: false`. Nested
+default maps are shared, not copied: templates only read them. Sets `name` to the key.
+Arguments: (list dst defaults own key); fills dst.
+*/}}
+{{- define "flowhelm.executor" -}}
+{{- include "flowhelm.overlay" (list (index . 0) (index . 1) (index . 2)) -}}
+{{- $_ := set (index . 0) "name" (index . 3) -}}
+{{- end -}}
+
+{{- define "flowhelm.overlay" -}}
+{{- $dst := index . 0 -}}
+{{- $base := index . 1 -}}
+{{- range $k, $v := $base }}{{ $_ := set $dst $k $v }}{{ end -}}
+{{- range $k, $v := index . 2 -}}
+{{- $b := index $base $k -}}
+{{- if kindIs "invalid" $v -}}
+{{- $_ := unset $dst $k -}}
+{{- else if and (kindIs "map" $v) (kindIs "map" $b) -}}
+{{- $sub := dict -}}
+{{- include "flowhelm.overlay" (list $sub $b $v) -}}
+{{- $_ := set $dst $k $sub -}}
+{{- else -}}
+{{- $_ := set $dst $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Startup probe failure threshold from timeoutReady, as Jina computes it. Arguments: (list timeoutReady periodSeconds) */}}
 {{- define "flowhelm.startupThreshold" -}}
 {{- $ms := int (index . 0) -}}
@@ -93,7 +131,7 @@ value, everything else is one value. Arguments: the map.
 {{/*
 One Jina workload: ConfigMap, Service(s), Deployment or StatefulSet, and a ServiceMonitor.
 Arguments: a dict with
-  root, name, jinaName, podType, shardId, component, replicas, cfg (the values block),
+  root, shared (from flowhelm.shared), name, jinaName, podType, shardId, component, replicas, cfg (the values block),
   env (ConfigMap data), containers (list of dicts: name image pullPolicy args port scheme
   pingKind monitoringPort resources secrets), ports (list of service ports), persistence.
 */}}
@@ -101,7 +139,7 @@ Arguments: a dict with
 {{- $root := .root -}}
 {{- $cfg := .cfg -}}
 {{- $ns := $root.Release.Namespace -}}
-{{- $labels := include "flowhelm.labels" $root -}}
+{{- $labels := .shared.labels -}}
 {{- $stateful := .persistence.enabled | default false -}}
 {{- $kind := ternary "StatefulSet" "Deployment" $stateful -}}
 {{- $mesh := $root.Values.global.serviceMesh -}}
@@ -210,7 +248,7 @@ spec:
       labels:
         app: {{ .name }}
         app.kubernetes.io/instance: {{ $root.Release.Name }}
-        app.kubernetes.io/name: {{ include "flowhelm.name" $root }}
+        app.kubernetes.io/name: {{ .shared.name }}
         app.kubernetes.io/component: {{ .component }}
         jina_deployment_name: {{ .jinaName | quote }}
         ns: {{ $ns }}

@@ -2,6 +2,8 @@
 //! comments), values.schema.json and the README's values table are all derived, so the three
 //! can never disagree.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value as J};
 
 /// A default value.
@@ -15,17 +17,38 @@ pub enum Val {
     Map(Vec<Entry>),
 }
 
+/// Text that is usually a literal in the source: no allocation for the ~100 keys and
+/// descriptions every executor's tree repeats.
+pub type Text = Cow<'static, str>;
+
 /// One key with its documentation and, where inference is not enough, its schema.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Entry {
-    pub key: String,
-    pub doc: String,
+    pub key: Text,
+    pub doc: Text,
     pub val: Val,
-    pub schema: Option<J>,
-    /// The children are entries of one shape (the executors): their keys are documented once,
-    /// under the first child, in values.yaml and the README table (later children list only the
-    /// defaults that differ), and children with the same schema share one `definitions` entry.
-    pub uniform: bool,
+    /// Built only when the schema is written, so that trees made for diffing cost nothing here.
+    /// A map entry with an explicit schema is opaque: compared and overridden as a whole.
+    pub schema: Option<fn() -> J>,
+    pub kind: Kind,
+}
+
+/// Entries are equal when their keys, descriptions and values are: what values.yaml shows.
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.key == other.key && self.doc == other.doc && self.val == other.val
+    }
+}
+
+/// How an entry relates to the chart's shared definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Plain,
+    /// Its schema is stored once under `definitions/<name>` and referenced (`executorDefaults`).
+    Definition(&'static str),
+    /// Every child is a partial value of `definitions/<name>`: values.yaml leaves the keys
+    /// undocumented (the definition's entry documents them), the schema refers to it.
+    Instances(&'static str),
 }
 
 impl Val {
@@ -48,7 +71,7 @@ impl Val {
             Val::Map(entries) => J::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.val.to_json()))
+                    .map(|e| (e.key.to_string(), e.val.to_json()))
                     .collect(),
             ),
         }
@@ -66,7 +89,7 @@ impl Val {
             J::Array(items) => Val::List(items.iter().map(Val::from_json).collect()),
             J::Object(m) => Val::Map(
                 m.iter()
-                    .map(|(k, v)| Entry::new(k, "", Val::from_json(v)))
+                    .map(|(k, v)| Entry::new(k.clone(), "", Val::from_json(v)))
                     .collect(),
             ),
         }
@@ -99,26 +122,67 @@ pub fn json_blob(v: &J) -> Val {
 }
 
 impl Entry {
-    pub fn new(key: impl Into<String>, doc: impl Into<String>, val: Val) -> Entry {
+    pub fn new(key: impl Into<Text>, doc: impl Into<Text>, val: Val) -> Entry {
         Entry {
             key: key.into(),
             doc: doc.into(),
             val,
             schema: None,
-            uniform: false,
+            kind: Kind::Plain,
         }
     }
 
-    pub fn schema(mut self, schema: J) -> Entry {
+    pub fn schema(mut self, schema: fn() -> J) -> Entry {
         self.schema = Some(schema);
         self
     }
 
-    /// Mark the children as entries of one shape (see [`Entry::uniform`]).
-    pub fn uniform(mut self) -> Entry {
-        self.uniform = true;
+    pub fn kind(mut self, kind: Kind) -> Entry {
+        self.kind = kind;
         self
     }
+}
+
+/// The entries of `full` whose value differs from the same key's in `base`: maps of our own
+/// keys are compared key by key, everything else (scalars, lists, opaque maps) as a whole.
+/// What is left is exactly what a template must lay over `base` to get `full` back.
+pub fn diff(full: Vec<Entry>, base: &[Entry]) -> Vec<Entry> {
+    let mut out = Vec::new();
+    // Both trees come from one builder, so `full`'s keys are in `base`'s order (some may be
+    // left out): a cursor finds each in one pass; the search from the start is a fallback.
+    let mut cursor = 0;
+    for mut e in full {
+        let found = base[cursor.min(base.len())..]
+            .iter()
+            .position(|b| b.key == e.key)
+            .map(|i| cursor + i)
+            .or_else(|| base.iter().position(|b| b.key == e.key));
+        if let Some(i) = found {
+            cursor = i + 1;
+        }
+        let b = found.map(|i| &base[i]);
+        match (b, e.val) {
+            (Some(b), Val::Map(children)) if e.schema.is_none() => {
+                let Val::Map(base_children) = &b.val else {
+                    e.val = Val::Map(children);
+                    out.push(e);
+                    continue;
+                };
+                let changed = diff(children, base_children);
+                if !changed.is_empty() {
+                    e.val = Val::Map(changed);
+                    out.push(e);
+                }
+            }
+            (b, val) => {
+                if b.is_none_or(|b| b.val != val) {
+                    e.val = val;
+                    out.push(e);
+                }
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- values.yaml
@@ -145,23 +209,30 @@ fn write_entries(out: &mut String, entries: &[Entry], indent: usize, docs: bool)
         out.push_str(&pad);
         out.push_str(&yaml_key(&e.key));
         out.push(':');
-        match (&e.val, e.uniform && docs) {
-            (Val::Map(children), true) if !children.is_empty() => {
+        match (&e.val, e.kind) {
+            (Val::Map(children), Kind::Instances(_)) if !children.is_empty() => {
                 out.push('\n');
-                let inner = " ".repeat(indent + 2);
-                for (i, child) in children.iter().enumerate() {
-                    if i > 0 && !child.doc.is_empty() {
-                        out.push_str(&inner);
-                        out.push_str("# -- ");
-                        out.push_str(child.doc.lines().next().unwrap_or_default());
-                        out.push_str(" Its keys are documented under the first executor.\n");
-                    }
-                    let doc_child = i == 0;
-                    write_entries(out, std::slice::from_ref(child), indent + 2, doc_child);
-                }
+                write_instances(out, children, indent + 2, docs);
             }
             _ => write_value(out, &e.val, indent, docs),
         }
+    }
+}
+
+/// Instances carry one comment each; their keys are documented in the definition's entry.
+fn write_instances(out: &mut String, children: &[Entry], indent: usize, docs: bool) {
+    let pad = " ".repeat(indent);
+    for child in children {
+        if docs && !child.doc.is_empty() {
+            out.push_str(&pad);
+            out.push_str("# -- ");
+            out.push_str(child.doc.lines().next().unwrap_or_default());
+            out.push('\n');
+        }
+        out.push_str(&pad);
+        out.push_str(&yaml_key(&child.key));
+        out.push(':');
+        write_value(out, &child.val, indent, false);
     }
 }
 
@@ -231,81 +302,72 @@ fn yaml_key(key: &str) -> String {
 
 /// A draft-07 schema, closed (`additionalProperties: false`) wherever the keys are ours.
 pub fn to_schema(entries: &[Entry]) -> J {
-    let mut defs = Defs::default();
-    let mut root = object_schema(entries, &mut defs);
-    if let J::Object(m) = &mut root {
-        let mut ordered = Map::new();
-        ordered.insert(
-            "$schema".into(),
-            json!("http://json-schema.org/draft-07/schema#"),
-        );
-        ordered.extend(std::mem::take(m));
-        if !defs.schemas.is_empty() {
-            ordered.insert("definitions".into(), J::Object(defs.schemas));
-        }
-        return J::Object(ordered);
+    let mut defs = Map::new();
+    let root = object_schema(entries, &mut defs);
+    let mut ordered = Map::new();
+    ordered.insert(
+        "$schema".into(),
+        json!("http://json-schema.org/draft-07/schema#"),
+    );
+    if let J::Object(m) = root {
+        ordered.extend(m);
     }
-    root
+    if !defs.is_empty() {
+        ordered.insert("definitions".into(), J::Object(defs));
+    }
+    J::Object(ordered)
 }
 
-/// Schemas shared by the children of uniform entries, keyed by their JSON text.
-#[derive(Default)]
-struct Defs {
-    schemas: Map<String, J>,
-    by_text: std::collections::HashMap<String, String>,
-}
+type Defs = Map<String, J>;
 
 fn object_schema(entries: &[Entry], defs: &mut Defs) -> J {
     let properties: Map<String, J> = entries
         .iter()
-        .map(|e| (e.key.clone(), entry_schema(e, defs)))
+        .map(|e| (e.key.to_string(), entry_schema(e, defs)))
         .collect();
     json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
 
-fn entry_schema(e: &Entry, defs: &mut Defs) -> J {
-    let mut s = match (&e.val, e.uniform, &e.schema) {
-        (Val::Map(children), true, None) => uniform_schema(&e.key, children, defs),
-        _ => e.schema.clone().unwrap_or_else(|| infer(&e.val, defs)),
-    };
-    if let (J::Object(m), false) = (&mut s, e.doc.is_empty()) {
-        m.insert("description".into(), J::String(e.doc.clone()));
+fn reference(name: &str, doc: &str) -> J {
+    let mut m = Map::new();
+    m.insert("$ref".into(), J::String(format!("#/definitions/{name}")));
+    if !doc.is_empty() {
+        m.insert("description".into(), J::String(doc.to_string()));
     }
-    s
+    J::Object(m)
 }
 
-/// A closed object whose children refer to shared definitions (`<key>`, `<key>-2`, …): one
-/// per distinct child schema, so a thousand executors cost one schema, not a thousand.
-fn uniform_schema(key: &str, children: &[Entry], defs: &mut Defs) -> J {
-    let mut properties = Map::new();
-    for child in children {
-        let schema = child
-            .schema
-            .clone()
-            .unwrap_or_else(|| infer(&child.val, defs));
-        let text = schema.to_string();
-        let name = match defs.by_text.get(&text) {
-            Some(name) => name.clone(),
-            None => {
-                let n = defs.by_text.len();
-                let name = if n == 0 {
-                    key.to_string()
-                } else {
-                    format!("{key}-{}", n + 1)
-                };
-                defs.by_text.insert(text, name.clone());
-                defs.schemas.insert(name.clone(), schema);
-                name
-            }
-        };
-        let mut reference = Map::new();
-        reference.insert("$ref".into(), J::String(format!("#/definitions/{name}")));
-        if !child.doc.is_empty() {
-            reference.insert("description".into(), J::String(child.doc.clone()));
+fn entry_schema(e: &Entry, defs: &mut Defs) -> J {
+    let own = |defs: &mut Defs| match e.schema {
+        Some(f) => f(),
+        None => infer(&e.val, defs),
+    };
+    match (e.kind, &e.val) {
+        (Kind::Definition(name), _) => {
+            let schema = own(defs);
+            defs.insert(name.into(), schema);
+            reference(name, &e.doc)
         }
-        properties.insert(child.key.clone(), J::Object(reference));
+        (Kind::Instances(name), Val::Map(children)) => {
+            let properties: Map<String, J> = children
+                .iter()
+                .map(|c| (c.key.to_string(), reference(name, &c.doc)))
+                .collect();
+            let mut s =
+                json!({"type": "object", "additionalProperties": false, "properties": properties});
+            if !e.doc.is_empty() {
+                s["description"] = J::String(e.doc.to_string());
+            }
+            s
+        }
+        _ => {
+            let mut s = own(defs);
+            if let (J::Object(m), false) = (&mut s, e.doc.is_empty()) {
+                m.insert("description".into(), J::String(e.doc.to_string()));
+            }
+            s
+        }
     }
-    json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
 
 fn infer(v: &Val, defs: &mut Defs) -> J {
@@ -327,9 +389,8 @@ fn infer(v: &Val, defs: &mut Defs) -> J {
 
 type Row = (String, String, String, String);
 
-/// Rows `(key path, type, default as JSON, description)` for every documented key. Children of a
-/// uniform entry after the first list only the rows whose default or description differ from the
-/// first child's.
+/// Rows `(key path, type, default as JSON, description)` for every documented key. Instances
+/// list only the keys they set, with the description of the same key in the definition.
 pub fn table(entries: &[Entry]) -> Vec<Row> {
     let mut rows = Vec::new();
     collect(&mut rows, entries, "");
@@ -355,27 +416,8 @@ fn collect(rows: &mut Vec<Row>, entries: &[Entry], prefix: &str) {
         let nested =
             matches!(&e.val, Val::Map(m) if !m.is_empty() && m.iter().any(|c| !c.doc.is_empty()));
         match &e.val {
-            Val::Map(children) if nested && e.uniform => collect_uniform(rows, children, &path),
             Val::Map(children) if nested => collect(rows, children, &path),
             _ => leaf(rows, e, path),
-        }
-    }
-}
-
-fn collect_uniform(rows: &mut Vec<Row>, children: &[Entry], prefix: &str) {
-    let mut first: std::collections::HashMap<String, (String, String)> = Default::default();
-    for (i, child) in children.iter().enumerate() {
-        let path = child_path(prefix, &child.key);
-        let mut own = Vec::new();
-        collect(&mut own, std::slice::from_ref(child), prefix);
-        for row in own {
-            let suffix = row.0.get(path.len()..).unwrap_or_default().to_string();
-            if i == 0 {
-                first.insert(suffix, (row.2.clone(), row.3.clone()));
-                rows.push(row);
-            } else if first.get(&suffix) != Some(&(row.2.clone(), row.3.clone())) {
-                rows.push(row);
-            }
         }
     }
 }

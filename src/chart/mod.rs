@@ -7,8 +7,6 @@ pub mod values;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 use crate::flow::{names, Flow, Image, Uses};
 pub use skeleton::Files;
@@ -73,12 +71,21 @@ fn jina_version(image: &Image) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct Row {
-    key: String,
-    ty: String,
-    default: String,
-    description: String,
+/// The README's values table. Written here rather than looped over in the skeleton: it has a
+/// row per documented key, thousands for a large Flow.
+fn markdown_table(rows: &[(String, String, String, String)]) -> String {
+    let mut out = String::from(
+        "| Key | Type | Default | Description |\n|-----|------|---------|-------------|\n",
+    );
+    for (key, ty, default, description) in rows {
+        let cell = |s: &str| s.replace('|', "\\|");
+        out.push_str(&format!(
+            "| `{key}` | {ty} | `{}` | {} |\n",
+            cell(default),
+            cell(description)
+        ));
+    }
+    out
 }
 
 /// Compile a Flow into the chart's files (paths relative to the chart directory).
@@ -93,15 +100,7 @@ pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
     let mut schema = serde_json::to_string_pretty(&doc::to_schema(&tree))
         .map_err(|e| Error::internal(e.to_string()))?;
     schema.push('\n');
-    let rows: Vec<Row> = doc::table(&tree)
-        .into_iter()
-        .map(|(key, ty, default, description)| Row {
-            key,
-            ty,
-            default,
-            description,
-        })
-        .collect();
+    let values_table = markdown_table(&doc::table(&tree));
     let images = images(flow, &opts.jina_image);
     let context = minijinja::context! {
         marker => GENERATED_MARKER,
@@ -118,7 +117,7 @@ pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
         images => images,
         values_yaml => values_yaml,
         values_schema => schema,
-        values_rows => minijinja::Value::from(minijinja::value::Serde(&rows)),
+        values_table => values_table,
         warnings => flow.warnings.iter().map(|w| w.message.clone()).collect::<Vec<_>>(),
     };
     let skeleton = match &opts.skeleton {
@@ -180,11 +179,14 @@ pub fn mermaid(flow: &Flow) -> String {
             label.replace('"', "'")
         ));
     }
+    let filtered: std::collections::HashSet<&str> = flow
+        .executors
+        .iter()
+        .filter(|x| x.when.is_some())
+        .map(|x| x.name.as_str())
+        .collect();
     for (from, to) in flow.edges() {
-        let cond = flow
-            .executor(&to)
-            .and_then(|x| x.when.as_ref())
-            .map(|_| "|when|");
+        let cond = filtered.contains(to.as_str()).then_some("|when|");
         let to = if to == "gateway" {
             "gateway_out".to_string()
         } else {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::chart::doc::{json_blob, Entry, Val};
+use crate::chart::doc::{diff, json_blob, Entry, Kind, Text, Val};
 use crate::flow::{
     ArgValue, Args, Executor, Flow, FlowKind, Gateway, Image, PodSettings, Polling, Protocol, Uses,
 };
@@ -21,7 +21,7 @@ pub struct ValuesOptions {
     pub jina_image: Image,
 }
 
-fn e(key: &str, doc: &str, val: Val) -> Entry {
+fn e(key: impl Into<Text>, doc: impl Into<Text>, val: Val) -> Entry {
     Entry::new(key, doc, val)
 }
 
@@ -62,14 +62,36 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
         "The Jina gateway: the entry point clients talk to.",
         Val::Map(gateway),
     ));
-    let executors = flow.executors.iter().map(|x| executor(x, opts)).collect();
+    // Executors list only what their Flow entry sets; the rest comes from executorDefaults,
+    // which the templates lay under each of them. values.yaml stays proportional to the Flow.
+    let defaults = executor(&blank_executor(), opts, true);
+    let executors = flow
+        .executors
+        .iter()
+        .map(|x| {
+            let doc = format!("Executor `{}`: what its Flow entry sets.", x.name);
+            e(
+                x.name.clone(),
+                doc,
+                Val::Map(diff(executor(x, opts, false), &defaults)),
+            )
+        })
+        .collect();
+    top.push(
+        e(
+            "executorDefaults",
+            "Settings of every executor, under what its own block in `executors` sets (maps are merged key by key). Set resources, probes or scheduling for all executors here.",
+            Val::Map(defaults),
+        )
+        .kind(Kind::Definition("executor")),
+    );
     top.push(
         e(
             "executors",
-            "One entry per executor of the Flow, keyed by its Jina name.",
+            "One entry per executor of the Flow, keyed by its Jina name; the keys are those of `executorDefaults`.",
             Val::Map(executors),
         )
-        .uniform(),
+        .kind(Kind::Instances("executor")),
     );
     top.push(e(
         "extraObjects",
@@ -86,10 +108,10 @@ fn global() -> Entry {
         Val::Map(vec![
             e("imageRegistry", "Registry prepended to every image repository (e.g. a pull-through mirror).", s("")),
             e("imagePullSecrets", "Names of Secrets used to pull every image, added to each workload's own.", Val::List(vec![]))
-                .schema(json!({"type": "array", "items": {"type": "string"}})),
+                .schema(|| json!({"type": "array", "items": {"type": "string"}})),
             e("commonLabels", "Labels added to every object.", Val::open()),
             e("serviceMesh", "Service mesh that balances gRPC between replicas: `linkerd` (Jina's default annotation), `istio` or `none`.", s("linkerd"))
-                .schema(json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
+                .schema(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
         ]),
     )
 }
@@ -98,11 +120,16 @@ fn global() -> Entry {
 /// be edited per environment.
 fn flow_values(flow: &Flow) -> Entry {
     let graph = flow.graph_description();
-    let graph = Val::Map(graph.iter().map(|(k, v)| e(k, "", strings(v))).collect());
+    let graph = Val::Map(
+        graph
+            .iter()
+            .map(|(k, v)| e(k.clone(), "", strings(v)))
+            .collect(),
+    );
     let conditions = Val::Map(
         flow.executors
             .iter()
-            .filter_map(|x| x.when.as_ref().map(|w| e(&x.name, "", json_blob(w))))
+            .filter_map(|x| x.when.as_ref().map(|w| e(x.name.clone(), "", json_blob(w))))
             .collect(),
     );
     let metadata = Val::Map(
@@ -111,7 +138,7 @@ fn flow_values(flow: &Flow) -> Entry {
             .filter_map(|x| {
                 x.grpc_metadata
                     .as_ref()
-                    .map(|m| e(&x.name, "", json_blob(m)))
+                    .map(|m| e(x.name.clone(), "", json_blob(m)))
             })
             .collect(),
     );
@@ -125,14 +152,14 @@ fn flow_values(flow: &Flow) -> Entry {
         Val::Map(vec![
             e("kind", "`Flow` or `Deployment`, from the Flow's `jtype`.", s(kind)),
             e("name", "The Flow's name (`with: {name: …}`), or the chart name.", s(flow.name.as_deref().unwrap_or(""))),
-            e("graph", "Edges of the executor graph (`--graph-description`).", graph).schema(json!({"type": "object"})),
-            e("conditions", "`when` filters per executor (`--graph-conditions`).", conditions).schema(json!({"type": "object"})),
-            e("grpcMetadata", "gRPC metadata per executor (`--deployments-metadata`).", metadata).schema(json!({"type": "object"})),
+            e("graph", "Edges of the executor graph (`--graph-description`).", graph).schema(|| json!({"type": "object"})),
+            e("conditions", "`when` filters per executor (`--graph-conditions`).", conditions).schema(|| json!({"type": "object"})),
+            e("grpcMetadata", "gRPC metadata per executor (`--deployments-metadata`).", metadata).schema(|| json!({"type": "object"})),
         ]),
     )
 }
 
-fn image(img: &Image, doc: &str) -> Entry {
+fn image(img: &Image, doc: &'static str) -> Entry {
     e(
         "image",
         doc,
@@ -149,7 +176,7 @@ fn image(img: &Image, doc: &str) -> Entry {
                 s(&img.digest),
             ),
             e("pullPolicy", "Image pull policy.", s("IfNotPresent"))
-                .schema(json!({"type": "string", "enum": ["Always", "IfNotPresent", "Never"]})),
+                .schema(|| json!({"type": "string", "enum": ["Always", "IfNotPresent", "Never"]})),
         ]),
     )
 }
@@ -171,7 +198,7 @@ fn args(a: &Args) -> Val {
                     ArgValue::One(s) => Val::str(s.as_str()),
                     ArgValue::Many(items) => strings(items),
                 };
-                e(k, "", val)
+                e(k.clone(), "", val)
             })
             .collect(),
     )
@@ -182,62 +209,72 @@ fn args_schema() -> serde_json::Value {
 }
 
 fn string_map(m: &indexmap::IndexMap<String, String>) -> Val {
-    Val::Map(m.iter().map(|(k, v)| e(k, "", s(v))).collect())
+    Val::Map(m.iter().map(|(k, v)| e(k.clone(), "", s(v))).collect())
 }
 
-/// Settings every workload (gateway, executor) has.
-fn pod(p: &PodSettings, resources: Val) -> Vec<Entry> {
+/// Settings every workload (gateway, executor) has. The Flow never sets the `fixed` ones, so
+/// executors leave them out (they would only be diffed away against executorDefaults).
+fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
     let secrets = Val::Map(
         p.env_from_secret
             .iter()
             .map(|(k, r)| {
                 e(
-                    k,
+                    k.clone(),
                     "",
                     Val::Map(vec![e("name", "", s(&r.name)), e("key", "", s(&r.key))]),
                 )
             })
             .collect(),
     );
-    vec![
+    let mut entries = vec![
         e("env", "Environment variables, stored in the workload's ConfigMap (the Flow's `env`).", string_map(&p.env))
-            .schema(json!({"type": "object", "additionalProperties": {"type": "string"}})),
+            .schema(|| json!({"type": "object", "additionalProperties": {"type": "string"}})),
         e("envFromSecret", "Environment variables read from Secrets: `VAR: {name: SECRET, key: KEY}` (the Flow's `env_from_secret`).", secrets)
-            .schema(json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "minLength": 1}, "key": {"type": "string", "minLength": 1}}}})),
-        e("extraEnv", "More container `env` entries, as Kubernetes writes them.", Val::List(vec![]))
-            .schema(json!({"type": "array", "items": {"type": "object"}})),
+            .schema(|| json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "minLength": 1}, "key": {"type": "string", "minLength": 1}}}})),
         e("imagePullSecrets", "Names of Secrets used to pull this workload's images (the Flow's `image_pull_secrets`).", strings(&p.image_pull_secrets))
-            .schema(json!({"type": "array", "items": {"type": "string"}})),
+            .schema(|| json!({"type": "array", "items": {"type": "string"}})),
         e("monitoring", "Serve Prometheus metrics on port 9090 (`--monitoring`) and add a ServiceMonitor.", Val::Bool(p.monitoring)),
         e("timeoutReady", "Milliseconds Jina waits for the workload to start (`--timeout-ready`; -1 waits forever); also sets the startup probe's failure threshold.", Val::Int(p.timeout_ready.unwrap_or(DEFAULT_TIMEOUT_READY)))
-            .schema(json!({"type": "integer", "minimum": -1})),
+            .schema(|| json!({"type": "integer", "minimum": -1})),
         e("args", "Other Jina options, as in the Flow (`snake_case: value`); `true` is a bare flag, lists repeat the value.", args(&p.args))
-            .schema(args_schema()),
+            .schema(args_schema),
         e("resources", "Container resources (requests/limits). GPUs from the Flow's `gpus` are `nvidia.com/gpu` limits.", resources)
-            .schema(json!({"type": "object"})),
+            .schema(|| json!({"type": "object"})),
+    ];
+    if fixed {
+        entries.extend(pod_fixed());
+    }
+    entries
+}
+
+fn pod_fixed() -> Vec<Entry> {
+    vec![
+        e("extraEnv", "More container `env` entries, as Kubernetes writes them.", Val::List(vec![]))
+            .schema(|| json!({"type": "array", "items": {"type": "object"}})),
         e("podAnnotations", "Annotations added to the pods.", Val::open()),
         e("podLabels", "Labels added to the pods.", Val::open()),
         e("nodeSelector", "Node selector of the pods.", Val::open()),
-        e("tolerations", "Tolerations of the pods.", Val::List(vec![])).schema(json!({"type": "array"})),
+        e("tolerations", "Tolerations of the pods.", Val::List(vec![])).schema(|| json!({"type": "array"})),
         e("affinity", "Affinity of the pods.", Val::open()),
         e("podSecurityContext", "Pod security context.", Val::Map(vec![
             e("seccompProfile", "", Val::Map(vec![e("type", "", s("RuntimeDefault"))])),
-        ])).schema(json!({"type": "object"})),
+        ])).schema(|| json!({"type": "object"})),
         e("securityContext", "Container security context.", Val::Map(vec![
             e("allowPrivilegeEscalation", "", Val::Bool(false)),
             e("capabilities", "", Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))])),
-        ])).schema(json!({"type": "object"})),
+        ])).schema(|| json!({"type": "object"})),
         e("strategy", "Update strategy (Deployment `strategy`, or StatefulSet `updateStrategy` when persistence is on).", Val::Map(vec![
             e("type", "", s("RollingUpdate")),
             e("rollingUpdate", "", Val::Map(vec![e("maxSurge", "", Val::Int(1)), e("maxUnavailable", "", Val::Int(0))])),
-        ])).schema(json!({"type": "object"})),
-        e("extraVolumes", "More pod volumes.", Val::List(vec![])).schema(json!({"type": "array", "items": {"type": "object"}})),
-        e("extraVolumeMounts", "More container volume mounts.", Val::List(vec![])).schema(json!({"type": "array", "items": {"type": "object"}})),
+        ])).schema(|| json!({"type": "object"})),
+        e("extraVolumes", "More pod volumes.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e("extraVolumeMounts", "More container volume mounts.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
         probes(),
     ]
 }
 
-fn probe(key: &str, doc: &str, initial: i64, period: i64, timeout: i64) -> Entry {
+fn probe(key: &'static str, doc: &'static str, initial: i64, period: i64, timeout: i64) -> Entry {
     let timings = vec![
         e("enabled", "", Val::Bool(true)),
         e("initialDelaySeconds", "", Val::Int(initial)),
@@ -247,19 +284,22 @@ fn probe(key: &str, doc: &str, initial: i64, period: i64, timeout: i64) -> Entry
     e(key, doc, Val::Map(timings))
 }
 
-fn probes() -> Entry {
-    let closed = json!({"type": "object", "additionalProperties": false, "properties": {
+fn probe_schema() -> serde_json::Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {
         "enabled": {"type": "boolean"},
         "initialDelaySeconds": {"type": "integer", "minimum": 0},
         "periodSeconds": {"type": "integer", "minimum": 1},
-        "timeoutSeconds": {"type": "integer", "minimum": 1}}});
+        "timeoutSeconds": {"type": "integer", "minimum": 1}}})
+}
+
+fn probes() -> Entry {
     e(
         "probes",
         "Timings of the `jina ping` probes. The startup probe allows `timeoutReady` before the liveness probe starts, so slow model loads are not killed.",
         Val::Map(vec![
-            probe("startup", "Startup probe (failure threshold derived from `timeoutReady`).", 5, 5, 10).schema(closed.clone()),
-            probe("liveness", "Liveness probe.", 30, 5, 10).schema(closed.clone()),
-            probe("readiness", "Readiness probe (Jina has none; keeps traffic off pods that stopped answering).", 5, 10, 10).schema(closed),
+            probe("startup", "Startup probe (failure threshold derived from `timeoutReady`).", 5, 5, 10).schema(probe_schema),
+            probe("liveness", "Liveness probe.", 30, 5, 10).schema(probe_schema),
+            probe("readiness", "Readiness probe (Jina has none; keeps traffic off pods that stopped answering).", 5, 10, 10).schema(probe_schema),
         ]),
     )
 }
@@ -274,14 +314,14 @@ fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
         e("enabled", "Deploy the gateway.", Val::Bool(true)),
         image(&img, "Gateway image (default: `JINA_GATEWAY_IMAGE` at generation time)."),
         e("uses", "`--uses` of a custom gateway image (`config.yml`); empty for Jina's built-in gateways.", s(uses)),
-        e("usesWith", "`--uses-with` of a custom gateway (a mapping, or its exact JSON text).", uses_with).schema(json!({"type": ["object", "string"]})),
-        e("replicas", "Number of gateway pods.", Val::Int(i64::from(gw.replicas))).schema(json!({"type": "integer", "minimum": 1})),
+        e("usesWith", "`--uses-with` of a custom gateway (a mapping, or its exact JSON text).", uses_with).schema(|| json!({"type": ["object", "string"]})),
+        e("replicas", "Number of gateway pods.", Val::Int(i64::from(gw.replicas))).schema(|| json!({"type": "integer", "minimum": 1})),
         e("protocols", "Protocols served, one port each from 8080 up (`grpc`, `http`, `websocket`).", protocols(&gw.protocols))
-            .schema(protocols_schema()),
+            .schema(protocols_schema),
         service(),
         ingress(),
     ];
-    entries.extend(pod(&gw.pod, Val::open()));
+    entries.extend(pod(&gw.pod, Val::open(), true));
     entries
 }
 
@@ -290,12 +330,12 @@ fn service() -> Entry {
         "service",
         "The gateway's Service (Jina only has ClusterIP).",
         Val::Map(vec![
-            e("type", "Service type.", s("ClusterIP")).schema(json!({"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]})),
+            e("type", "Service type.", s("ClusterIP")).schema(|| json!({"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]})),
             e("annotations", "Service annotations (e.g. for a cloud load balancer).", Val::open()),
             e("nodePorts", "Node ports by protocol (`grpc: 30080`) when `type` is NodePort or LoadBalancer.", Val::open())
-                .schema(json!({"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 65535}})),
+                .schema(|| json!({"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 65535}})),
             e("loadBalancerSourceRanges", "CIDRs allowed to reach a LoadBalancer.", Val::List(vec![]))
-                .schema(json!({"type": "array", "items": {"type": "string"}})),
+                .schema(|| json!({"type": "array", "items": {"type": "string"}})),
         ]),
     )
 }
@@ -312,10 +352,10 @@ fn ingress() -> Entry {
                 e("host", "", s("flow.example.com")),
                 e("paths", "", Val::List(vec![Val::Map(vec![e("path", "", s("/")), e("pathType", "", s("Prefix"))])])),
             ])]))
-            .schema(json!({"type": "array", "items": {"type": "object", "required": ["host"], "properties": {
+            .schema(|| json!({"type": "array", "items": {"type": "object", "required": ["host"], "properties": {
                 "host": {"type": "string"},
                 "paths": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "pathType": {"type": "string", "enum": ["Prefix", "Exact", "ImplementationSpecific"]}}}}}}})),
-            e("tls", "TLS settings, as in an Ingress spec.", Val::List(vec![])).schema(json!({"type": "array"})),
+            e("tls", "TLS settings, as in an Ingress spec.", Val::List(vec![])).schema(|| json!({"type": "array"})),
         ]),
     )
 }
@@ -336,7 +376,13 @@ fn uses_image(u: &Uses, opts: &ValuesOptions) -> (Image, &'static str) {
     }
 }
 
-fn sidecar(key: &str, doc: &str, u: Option<&Uses>, port: i64, opts: &ValuesOptions) -> Entry {
+fn sidecar(
+    key: &'static str,
+    doc: &'static str,
+    u: Option<&Uses>,
+    port: i64,
+    opts: &ValuesOptions,
+) -> Entry {
     let (img, uses) = u.map_or((opts.jina_image.clone(), ""), |u| uses_image(u, opts));
     e(
         key,
@@ -363,7 +409,8 @@ fn sidecar(key: &str, doc: &str, u: Option<&Uses>, port: i64, opts: &ValuesOptio
     )
 }
 
-fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
+/// Every value of one executor: its Flow settings over Jina's defaults.
+fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     let (img, uses) = uses_image(&x.uses, opts);
     let polling = match &x.polling {
         Polling::All(p) => s(p),
@@ -395,12 +442,14 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
                 "hosts",
                 "Its hosts (the gateway balances across them).",
                 strings(&ext.hosts),
-            ),
+            )
+            .schema(hosts_schema),
             e(
                 "ports",
                 "Its ports, one per host or one for all.",
                 Val::List(ext.ports.iter().map(|p| Val::Int(i64::from(*p))).collect()),
-            ),
+            )
+            .schema(ports_schema),
             e("tls", "Connect with TLS.", Val::Bool(ext.tls)),
         ]),
         None => Val::Map(vec![
@@ -413,12 +462,14 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
                 "hosts",
                 "Its hosts (the gateway balances across them).",
                 Val::List(vec![]),
-            ),
+            )
+            .schema(hosts_schema),
             e(
                 "ports",
                 "Its ports, one per host or one for all.",
                 Val::List(vec![]),
-            ),
+            )
+            .schema(ports_schema),
             e("tls", "Connect with TLS.", Val::Bool(false)),
         ]),
     };
@@ -428,7 +479,7 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
             .enumerate()
             .map(|(i, v)| {
                 e(
-                    &format!("volume-{i}"),
+                    format!("volume-{i}"),
                     "",
                     Val::Map(vec![e("mountPath", "", s(&v.mount_path))]),
                 )
@@ -443,25 +494,24 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
             "Executor image (the Flow's `uses: docker://…`)."
         }),
         e("uses", "`--uses` passed to the executor: `config.yml` for docker images, empty for BaseExecutor.", s(uses)),
-        e("name", "The executor's Jina name (`--name`).", s(&x.name)),
-        e("dnsName", "The executor's name in Kubernetes object names.", s(&x.dns)),
-        e("replicas", "Pods per shard.", Val::Int(i64::from(x.replicas))).schema(json!({"type": "integer", "minimum": 1})),
+        e("dnsName", "The executor's name in Kubernetes object names (each executor has its own).", s(&x.dns)),
+        e("replicas", "Pods per shard.", Val::Int(i64::from(x.replicas))).schema(|| json!({"type": "integer", "minimum": 1})),
         e("shards", "Shards; above 1 a head pod fans requests out to one workload per shard.", Val::Int(i64::from(x.shards)))
-            .schema(json!({"type": "integer", "minimum": 1, "maximum": 9999})),
+            .schema(|| json!({"type": "integer", "minimum": 1, "maximum": 9999})),
         e("polling", "How the head polls shards: `ANY`, `ALL`, or a map of endpoint to `ANY`/`ALL`.", polling)
-            .schema(json!({"oneOf": [{"type": "string", "enum": ["ANY", "ALL"]}, {"type": "object", "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]}}]})),
-        e("protocols", "Protocols the executor serves (the first is used by the gateway).", protocols(&x.protocols)).schema(protocols_schema()),
-        e("usesWith", "`--uses-with`: arguments of the executor's constructor (a mapping, or its exact JSON text).", json_or_empty(&x.uses_with)).schema(json!({"type": ["object", "string"]})),
-        e("usesMetas", "`--uses-metas` (a mapping, or its exact JSON text).", json_or_empty(&x.uses_metas)).schema(json!({"type": ["object", "string"]})),
+            .schema(|| json!({"oneOf": [{"type": "string", "enum": ["ANY", "ALL"]}, {"type": "object", "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]}}]})),
+        e("protocols", "Protocols the executor serves (the first is used by the gateway).", protocols(&x.protocols)).schema(protocols_schema),
+        e("usesWith", "`--uses-with`: arguments of the executor's constructor (a mapping, or its exact JSON text).", json_or_empty(&x.uses_with)).schema(|| json!({"type": ["object", "string"]})),
+        e("usesMetas", "`--uses-metas` (a mapping, or its exact JSON text).", json_or_empty(&x.uses_metas)).schema(|| json!({"type": ["object", "string"]})),
         e("noReduce", "Do not reduce results from several needs (`--no-reduce`, `disable_reduce`).", Val::Bool(x.no_reduce)),
         e("external", "An executor served outside the cluster (`external: true`).", external),
         e("persistence", "Volumes from the Flow's `volumes`: the executor runs as a StatefulSet with one PersistentVolumeClaim per volume.", Val::Map(vec![
             e("enabled", "Run as a StatefulSet with volume claims.", Val::Bool(!x.volumes.is_empty())),
             e("volumes", "Volumes by name: `{mountPath}`.", volumes)
-                .schema(json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["mountPath"], "properties": {"mountPath": {"type": "string", "pattern": "^/"}, "size": {"type": "string"}}}})),
+                .schema(|| json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["mountPath"], "properties": {"mountPath": {"type": "string", "pattern": "^/"}, "size": {"type": "string"}}}})),
             e("size", "Requested size of each volume.", s("10G")),
             e("accessModes", "Access modes of the claims.", Val::List(vec![s("ReadWriteOnce")]))
-                .schema(json!({"type": "array", "items": {"type": "string", "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}})),
+                .schema(|| json!({"type": "array", "items": {"type": "string", "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}})),
             e("storageClassName", "Storage class of the claims (`\"\"` for the cluster default).", s("standard")),
         ])),
         e("head", "The head pod of a sharded executor.", Val::Map(vec![
@@ -471,10 +521,41 @@ fn executor(x: &Executor, opts: &ValuesOptions) -> Entry {
         sidecar("usesBefore", "`uses_before`: a container in the head pod that runs before the shards.", x.uses_before.as_ref(), 8078, opts),
         sidecar("usesAfter", "`uses_after`: a container in the head pod that runs after the shards.", x.uses_after.as_ref(), 8079, opts),
     ];
-    entries.extend(pod(&x.pod, resources));
-    e(
-        &x.name,
-        &format!("Executor `{}`.", x.name),
-        Val::Map(entries),
-    )
+    entries.extend(pod(&x.pod, resources, fixed));
+    entries
+}
+
+fn hosts_schema() -> serde_json::Value {
+    json!({"type": "array", "items": {"type": "string", "minLength": 1}})
+}
+
+fn ports_schema() -> serde_json::Value {
+    json!({"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}})
+}
+
+/// An executor with nothing set: what `executorDefaults` describes.
+fn blank_executor() -> Executor {
+    Executor {
+        name: String::new(),
+        dns: String::new(),
+        pos: crate::error::Pos::new(1, 1),
+        uses: Uses::Base,
+        replicas: 1,
+        shards: 1,
+        polling: Polling::default(),
+        needs: Vec::new(),
+        floating: false,
+        when: None,
+        no_reduce: false,
+        uses_before: None,
+        uses_after: None,
+        uses_with: None,
+        uses_metas: None,
+        volumes: Vec::new(),
+        gpus: None,
+        protocols: vec![Protocol::Grpc],
+        external: None,
+        grpc_metadata: None,
+        pod: PodSettings::default(),
+    }
 }
