@@ -1,34 +1,18 @@
-{{- /*
+{{/*
 The gateway: it knows every executor's address (through heads for sharded executors) and the
 graph, exactly as Jina's export passes them, with names and namespace taken from the release.
-*/ -}}
-{{- if .Values.gateway.enabled }}
-{{- $fullname := include "flowhelm.fullname" . -}}
-{{- $ns := .Release.Namespace -}}
-{{- $global := .Values.global -}}
-{{- $gw := .Values.gateway -}}
-{{- $name := include "flowhelm.objname" (list $fullname "gateway" 51) -}}
-{{- $addresses := dict -}}
-{{- $noReduce := list -}}
-{{- range $key, $own := .Values.executors }}
-{{- $x := dict }}
-{{- include "flowhelm.executor" (list $x $.Values.executorDefaults $own $key) }}
-{{- $scheme := first $x.protocols -}}
-{{- if $x.external.enabled -}}
-{{- $list := list -}}
-{{- $ports := $x.external.ports -}}
-{{- range $i, $h := $x.external.hosts -}}
-{{- $port := ternary (index $ports 0) (index $ports (min $i (sub (len $ports) 1))) (eq (len $ports) 1) -}}
-{{- $list = append $list (printf "%s%s://%s:%v" $scheme (ternary "s" "" $x.external.tls) $h (int $port)) -}}
-{{- end -}}
-{{- $_ := set $addresses $x.name $list -}}
-{{- else -}}
-{{- $obj := include "flowhelm.objname" (list $fullname $x.dnsName 51) -}}
-{{- $target := ternary (printf "%s-head" $obj) $obj (gt (int $x.shards) 1) -}}
-{{- $_ := set $addresses $x.name (list (printf "%s://%s.%s.svc:8080" $scheme $target $ns)) -}}
-{{- end -}}
-{{- if $x.noReduce }}{{ $noReduce = append $noReduce $x.name }}{{ end -}}
-{{- end -}}
+Arguments: a dict with root, shared (from flowhelm.shared), addresses (executor name → list of
+addresses) and noReduce (names of executors with `noReduce`), gathered by flow.yaml while it
+renders the executors, so each executor's settings are merged once.
+*/}}
+{{- define "flowhelm.gateway" -}}
+{{- $root := .root -}}
+{{- $addresses := .addresses -}}
+{{- $noReduce := .noReduce -}}
+{{- $ns := $root.Release.Namespace -}}
+{{- $global := $root.Values.global -}}
+{{- $gw := $root.Values.gateway -}}
+{{- $name := include "flowhelm.objname" (list (include "flowhelm.fullname" $root) "gateway" 51) -}}
 {{- $protocols := $gw.protocols -}}
 {{- $classes := dict "grpc" "GRPCGateway" "http" "HTTPGateway" "websocket" "WebSocketGateway" -}}
 {{- $uses := ternary (index $classes (first $protocols)) "CompositeGateway" (eq (len $protocols) 1) -}}
@@ -38,17 +22,17 @@ graph, exactly as Jina's export passes them, with names and namespace taken from
 {{- $args = concat $args (list "--uses" $uses) -}}
 {{- if $gw.usesWith }}{{ $args = concat $args (list "--uses-with" (ternary $gw.usesWith (toJson $gw.usesWith) (kindIs "string" $gw.usesWith))) }}{{ end -}}
 {{- if ne (int $gw.replicas) 1 }}{{ $args = concat $args (list "--replicas" (toString (int $gw.replicas))) }}{{ end -}}
-{{- if .Values.flow.graph }}{{ $args = concat $args (list "--graph-description" (toJson .Values.flow.graph)) }}{{ end -}}
+{{- if $root.Values.flow.graph }}{{ $args = concat $args (list "--graph-description" (toJson $root.Values.flow.graph)) }}{{ end -}}
 {{- /* Entries are mappings, or exact JSON text (see executors' usesWith). */ -}}
 {{- range $key := list "conditions" "grpcMetadata" -}}
-{{- $blob := index $.Values.flow $key -}}
+{{- $blob := index $root.Values.flow $key -}}
 {{- if $blob -}}
 {{- $parts := list -}}
 {{- range $k, $v := $blob }}{{ $parts = append $parts (printf "%s: %s" (toJson $k) (ternary $v (toJson $v) (kindIs "string" $v))) }}{{ end -}}
 {{- $args = concat $args (list (ternary "--graph-conditions" "--deployments-metadata" (eq $key "conditions")) (printf "{%s}" (join ", " $parts))) -}}
 {{- end -}}
 {{- end -}}
-{{- if .Values.executors }}{{ $args = concat $args (list "--deployments-addresses" (toJson $addresses)) }}{{ end -}}
+{{- if $root.Values.executors }}{{ $args = concat $args (list "--deployments-addresses" (toJson $addresses)) }}{{ end -}}
 {{- if $noReduce }}{{ $args = concat $args (list "--deployments-no-reduce" (toJson $noReduce)) }}{{ end -}}
 {{- if ne (int $gw.timeoutReady) 600000 }}{{ $args = concat $args (list "--timeout-ready" (toString (int $gw.timeoutReady))) }}{{ end -}}
 {{- $args = append $args "--port" -}}
@@ -67,7 +51,7 @@ graph, exactly as Jina's export passes them, with names and namespace taken from
 {{- $main := dict "name" "port" "port" 8080 "nodePort" (index $gw.service.nodePorts (first $protocols)) -}}
 {{- $container := dict "name" "gateway" "image" (include "flowhelm.image" (list $gw.image $global)) "pullPolicy" $gw.image.pullPolicy "args" $args "port" 8080 "scheme" (first $protocols) "pingKind" "gateway" "resources" $gw.resources "secrets" true "ports" $containerPorts -}}
 ---
-{{ include "flowhelm.workload" (dict "root" $ "shared" (include "flowhelm.shared" $ | fromJson) "name" $name "jinaName" "gateway" "podType" "GATEWAY" "shardId" "" "component" "gateway" "replicas" (int $gw.replicas) "cfg" $gw "env" $gw.env "containers" (list $container) "ports" (list $main) "persistence" dict "serviceType" $gw.service.type "serviceAnnotations" $gw.service.annotations "loadBalancerSourceRanges" $gw.service.loadBalancerSourceRanges) }}
+{{ include "flowhelm.workload" (dict "root" $root "shared" $.shared "name" $name "jinaName" "gateway" "podType" "GATEWAY" "shardId" "" "component" "gateway" "replicas" (int $gw.replicas) "cfg" $gw "env" $gw.env "containers" (list $container) "ports" (list $main) "persistence" dict "serviceType" $gw.service.type "serviceAnnotations" $gw.service.annotations "loadBalancerSourceRanges" $gw.service.loadBalancerSourceRanges) }}
 {{- range $i, $p := $protocols }}
 {{- if gt $i 0 }}
 ---
@@ -77,7 +61,7 @@ metadata:
   name: {{ printf "%s-%d-%s" $name $i $p }}
   namespace: {{ $ns }}
   labels:
-    {{- include "flowhelm.labels" $ | nindent 4 }}
+    {{- $.shared.labels | nindent 4 }}
     app.kubernetes.io/component: gateway
     app: {{ printf "%s-%d-%s" $name $i $p }}
   {{- with $gw.service.annotations }}
@@ -96,7 +80,7 @@ spec:
       {{- end }}
   selector:
     app: {{ $name }}
-    app.kubernetes.io/instance: {{ $.Release.Name }}
+    app.kubernetes.io/instance: {{ $root.Release.Name }}
 {{- end }}
 {{- end }}
-{{- end }}
+{{- end -}}
