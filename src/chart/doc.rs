@@ -194,20 +194,23 @@ pub fn to_yaml(entries: &[Entry]) -> String {
     out
 }
 
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
 fn write_entries(out: &mut String, entries: &[Entry], indent: usize, docs: bool) {
-    let pad = " ".repeat(indent);
     for e in entries {
         if docs && !e.doc.is_empty() {
             for (i, line) in e.doc.lines().enumerate() {
                 let lead = if i == 0 { "# -- " } else { "# " };
-                out.push_str(&pad);
+                pad(out, indent);
                 out.push_str(lead);
                 out.push_str(line);
                 out.push('\n');
             }
         }
-        out.push_str(&pad);
-        out.push_str(&yaml_key(&e.key));
+        pad(out, indent);
+        push_yaml_key(out, &e.key);
         out.push(':');
         match (&e.val, e.kind) {
             (Val::Map(children), Kind::Instances(_)) if !children.is_empty() => {
@@ -221,16 +224,15 @@ fn write_entries(out: &mut String, entries: &[Entry], indent: usize, docs: bool)
 
 /// Instances carry one comment each; their keys are documented in the definition's entry.
 fn write_instances(out: &mut String, children: &[Entry], indent: usize, docs: bool) {
-    let pad = " ".repeat(indent);
     for child in children {
         if docs && !child.doc.is_empty() {
-            out.push_str(&pad);
+            pad(out, indent);
             out.push_str("# -- ");
             out.push_str(child.doc.lines().next().unwrap_or_default());
             out.push('\n');
         }
-        out.push_str(&pad);
-        out.push_str(&yaml_key(&child.key));
+        pad(out, indent);
+        push_yaml_key(out, &child.key);
         out.push(':');
         write_value(out, &child.val, indent, false);
     }
@@ -263,6 +265,11 @@ fn write_value(out: &mut String, v: &Val, indent: usize, docs: bool) {
                 }
             }
         }
+        Val::Str(text) => {
+            out.push(' ');
+            push_json_string(out, text);
+            out.push('\n');
+        }
         scalar => {
             out.push(' ');
             out.push_str(&yaml_scalar(scalar));
@@ -283,7 +290,7 @@ fn yaml_scalar(v: &Val) -> String {
     }
 }
 
-fn yaml_key(key: &str) -> String {
+fn push_yaml_key(out: &mut String, key: &str) {
     const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
     let plain = key
         .chars()
@@ -292,9 +299,9 @@ fn yaml_key(key: &str) -> String {
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !WORDS.contains(&key.to_ascii_lowercase().as_str());
     if plain {
-        key.to_string()
+        out.push_str(key);
     } else {
-        serde_json::to_string(key).unwrap_or_default()
+        push_json_string(out, key);
     }
 }
 
@@ -387,42 +394,47 @@ fn infer(v: &Val, defs: &mut Defs) -> J {
 
 // ---------------------------------------------------------------- README table
 
-type Row = (String, String, String, String);
-
-/// Rows `(key path, type, default as JSON, description)` for every documented key. Instances
-/// list only the keys they set, with the description of the same key in the definition.
-pub fn table(entries: &[Entry]) -> Vec<Row> {
-    let mut rows = Vec::new();
-    collect(&mut rows, entries, "");
-    rows
+/// The README's values table in Markdown: a row `| key path | type | default as JSON |
+/// description |` for every documented key. Instances list only the keys they set, with the
+/// description of the same key in the definition. Written straight into one string: a large
+/// Flow has thousands of rows.
+pub fn table(entries: &[Entry]) -> String {
+    let mut out = String::from(
+        "| Key | Type | Default | Description |\n|-----|------|---------|-------------|\n",
+    );
+    let mut path = String::new();
+    collect(&mut out, entries, &mut path);
+    out
 }
 
-fn child_path(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        format!("{prefix}.{key}")
-    } else {
-        format!(
-            "{prefix}[{}]",
-            serde_json::to_string(key).unwrap_or_default()
-        )
-    }
-}
-
-fn collect(rows: &mut Vec<Row>, entries: &[Entry], prefix: &str) {
+fn collect(out: &mut String, entries: &[Entry], path: &mut String) {
     for e in entries {
-        let path = child_path(prefix, &e.key);
+        let len = path.len();
+        push_path(path, &e.key);
         let nested =
             matches!(&e.val, Val::Map(m) if !m.is_empty() && m.iter().any(|c| !c.doc.is_empty()));
         match &e.val {
-            Val::Map(children) if nested => collect(rows, children, &path),
-            _ => leaf(rows, e, path),
+            Val::Map(children) if nested => collect(out, children, path),
+            _ => leaf(out, e, path),
         }
+        path.truncate(len);
     }
 }
 
-fn leaf(rows: &mut Vec<Row>, e: &Entry, path: String) {
+fn push_path(path: &mut String, key: &str) {
+    if path.is_empty() {
+        path.push_str(key);
+    } else if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        path.push('[');
+        push_json_string(path, key);
+        path.push(']');
+    }
+}
+
+fn leaf(out: &mut String, e: &Entry, path: &str) {
     if e.doc.is_empty() {
         return;
     }
@@ -434,8 +446,77 @@ fn leaf(rows: &mut Vec<Row>, e: &Entry, path: String) {
         Val::List(_) => "list",
         Val::Map(_) => "object",
     };
-    let default = serde_json::to_string(&e.val.to_json()).unwrap_or_default();
-    rows.push((path, ty.to_string(), default, e.doc.replace('\n', " ")));
+    let mut default = String::new();
+    push_json(&mut default, &e.val);
+    out.push_str("| `");
+    out.push_str(path);
+    out.push_str("` | ");
+    out.push_str(ty);
+    out.push_str(" | `");
+    push_cell(out, &default);
+    out.push_str("` | ");
+    push_cell(out, &e.doc);
+    out.push_str(" |\n");
+}
+
+/// Table cells cannot hold `|` or line breaks.
+fn push_cell(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A value as compact JSON, as `serde_json::to_string` would write it.
+fn push_json(out: &mut String, v: &Val) {
+    match v {
+        Val::Str(s) => push_json_string(out, s),
+        Val::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json(out, item);
+            }
+            out.push(']');
+        }
+        Val::Map(entries) => {
+            out.push('{');
+            for (i, e) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_string(out, &e.key);
+                out.push(':');
+                push_json(out, &e.val);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&serde_json::to_string(&scalar.to_json()).unwrap_or_default()),
+    }
+}
+
+/// A JSON string literal (valid YAML double-quoted scalar too), escaped as serde_json does.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -467,6 +548,21 @@ mod tests {
             ])]),
         )];
         assert_eq!(to_yaml(&entries), "hosts:\n  - host: \"a\"\n    port: 1\n");
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_does() {
+        for text in [
+            "plain",
+            "q\"uote\\",
+            "tab\tnl\ncr\r",
+            "\u{1}\u{8}\u{c}\u{1f}\u{7f}",
+            "é✓ {{ x }}",
+        ] {
+            let mut ours = String::new();
+            push_json_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_string(text).unwrap());
+        }
     }
 
     #[test]

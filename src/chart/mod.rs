@@ -71,23 +71,6 @@ fn jina_version(image: &Image) -> String {
     }
 }
 
-/// The README's values table. Written here rather than looped over in the skeleton: it has a
-/// row per documented key, thousands for a large Flow.
-fn markdown_table(rows: &[(String, String, String, String)]) -> String {
-    let mut out = String::from(
-        "| Key | Type | Default | Description |\n|-----|------|---------|-------------|\n",
-    );
-    for (key, ty, default, description) in rows {
-        let cell = |s: &str| s.replace('|', "\\|");
-        out.push_str(&format!(
-            "| `{key}` | {ty} | `{}` | {} |\n",
-            cell(default),
-            cell(description)
-        ));
-    }
-    out
-}
-
 /// Compile a Flow into the chart's files (paths relative to the chart directory).
 pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
     let tree = values::build(
@@ -100,7 +83,7 @@ pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
     let mut schema = serde_json::to_string_pretty(&doc::to_schema(&tree))
         .map_err(|e| Error::internal(e.to_string()))?;
     schema.push('\n');
-    let values_table = markdown_table(&doc::table(&tree));
+    let values_table = doc::table(&tree);
     let images = images(flow, &opts.jina_image);
     let context = minijinja::context! {
         marker => GENERATED_MARKER,

@@ -504,23 +504,61 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         e("usesWith", "`--uses-with`: arguments of the executor's constructor (a mapping, or its exact JSON text).", json_or_empty(&x.uses_with)).schema(|| json!({"type": ["object", "string"]})),
         e("usesMetas", "`--uses-metas` (a mapping, or its exact JSON text).", json_or_empty(&x.uses_metas)).schema(|| json!({"type": ["object", "string"]})),
         e("noReduce", "Do not reduce results from several needs (`--no-reduce`, `disable_reduce`).", Val::Bool(x.no_reduce)),
-        e("external", "An executor served outside the cluster (`external: true`).", external),
-        e("persistence", "Volumes from the Flow's `volumes`: the executor runs as a StatefulSet with one PersistentVolumeClaim per volume.", Val::Map(vec![
+    ];
+    // Parts the Flow leaves at their defaults are only built for executorDefaults (`fixed`):
+    // an executor's tree exists to be diffed against it, and these would diff away.
+    if fixed || x.external.is_some() {
+        entries.push(e(
+            "external",
+            "An executor served outside the cluster (`external: true`).",
+            external,
+        ));
+    }
+    if fixed || !x.volumes.is_empty() {
+        let mut persistence = vec![
             e("enabled", "Run as a StatefulSet with volume claims.", Val::Bool(!x.volumes.is_empty())),
             e("volumes", "Volumes by name: `{mountPath}`.", volumes)
                 .schema(|| json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["mountPath"], "properties": {"mountPath": {"type": "string", "pattern": "^/"}, "size": {"type": "string"}}}})),
-            e("size", "Requested size of each volume.", s("10G")),
-            e("accessModes", "Access modes of the claims.", Val::List(vec![s("ReadWriteOnce")]))
-                .schema(|| json!({"type": "array", "items": {"type": "string", "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}})),
-            e("storageClassName", "Storage class of the claims (`\"\"` for the cluster default).", s("standard")),
-        ])),
-        e("head", "The head pod of a sharded executor.", Val::Map(vec![
-            image(&opts.jina_image, "Head image (Jina's base image)."),
-            e("resources", "Head container resources.", Val::open()),
-        ])),
-        sidecar("usesBefore", "`uses_before`: a container in the head pod that runs before the shards.", x.uses_before.as_ref(), 8078, opts),
-        sidecar("usesAfter", "`uses_after`: a container in the head pod that runs after the shards.", x.uses_after.as_ref(), 8079, opts),
+        ];
+        if fixed {
+            persistence.extend([
+                e("size", "Requested size of each volume.", s("10G")),
+                e("accessModes", "Access modes of the claims.", Val::List(vec![s("ReadWriteOnce")]))
+                    .schema(|| json!({"type": "array", "items": {"type": "string", "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}})),
+                e("storageClassName", "Storage class of the claims (`\"\"` for the cluster default).", s("standard")),
+            ]);
+        }
+        entries.push(e("persistence", "Volumes from the Flow's `volumes`: the executor runs as a StatefulSet with one PersistentVolumeClaim per volume.", Val::Map(persistence)));
+    }
+    if fixed {
+        entries.push(e(
+            "head",
+            "The head pod of a sharded executor.",
+            Val::Map(vec![
+                image(&opts.jina_image, "Head image (Jina's base image)."),
+                e("resources", "Head container resources.", Val::open()),
+            ]),
+        ));
+    }
+    let sidecars = [
+        (
+            "usesBefore",
+            "`uses_before`: a container in the head pod that runs before the shards.",
+            x.uses_before.as_ref(),
+            8078,
+        ),
+        (
+            "usesAfter",
+            "`uses_after`: a container in the head pod that runs after the shards.",
+            x.uses_after.as_ref(),
+            8079,
+        ),
     ];
+    for (key, doc, uses, port) in sidecars {
+        if fixed || uses.is_some() {
+            entries.push(sidecar(key, doc, uses, port, opts));
+        }
+    }
     entries.extend(pod(&x.pod, resources, fixed));
     entries
 }
