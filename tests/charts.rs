@@ -371,6 +371,23 @@ fn values_check_names_the_offending_key() {
         )),
         "{err}"
     );
+    std::fs::write(&bad, "executors:\n  indexr:\n    replicas: 2\n").unwrap();
+    let o = flowhelm()
+        .args(["values", "check"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "{}:2:3: error: `executors.indexr`: no such key here; did you mean `indexer`?",
+            bad.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// `executorDefaults` lies under every executor's own block: maps merge key by key, the

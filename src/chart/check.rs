@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as J;
 
-use crate::error::{Error, Pos, Result};
+use jsonschema::error::ValidationErrorKind;
+
+use crate::error::{did_you_mean, Error, Pos, Result};
 use crate::flow::node::{self, Node, Value};
 
 /// Validate `files` merged over the chart's values.yaml; the first violation is returned.
@@ -31,10 +33,11 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
     let mut errors: Vec<(String, String)> = validator
         .iter_errors(&merged)
         .map(|e| {
-            (
-                pointer_to_path(&e.instance_path().to_string()),
-                e.to_string(),
-            )
+            let path = pointer_to_path(&e.instance_path().to_string());
+            match e.kind() {
+                ValidationErrorKind::PropertyNames { error } => unknown_key(path, error),
+                _ => (path, e.to_string()),
+            }
         })
         .collect();
     errors.sort();
@@ -58,6 +61,29 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
         }
     }
     Err(err.with_hint("see the chart's README for every value and its type"))
+}
+
+/// A key a `propertyNames` list does not allow (a misspelt executor): named by its own path, so
+/// the error points at the key, with the closest allowed name.
+fn unknown_key(path: String, error: &jsonschema::ValidationError) -> (String, String) {
+    let name = error.instance().as_str().unwrap_or_default().to_string();
+    let allowed: Vec<&str> = match error.kind() {
+        ValidationErrorKind::Enum { options } => options
+            .as_array()
+            .map(|o| o.iter().filter_map(J::as_str).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let message = match did_you_mean(&name, allowed.iter().copied()) {
+        Some(close) => format!("no such key here; did you mean `{close}`?"),
+        None => "no such key here".to_string(),
+    };
+    let path = if path.is_empty() {
+        name
+    } else {
+        format!("{path}.{name}")
+    };
+    (path, message)
 }
 
 fn read_values(path: &Path) -> Result<(Node, String)> {

@@ -40,14 +40,16 @@ impl PartialEq for Entry {
     }
 }
 
-/// How an entry relates to the chart's shared definitions.
+/// How an entry relates to the schema of other entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Plain,
-    /// Its schema is stored once under `definitions/<name>` and referenced (`executorDefaults`).
+    /// Its schema is the one named `<name>` (`executorDefaults`), which must come before the
+    /// entries that use it.
     Definition(&'static str),
-    /// Every child is a partial value of `definitions/<name>`: values.yaml leaves the keys
-    /// undocumented (the definition's entry documents them), the schema refers to it.
+    /// Every child is a partial value of schema `<name>`: values.yaml leaves the keys
+    /// undocumented (the definition's entry documents them); the schema allows only these
+    /// children's keys.
     Instances(&'static str),
 }
 
@@ -319,9 +321,6 @@ pub fn to_schema(entries: &[Entry]) -> J {
     if let J::Object(m) = root {
         ordered.extend(m);
     }
-    if !defs.is_empty() {
-        ordered.insert("definitions".into(), J::Object(defs));
-    }
     J::Object(ordered)
 }
 
@@ -335,46 +334,38 @@ fn object_schema(entries: &[Entry], defs: &mut Defs) -> J {
     json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
 
-fn reference(name: &str, doc: &str) -> J {
-    let mut m = Map::new();
-    m.insert("$ref".into(), J::String(format!("#/definitions/{name}")));
-    if !doc.is_empty() {
-        m.insert("description".into(), J::String(doc.to_string()));
-    }
-    J::Object(m)
-}
-
 fn entry_schema(e: &Entry, defs: &mut Defs) -> J {
     let own = |defs: &mut Defs| match e.schema {
         Some(f) => f(),
         None => infer(&e.val, defs),
     };
-    match (e.kind, &e.val) {
+    let mut s = match (e.kind, &e.val) {
         (Kind::Definition(name), _) => {
             let schema = own(defs);
-            defs.insert(name.into(), schema);
-            reference(name, &e.doc)
+            defs.insert(name.into(), schema.clone());
+            schema
         }
+        // The definition is written out again rather than referenced: helm 3's schema
+        // validator resolves a `$ref` at every use, which cost it 1.5 s on 1000 executors.
         (Kind::Instances(name), Val::Map(children)) => {
-            let properties: Map<String, J> = children
+            let names: Vec<J> = children
                 .iter()
-                .map(|c| (c.key.to_string(), reference(name, &c.doc)))
+                .map(|c| J::String(c.key.to_string()))
                 .collect();
-            let mut s =
-                json!({"type": "object", "additionalProperties": false, "properties": properties});
-            if !e.doc.is_empty() {
-                s["description"] = J::String(e.doc.to_string());
+            let definition = defs.get(name).cloned().unwrap_or_else(|| json!({}));
+            if names.is_empty() {
+                // draft-07 wants a non-empty `enum`.
+                json!({"type": "object", "additionalProperties": false})
+            } else {
+                json!({"type": "object", "propertyNames": {"enum": names}, "additionalProperties": definition})
             }
-            s
         }
-        _ => {
-            let mut s = own(defs);
-            if let (J::Object(m), false) = (&mut s, e.doc.is_empty()) {
-                m.insert("description".into(), J::String(e.doc.to_string()));
-            }
-            s
-        }
+        _ => own(defs),
+    };
+    if let (J::Object(m), false) = (&mut s, e.doc.is_empty()) {
+        m.insert("description".into(), J::String(e.doc.to_string()));
     }
+    s
 }
 
 fn infer(v: &Val, defs: &mut Defs) -> J {
