@@ -386,9 +386,8 @@ fn infer(v: &Val, defs: &mut Defs) -> J {
 // ---------------------------------------------------------------- README table
 
 /// The README's values table in Markdown: a row `| key path | type | default as JSON |
-/// description |` for every documented key. Instances list only the keys they set, with the
-/// description of the same key in the definition. Written straight into one string: a large
-/// Flow has thousands of rows.
+/// description |` for every documented key; an instance (an executor) is one row with what it
+/// sets as JSON. Written straight into one string: a large Flow has thousands of rows.
 pub fn table(entries: &[Entry]) -> String {
     let mut out = String::from(
         "| Key | Type | Default | Description |\n|-----|------|---------|-------------|\n",
@@ -404,8 +403,18 @@ fn collect(out: &mut String, entries: &[Entry], path: &mut String) {
         push_path(path, &e.key);
         let nested =
             matches!(&e.val, Val::Map(m) if !m.is_empty() && m.iter().any(|c| !c.doc.is_empty()));
-        match &e.val {
-            Val::Map(children) if nested => collect(out, children, path),
+        match (&e.val, e.kind) {
+            // One row per instance, its settings as JSON: the keys are documented once, in the
+            // definition's rows, and a large Flow stays a readable table.
+            (Val::Map(children), Kind::Instances(_)) => {
+                for child in children {
+                    let len = path.len();
+                    push_path(path, &child.key);
+                    leaf(out, child, path);
+                    path.truncate(len);
+                }
+            }
+            (Val::Map(children), _) if nested => collect(out, children, path),
             _ => leaf(out, e, path),
         }
         path.truncate(len);
@@ -452,6 +461,10 @@ fn leaf(out: &mut String, e: &Entry, path: &str) {
 
 /// Table cells cannot hold `|` or line breaks.
 fn push_cell(out: &mut String, text: &str) {
+    if !text.contains(['|', '\n']) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '|' => out.push_str("\\|"),
@@ -494,6 +507,11 @@ fn push_json(out: &mut String, v: &Val) {
 /// A JSON string literal (valid YAML double-quoted scalar too), escaped as serde_json does.
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
