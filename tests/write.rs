@@ -115,7 +115,7 @@ fn a_user_skeleton_replaces_the_builtin_one() {
     )
     .unwrap();
     std::fs::write(skel.join("values.yaml.j2"), "[[ values_yaml ]]").unwrap();
-    std::fs::write(skel.join("templates/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-x\ndata:\n  replicas: {{ .Values.executors.encoder.replicas | quote }}\n").unwrap();
+    std::fs::write(skel.join("templates/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-x\ndata:\n  replicas: {{ .Values.executorDefaults.replicas | quote }}\n  dns: {{ .Values.executors.encoder.dnsName }}\n").unwrap();
     let out = tmp.path().join("chart");
     let o = flowhelm()
         .arg("chart")
@@ -137,7 +137,7 @@ fn a_user_skeleton_replaces_the_builtin_one() {
         .contains("encoder:"));
     for (_, helm) in common::helms() {
         let text = common::k8s::render(&helm, &out, tmp.path(), "r", "ns", &[]);
-        assert!(text.contains("replicas: \"1\""), "{text}");
+        assert!(text.contains("replicas: \"1\"\n  dns: encoder"), "{text}");
     }
     // A template error in a skeleton is reported with the file, and nothing is written.
     std::fs::write(skel.join("README.md.j2"), "[[ no_such_variable ]]").unwrap();
