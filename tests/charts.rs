@@ -345,23 +345,20 @@ fn values_check_names_the_offending_key() {
         &chart,
         "search",
     );
-    let ok = flowhelm()
-        .args(["values", "check"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(common::root().join("examples/search.values-prod.yaml"))
-        .output()
-        .unwrap();
+    let values_check = |file: &Path| {
+        flowhelm()
+            .args(["values", "check"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let ok = values_check(&common::root().join("examples/search.values-prod.yaml"));
     assert!(ok.status.success(), "{}", stderr(&ok));
     let bad = tmp.path().join("bad.yaml");
     std::fs::write(&bad, "executors:\n  indexer:\n    replicas: two\n").unwrap();
-    let o = flowhelm()
-        .args(["values", "check"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let o = values_check(&bad);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
@@ -372,13 +369,7 @@ fn values_check_names_the_offending_key() {
         "{err}"
     );
     std::fs::write(&bad, "executors:\n  indexr:\n    replicas: 2\n").unwrap();
-    let o = flowhelm()
-        .args(["values", "check"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let o = values_check(&bad);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).starts_with(&format!(

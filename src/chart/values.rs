@@ -4,8 +4,10 @@
 use serde_json::json;
 
 use crate::chart::doc::{diff, json_blob, Entry, Kind, Text, Val};
+use crate::error::Pos;
 use crate::flow::{
-    ArgValue, Args, Executor, Flow, FlowKind, Gateway, Image, PodSettings, Polling, Protocol, Uses,
+    ArgValue, Args, Executor, External, Flow, FlowKind, Gateway, Image, PodSettings, Polling,
+    Protocol, Uses,
 };
 
 /// The image Jina uses for the gateway, heads and `BaseExecutor` pods when `JINA_GATEWAY_IMAGE`
@@ -64,7 +66,8 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
     ));
     // Executors list only what their Flow entry sets; the rest comes from executorDefaults,
     // which the templates lay under each of them. values.yaml stays proportional to the Flow.
-    let defaults = executor(&blank_executor(), opts, true);
+    // An executor with nothing set is what executorDefaults describes.
+    let defaults = executor(&Executor::new(String::new(), Pos::new(1, 1)), opts, true);
     let executors = flow
         .executors
         .iter()
@@ -431,48 +434,6 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         )]),
         None => Val::open(),
     };
-    let external = match &x.external {
-        Some(ext) => Val::Map(vec![
-            e(
-                "enabled",
-                "The executor runs outside the cluster; nothing is deployed for it.",
-                Val::Bool(true),
-            ),
-            e(
-                "hosts",
-                "Its hosts (the gateway balances across them).",
-                strings(&ext.hosts),
-            )
-            .schema(hosts_schema),
-            e(
-                "ports",
-                "Its ports, one per host or one for all.",
-                Val::List(ext.ports.iter().map(|p| Val::Int(i64::from(*p))).collect()),
-            )
-            .schema(ports_schema),
-            e("tls", "Connect with TLS.", Val::Bool(ext.tls)),
-        ]),
-        None => Val::Map(vec![
-            e(
-                "enabled",
-                "The executor runs outside the cluster; nothing is deployed for it.",
-                Val::Bool(false),
-            ),
-            e(
-                "hosts",
-                "Its hosts (the gateway balances across them).",
-                Val::List(vec![]),
-            )
-            .schema(hosts_schema),
-            e(
-                "ports",
-                "Its ports, one per host or one for all.",
-                Val::List(vec![]),
-            )
-            .schema(ports_schema),
-            e("tls", "Connect with TLS.", Val::Bool(false)),
-        ]),
-    };
     let volumes = Val::Map(
         x.volumes
             .iter()
@@ -511,7 +472,7 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         entries.push(e(
             "external",
             "An executor served outside the cluster (`external: true`).",
-            external,
+            external(x.external.as_ref()),
         ));
     }
     if fixed || !x.volumes.is_empty() {
@@ -563,37 +524,39 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     entries
 }
 
+fn external(ext: Option<&External>) -> Val {
+    let hosts = ext.map_or(&[][..], |x| &x.hosts[..]);
+    let ports = ext.map_or(&[][..], |x| &x.ports[..]);
+    Val::Map(vec![
+        e(
+            "enabled",
+            "The executor runs outside the cluster; nothing is deployed for it.",
+            Val::Bool(ext.is_some()),
+        ),
+        e(
+            "hosts",
+            "Its hosts (the gateway balances across them).",
+            strings(hosts),
+        )
+        .schema(hosts_schema),
+        e(
+            "ports",
+            "Its ports, one per host or one for all.",
+            Val::List(ports.iter().map(|p| Val::Int(i64::from(*p))).collect()),
+        )
+        .schema(ports_schema),
+        e(
+            "tls",
+            "Connect with TLS.",
+            Val::Bool(ext.is_some_and(|x| x.tls)),
+        ),
+    ])
+}
+
 fn hosts_schema() -> serde_json::Value {
     json!({"type": "array", "items": {"type": "string", "minLength": 1}})
 }
 
 fn ports_schema() -> serde_json::Value {
     json!({"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}})
-}
-
-/// An executor with nothing set: what `executorDefaults` describes.
-fn blank_executor() -> Executor {
-    Executor {
-        name: String::new(),
-        dns: String::new(),
-        pos: crate::error::Pos::new(1, 1),
-        uses: Uses::Base,
-        replicas: 1,
-        shards: 1,
-        polling: Polling::default(),
-        needs: Vec::new(),
-        floating: false,
-        when: None,
-        no_reduce: false,
-        uses_before: None,
-        uses_after: None,
-        uses_with: None,
-        uses_metas: None,
-        volumes: Vec::new(),
-        gpus: None,
-        protocols: vec![Protocol::Grpc],
-        external: None,
-        grpc_metadata: None,
-        pod: PodSettings::default(),
-    }
 }

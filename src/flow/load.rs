@@ -412,29 +412,7 @@ impl Loader {
             .filter(|(k, _)| keys::executor_key(&k.name).is_some_and(|s| s.k8s))
             .filter(|(k, _)| !own.iter().any(|(o, _)| o.name == k.name))
             .copied();
-        let mut e = Executor {
-            name: default_name,
-            dns: String::new(),
-            pos: n.pos,
-            uses: Uses::Base,
-            replicas: 1,
-            shards: 1,
-            polling: Polling::default(),
-            needs: Vec::new(),
-            floating: false,
-            when: None,
-            no_reduce: false,
-            uses_before: None,
-            uses_after: None,
-            uses_with: None,
-            uses_metas: None,
-            volumes: Vec::new(),
-            gpus: None,
-            protocols: vec![Protocol::Grpc],
-            external: None,
-            grpc_metadata: None,
-            pod: PodSettings::default(),
-        };
+        let mut e = Executor::new(default_name, n.pos);
         let mut ext = ExternalParts::default();
         let mut needs_given = false;
         for (key, value) in inherited.chain(own.iter().copied()) {

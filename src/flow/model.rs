@@ -206,6 +206,33 @@ pub struct Executor {
 }
 
 impl Executor {
+    /// An executor named `name` with nothing set: Jina's defaults for every option.
+    pub fn new(name: String, pos: Pos) -> Executor {
+        Executor {
+            name,
+            dns: String::new(),
+            pos,
+            uses: Uses::Base,
+            replicas: 1,
+            shards: 1,
+            polling: Polling::default(),
+            needs: Vec::new(),
+            floating: false,
+            when: None,
+            no_reduce: false,
+            uses_before: None,
+            uses_after: None,
+            uses_with: None,
+            uses_metas: None,
+            volumes: Vec::new(),
+            gpus: None,
+            protocols: vec![Protocol::Grpc],
+            external: None,
+            grpc_metadata: None,
+            pod: PodSettings::default(),
+        }
+    }
+
     pub fn protocol(&self) -> Protocol {
         self.protocols.first().copied().unwrap_or(Protocol::Grpc)
     }
