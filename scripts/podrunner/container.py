@@ -1,0 +1,180 @@
+"""Starts one container process the way a container runtime would, then execs its command.
+
+Run as `python -S container.py SPEC.json` by the kubelet (as root, in the runner's node network
+namespace). It enters the pod's network namespace and makes a private mount namespace whose
+root is an overlay: the machine's root filesystem read-through below, a tmpfs above, so writes
+vanish with the container and nothing lands on the machine's disk. Into that root it writes the
+pod's /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounts the pod's volumes at their
+mount paths, makes the root read-only if asked, chroots, drops to the container's user and
+execs. With `SPEC["join"] = PID` it instead enters the namespaces and root of a running
+container (exec probes, preStop hooks), as `kubectl exec` would.
+
+Only the standard library: it must start fast, once per container and per exec probe.
+"""
+
+import ctypes
+import json
+import os
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+_libc = ctypes.CDLL(None, use_errno=True)
+# Mounted into every root as they are: what a runtime gives each container.
+SYSTEM_MOUNTS = ('/proc', '/sys', '/dev')
+
+
+def _check(rc, what):
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f'{what}: {os.strerror(err)}')
+
+
+def setns(path, nstype):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _check(_libc.setns(fd, nstype), f'setns {path}')
+    finally:
+        os.close(fd)
+
+
+def mount(source, target, fstype=None, flags=0, data=None):
+    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f'mount {source} on {target}')
+
+
+def other_mounts(skip_under):
+    """Mount points of the machine besides / and the system ones, outermost first: they are not
+    part of the overlay's lower layer, so each is bound into the new root where it was."""
+    points = []
+    with open('/proc/self/mountinfo') as f:
+        for line in f:
+            fields = line.split()
+            point = fields[4].encode().decode('unicode_escape')
+            fstype = fields[fields.index('-') + 1]
+            if point == '/' or fstype == 'nsfs':
+                continue
+            if any(point == p or point.startswith(p + '/') for p in SYSTEM_MOUNTS + skip_under):
+                continue
+            points.append(point)
+    outer = []
+    for p in sorted(set(points)):
+        if not any(p.startswith(o + '/') for o in outer):
+            outer.append(p)
+    return outer
+
+
+def make_root(spec):
+    """The container's root: overlay (machine root below, tmpfs above) with its /etc files."""
+    layer = spec['layer']
+    mount('tmpfs', layer, 'tmpfs', 0, 'mode=0755')
+    upper, work, root = (os.path.join(layer, d) for d in ('upper', 'work', 'root'))
+    for d in (upper, work, root):
+        os.mkdir(d)
+    mount('overlay', root, 'overlay', 0, f'lowerdir=/,upperdir={upper},workdir={work}')
+    for point in SYSTEM_MOUNTS + tuple(other_mounts((layer,))):
+        if os.path.isdir(os.path.join(root, point.lstrip('/'))):
+            mount(point, os.path.join(root, point.lstrip('/')), None, MS_BIND | MS_REC)
+    for name, text in spec['etc'].items():
+        with open(os.path.join(root, 'etc', name), 'w') as f:
+            f.write(text)
+    for m in spec['mounts']:
+        bind_volume(root, m)
+    if spec['readOnlyRoot']:
+        mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    return root
+
+
+def bind_volume(root, m):
+    source = os.path.join(m['source'], m['subPath']) if m.get('subPath') else m['source']
+    if m.get('subPath') and not os.path.exists(source):
+        os.makedirs(source)
+    target = os.path.join(root, m['target'].lstrip('/'))
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.exists(target):
+            open(target, 'a').close()
+    mount(source, target, None, MS_BIND | MS_REC)
+    if m.get('readOnly'):
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def find_executable(name, env):
+    if '/' in name:
+        return name
+    for d in env.get('PATH', '').split(os.pathsep):
+        path = os.path.join(d or '.', name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError(f'exec: "{name}": executable file not found in $PATH')
+
+
+def become(spec):
+    os.setgroups(spec['groups'])
+    os.setgid(spec['gid'])
+    os.setuid(spec['uid'])
+
+
+def enter_container(pid):
+    """setns into a running container's network and mount namespaces, and chroot to its root."""
+    root_fd = os.open(f'/proc/{pid}/root', os.O_RDONLY | os.O_DIRECTORY)
+    setns(f'/proc/{pid}/ns/net', CLONE_NEWNET)
+    setns(f'/proc/{pid}/ns/mnt', CLONE_NEWNS)
+    os.fchdir(root_fd)
+    os.chroot('.')
+    os.close(root_fd)
+
+
+def run(spec):
+    if 'join' in spec:
+        enter_container(spec['join'])
+    else:
+        setns(spec['netns'], CLONE_NEWNET)
+        _check(_libc.unshare(CLONE_NEWNS), 'unshare')
+        mount(None, '/', None, MS_REC | MS_PRIVATE)
+        root = make_root(spec)
+        os.chroot(root)
+    os.chdir(spec['cwd'])
+    env = spec['env']
+    path = find_executable(spec['argv'][0], env)
+    become(spec)
+    os.execve(path, spec['argv'], env)
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        spec = json.load(f)
+    # Opened before the chroot: where a failure to start is reported (the kubelet's StartError).
+    err_fd = os.open(spec['startError'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) \
+        if spec.get('startError') else None
+    try:
+        run(spec)
+    except Exception as e:  # noqa: BLE001 - every failure to start is reported the same way
+        message = str(e) if isinstance(e, FileNotFoundError) and e.args and \
+            isinstance(e.args[0], str) else f'{type(e).__name__}: {e}'
+        if err_fd is not None:
+            os.write(err_fd, message.encode())
+        print(f'pod-runner: cannot start container: {message}', file=sys.stderr, flush=True)
+        os._exit(128)
+
+
+def main_inline(spec):
+    """Join a running container and exec (exec probes and hooks); errors go to stderr."""
+    try:
+        run(spec)
+    except Exception as e:  # noqa: BLE001
+        print(f'pod-runner: exec failed: {e}', file=sys.stderr, flush=True)
+        os._exit(126)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
