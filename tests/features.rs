@@ -12,6 +12,10 @@ use common::{generate_chart, helms, TempDir};
 use serde_json::Value as J;
 
 fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
+    render_flow_with(flow, tag, &[])
+}
+
+fn render_flow_with(flow: &str, tag: &str, set: &[&str]) -> Vec<(String, Vec<J>)> {
     let tmp = TempDir::new(tag);
     let path = tmp.path().join("flow.yml");
     std::fs::write(&path, flow).unwrap();
@@ -20,7 +24,7 @@ fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
     helms()
         .into_iter()
         .map(|(name, helm)| {
-            let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", &[]));
+            let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", set));
             validate_all("1.33.0", &docs, tag);
             (name.to_string(), docs)
         })
@@ -54,9 +58,9 @@ fn websocket_gateway_and_http_executor() {
         let a = args(gw, 0);
         assert_eq!(values(&a, "--uses").unwrap(), ["WebSocketGateway"], "{h}");
         assert_eq!(values(&a, "--protocol").unwrap(), ["WEBSOCKET"]);
-        let probe =
-            &gw["spec"]["template"]["spec"]["containers"][0]["startupProbe"]["exec"]["command"];
-        assert_eq!(probe[3], "websocket://127.0.0.1:8080");
+        // Native probes: Jina's websocket and http servers answer `GET /`.
+        let probe = &gw["spec"]["template"]["spec"]["containers"][0]["startupProbe"]["httpGet"];
+        assert_eq!(probe, &serde_json::json!({"path": "/", "port": 8080}));
         let addr: J =
             serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
         assert_eq!(addr["enc"][0], "http://rel-demo-enc.demo.svc:8080");
@@ -242,5 +246,86 @@ fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
         let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
         let cond: J = serde_json::from_str(&values(&gw, "--graph-conditions").unwrap()[0]).unwrap();
         assert_eq!(cond, serde_json::json!({"enc": {"tags__x": {"$eq": null}}}));
+    }
+}
+
+fn probes_of(docs: &[J], kind: &str, name: &str) -> Vec<J> {
+    let c = &find(docs, kind, name)["spec"]["template"]["spec"]["containers"][0];
+    ["startupProbe", "livenessProbe", "readinessProbe"]
+        .iter()
+        .map(|p| c[*p].clone())
+        .collect()
+}
+
+#[test]
+fn probes_are_native_by_default_and_configurable() {
+    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    timeout_ready: -1\n  - name: web\n    uses: docker://acme/web:1\n    protocol: http\n";
+    for (h, docs) in render_flow(flow, "probes") {
+        // gRPC health checking for grpc, GET / for http: no process started per probe.
+        let [startup, liveness, readiness] =
+            <[J; 3]>::try_from(probes_of(&docs, "Deployment", "rel-demo-enc")).unwrap();
+        assert_eq!(startup["grpc"], serde_json::json!({"port": 8080}), "{h}");
+        assert_eq!(liveness["grpc"]["port"], 8080);
+        assert_eq!(readiness["grpc"]["port"], 8080);
+        assert!(startup.get("exec").is_none());
+        // timeout_ready: -1 waits for ever: the largest threshold Kubernetes takes.
+        assert_eq!(startup["failureThreshold"], 2147483647);
+        assert_eq!(
+            (
+                liveness["failureThreshold"].clone(),
+                readiness["successThreshold"].clone()
+            ),
+            (J::from(3), J::from(1))
+        );
+        let web = probes_of(&docs, "Deployment", "rel-demo-web");
+        assert_eq!(
+            web[0]["httpGet"],
+            serde_json::json!({"path": "/", "port": 8080})
+        );
+        assert_eq!(web[0]["failureThreshold"], 120, "600 s at a 5 s period");
+        let gw = probes_of(&docs, "Deployment", "rel-demo-gateway");
+        assert_eq!(gw[1]["grpc"]["port"], 8080);
+    }
+    // Jina's own `jina ping` probes, a custom handler, thresholds.
+    let set = [
+        "--set",
+        "executorDefaults.probes.type=jina-ping",
+        "--set",
+        "executors.web.probes.liveness.handler.tcpSocket.port=8080",
+        "--set",
+        "executors.web.probes.startup.failureThreshold=7",
+        "--set",
+        "executors.web.probes.readiness.successThreshold=2",
+    ];
+    for (h, docs) in render_flow_with(flow, "probes-set", &set) {
+        let enc = probes_of(&docs, "Deployment", "rel-demo-enc");
+        assert_eq!(
+            enc[0]["exec"]["command"],
+            serde_json::json!(["jina", "ping", "executor", "grpc://127.0.0.1:8080"]),
+            "{h}"
+        );
+        assert_eq!(
+            enc[1]["exec"]["command"],
+            serde_json::json!([
+                "jina",
+                "ping",
+                "executor",
+                "grpc://127.0.0.1:8080",
+                "--timeout",
+                "9500"
+            ])
+        );
+        let web = probes_of(&docs, "Deployment", "rel-demo-web");
+        assert_eq!(web[1]["tcpSocket"], serde_json::json!({"port": 8080}));
+        assert!(
+            web[1].get("exec").is_none(),
+            "the handler replaces the one `type` picks"
+        );
+        assert_eq!(web[0]["failureThreshold"], 7);
+        assert_eq!(web[2]["successThreshold"], 2);
+        // The gateway keeps its own (native) probes.
+        assert!(probes_of(&docs, "Deployment", "rel-demo-gateway")[0]
+            .get("grpc")
+            .is_some());
     }
 }

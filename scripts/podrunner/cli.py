@@ -7,6 +7,8 @@
             [--docs N] [--request-size K] [--tags JSON]
     test    --state DIR [--timeout SECONDS]
     logs    --state DIR POD [CONTAINER] [--previous]
+    exec    --state DIR POD [-c CONTAINER] -- COMMAND...
+    delete-pod --state DIR POD
     down    --state DIR
 
 Exit status: 0 success, 1 the cluster or a request failed, 2 bad usage or missing tools.
@@ -312,8 +314,7 @@ def run_in_client_pod(state, namespace, argv, env_extra=None, timeout=600):
 
 def cmd_client(args):
     state = State(args.state)
-    if not daemon_pid(state):
-        raise UsageError(f'{state.root}: no pod runner is running (run `up` first)')
+    running(state)
     cluster = state.read_json('cluster.json')
     name, _, port = args.service.partition(':')
     name, _, namespace = name.partition('.')
@@ -337,8 +338,7 @@ def cmd_client(args):
 
 def cmd_test(args):
     state = State(args.state)
-    if not daemon_pid(state):
-        raise UsageError(f'{state.root}: no pod runner is running (run `up` first)')
+    running(state)
     reply = rpc(state, {'op': 'test', 'timeout': args.timeout}, timeout=args.timeout + 30)
     results = reply['results']
     print(json.dumps(results, indent=1, sort_keys=True))
@@ -376,6 +376,30 @@ def cmd_logs(args):
     return 0
 
 
+def running(state):
+    if not daemon_pid(state):
+        raise UsageError(f'{state.root}: no pod runner is running (run `up` first)')
+
+
+def cmd_exec(args):
+    state = State(args.state)
+    running(state)
+    argv = args.argv[1:] if args.argv[:1] == ['--'] else args.argv
+    if not argv:
+        raise UsageError('exec: no command given')
+    reply = rpc(state, {'op': 'exec', 'pod': args.pod, 'container': args.container,
+                        'argv': argv, 'timeout': args.timeout}, timeout=args.timeout + 30)
+    sys.stdout.write(reply['output'] + ('\n' if reply['output'] else ''))
+    return reply['exitCode'] if 0 <= reply['exitCode'] < 256 else 1
+
+
+def cmd_delete_pod(args):
+    state = State(args.state)
+    running(state)
+    say(f'deleted pod {rpc(state, {"op": "delete", "pod": args.pod}, timeout=120)["deleted"]}')
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog='scripts/cluster', description=__doc__.split('\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -406,6 +430,15 @@ def parser():
     lg.add_argument('--previous', action='store_true')
     lg.add_argument('pod')
     lg.add_argument('container', nargs='?')
+    ex = sub.add_parser('exec', help='run a command in a running container (kubectl exec)')
+    ex.add_argument('--state', required=True)
+    ex.add_argument('-c', '--container')
+    ex.add_argument('--timeout', type=float, default=60)
+    ex.add_argument('pod')
+    ex.add_argument('argv', nargs=argparse.REMAINDER)
+    dp = sub.add_parser('delete-pod', help='delete a pod gracefully; its controller replaces it')
+    dp.add_argument('--state', required=True)
+    dp.add_argument('pod')
     dn = sub.add_parser('down', help='stop everything and remove what the runner made')
     dn.add_argument('--state', required=True)
     dm = sub.add_parser('_daemon')
@@ -414,7 +447,7 @@ def parser():
 
 
 COMMANDS = {'up': cmd_up, 'status': cmd_status, 'client': cmd_client, 'test': cmd_test,
-            'logs': cmd_logs, 'down': cmd_down}
+            'logs': cmd_logs, 'exec': cmd_exec, 'delete-pod': cmd_delete_pod, 'down': cmd_down}
 
 
 def main(argv=None):
@@ -428,6 +461,6 @@ def main(argv=None):
     except UsageError as e:
         say(f'error: {e}')
         return 2
-    except (RuntimeError, ConnectionError, subprocess.SubprocessError) as e:
+    except (RuntimeError, ConnectionError, LookupError, subprocess.SubprocessError) as e:
         say(f'error: {e}')
         return 1

@@ -18,6 +18,7 @@ import os
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
 MS_REMOUNT = 32
@@ -125,9 +126,10 @@ def become(spec):
 
 
 def enter_container(pid):
-    """setns into a running container's network and mount namespaces, and chroot to its root."""
+    """setns into a running container's network, UTS and mount namespaces, and chroot to its root."""
     root_fd = os.open(f'/proc/{pid}/root', os.O_RDONLY | os.O_DIRECTORY)
     setns(f'/proc/{pid}/ns/net', CLONE_NEWNET)
+    setns(f'/proc/{pid}/ns/uts', CLONE_NEWUTS)
     setns(f'/proc/{pid}/ns/mnt', CLONE_NEWNS)
     os.fchdir(root_fd)
     os.chroot('.')
@@ -139,8 +141,10 @@ def run(spec):
         enter_container(spec['join'])
     else:
         setns(spec['netns'], CLONE_NEWNET)
-        _check(_libc.unshare(CLONE_NEWNS), 'unshare')
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS), 'unshare')
         mount(None, '/', None, MS_REC | MS_PRIVATE)
+        name = spec['etc']['hostname'].strip().encode()
+        _check(_libc.sethostname(name, len(name)), 'sethostname')
         root = make_root(spec)
         os.chroot(root)
     os.chdir(spec['cwd'])

@@ -109,7 +109,7 @@ class Container:
                 sys.executable, '-S', CONTAINER_HELPER, spec_path, stdin=asyncio.subprocess.DEVNULL,
                 stdout=log, stderr=log, start_new_session=True, cwd='/')
 
-    async def exec_in(self, argv, timeout):
+    async def exec_in(self, argv, timeout, limit=400):
         """Run a command inside this container (exec probes and hooks), as `kubectl exec`."""
         if not self.proc or self.proc.returncode is not None:
             return 1, 'container is not running'
@@ -131,7 +131,7 @@ class Container:
         except asyncio.CancelledError:
             kill_group(proc.pid, signal.SIGKILL)
             raise
-        return proc.returncode, out.decode(errors='replace').strip()[-400:]
+        return proc.returncode, out.decode(errors='replace').strip()[-limit:]
 
     def stop_probes(self):
         for w in self.watchers:
@@ -170,6 +170,8 @@ class Container:
             self.kube.changed()
             self.watchers = [] if self.init else [asyncio.ensure_future(self.watch_probes())]
             code = await self.proc.wait()
+            if code < 0:
+                code = 128 - code  # killed by a signal: the runtime reports 128 + signal
             self.stop_probes()
             self.ready = self.started = False
             self.kube.changed()
@@ -204,11 +206,13 @@ class Container:
         if self.kill_reason:
             reason, self.kill_reason = self.kill_reason, None
             return 'Error', reason
-        if code < 0:
-            return 'Error', f'killed by signal {-code}'
-        tail = tail_of(self.log, 3)
+        if code > 128 and not os.path.exists(self.log):
+            return 'Error', f'killed by signal {code - 128}'
+        # What the log ends with, when the container was not meant to end.
+        expected = code == 0 and self.pod.spec.get('restartPolicy', 'Always') != 'Always'
+        tail = '' if expected else errors_in(self.log)
         return ('Completed' if code == 0 else 'Error'), f'exit status {code}' + (
-            f'; last output: {tail}' if code and tail else '')
+            f'; last output: {tail}' if tail else '')
 
     async def watch_probes(self):
         spec = self.spec
@@ -491,11 +495,20 @@ def kill_group(pid, sig):
         pass
 
 
+def errors_in(path):
+    """The end of a log, led by its last line that names an error (Jina logs one, then a long
+    traceback), so a report says why rather than where."""
+    text = tail_of(path, 60).split(' | ')
+    marked = [i for i, line in enumerate(text) if 'Error' in line or 'error' in line]
+    start = marked[-1] if marked else max(0, len(text) - 3)
+    return ' | '.join(line.strip() for line in text[start:start + 3])[:400]
+
+
 def tail_of(path, lines):
     try:
         with open(path, 'rb') as f:
             f.seek(0, 2)
-            f.seek(max(0, f.tell() - 4000))
+            f.seek(max(0, f.tell() - 16000))
             text = f.read().decode(errors='replace').strip().splitlines()
     except FileNotFoundError:
         return ''
@@ -516,6 +529,7 @@ class Kubelet:
         self.masquerade_all = False
         self.dirty = asyncio.Event()
         self.converged = False
+        self.synced_ready = set()
         self.applied_rules = None
         self.applied_hosts = None
         self.dnsmasq = None
@@ -704,8 +718,12 @@ class Kubelet:
                     self.roll_statefulset(obj, descs)
             elif kind == 'Pod' and not objects.is_hook(obj):
                 wanted.add(('Pod', name, ns))
-                existing = self.pods.get((ns, name))
-                if existing is None:
+                try:
+                    objects.check_pod_spec(obj.get('spec') or {}, f'Pod {ns}/{name}')
+                except objects.ManifestError as e:
+                    self.errors[f'Pod/{ns}/{name}'] = str(e)
+                    continue
+                if (ns, name) not in self.pods:
                     self.start_pod(objects.bare_pod(obj))
         for pod in list(self.pods.values()):
             if pod.test:
@@ -796,8 +814,9 @@ class Kubelet:
         table = self.service_table()
         return {
             'running': not self.stopping, 'version': self.version, 'converged': self.converged,
+            # Ready as the network last saw it: endpoints and DNS already route to these pods.
             'ready': self.converged and not self.errors and all(
-                p.ready or p.finished for p in workload_pods),
+                p.key in self.synced_ready or p.finished for p in workload_pods),
             'errors': self.errors,
             'pods': [p.status() for p in pods],
             'services': [{k: v for k, v in s.items()} for s in table],
@@ -825,8 +844,11 @@ class Kubelet:
             self.dirty.clear()
             try:
                 self.reconcile()
+                # Taken with the table, before any await: the pods the rules below route to.
+                ready = {p.key for p in self.pods.values() if p.ready}
                 table = self.service_table()
                 await self.sync_network(table)
+                self.synced_ready = ready
                 self.converged = self.is_converged()
                 self.state.write_json('status.json', self.status())
             except Exception:  # noqa: BLE001
@@ -877,6 +899,32 @@ class Kubelet:
                 self.delete_pod(p)
         return {'results': results}
 
+    def find_pod(self, req):
+        matches = [p for p in self.pods.values() if p.name == req['pod'] and not p.deleting
+                   and (not req.get('namespace') or p.namespace == req['namespace'])]
+        if len(matches) != 1:
+            raise LookupError(f'no pod {req["pod"]}' if not matches else
+                              f'pod {req["pod"]} is in several namespaces: give one')
+        return matches[0]
+
+    async def exec_request(self, req):
+        """kubectl exec: run a command in a running container, return its status and output."""
+        pod = self.find_pod(req)
+        names = [c.name for c in pod.containers]
+        name = req.get('container') or (names[0] if len(names) == 1 else None)
+        if name not in names:
+            raise LookupError(f'pod {pod.name} has containers {", ".join(names)}: name one')
+        c = pod.containers[names.index(name)]
+        code, out = await c.exec_in(req['argv'], req.get('timeout', 60), limit=1 << 20)
+        return {'exitCode': code, 'output': out}
+
+    async def delete_request(self, req):
+        """kubectl delete pod: terminate it gracefully; its controller makes a new one."""
+        pod = self.find_pod(req)
+        self.delete_pod(pod)
+        await pod.done.wait()
+        return {'deleted': pod.name}
+
     async def handle(self, reader, writer):
         try:
             req = json.loads(await reader.readline())
@@ -887,6 +935,10 @@ class Kubelet:
                 reply = await self.apply(req)
             elif op == 'test':
                 reply = await self.run_tests(req)
+            elif op == 'exec':
+                reply = await self.exec_request(req)
+            elif op == 'delete':
+                reply = await self.delete_request(req)
             elif op == 'shutdown':
                 reply = {'ok': True}
                 asyncio.ensure_future(self.shutdown())

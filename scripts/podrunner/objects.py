@@ -191,6 +191,22 @@ def check_workload(obj):
             raise ManifestError(f'{where}: pod names <name>-<ordinal> would not be DNS labels')
 
 
+# Pod fields the runner cannot honour; a pod using them is refused rather than run otherwise.
+UNSUPPORTED_POD_FIELDS = ('hostNetwork', 'hostPID', 'hostIPC', 'hostUsers', 'shareProcessNamespace')
+
+
+def check_pod_spec(spec, where):
+    for field in UNSUPPORTED_POD_FIELDS:
+        if spec.get(field):
+            raise ManifestError(f'{where}: `{field}` is set; the pod runner does not run pods in '
+                                "the machine's namespaces")
+    names = [c.get('name') for c in (spec.get('initContainers') or []) + (spec.get('containers') or [])]
+    if not spec.get('containers'):
+        raise ManifestError(f'{where}: the pod has no containers')
+    if len(set(names)) != len(names):
+        raise ManifestError(f'{where}: container names repeat: {names}')
+
+
 def desired_pods(obj):
     """The pods a workload wants now: a list of {name, labels, annotations, spec, owner, ...}.
 
@@ -199,6 +215,7 @@ def desired_pods(obj):
     """
     check_workload(obj)
     kind, meta, spec = obj['kind'], obj['metadata'], obj['spec']
+    check_pod_spec(spec['template'].get('spec') or {}, f'{kind} {meta["namespace"]}/{meta["name"]}')
     replicas = spec.get('replicas', 1)
     template = copy.deepcopy(spec['template'])
     thash = template_hash(template)
