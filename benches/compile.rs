@@ -34,9 +34,8 @@ fn flow(shape: &str, size: usize) -> Flow {
 
 fn options() -> ChartOptions {
     let mut opts = ChartOptions::new("bench").expect("a valid name");
-    opts.jina_image =
-        flowhelm::flow::names::parse_image(flowhelm::chart::values::DEFAULT_JINA_IMAGE)
-            .expect("the default image parses");
+    opts.jina_image = flowhelm::flow::names::parse_image(flowhelm::jina::DEFAULT_IMAGE)
+        .expect("the default image parses");
     opts
 }
 

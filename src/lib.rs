@@ -13,6 +13,7 @@ pub mod chart;
 pub mod cli;
 pub mod error;
 pub mod flow;
+pub mod jina;
 pub mod package;
 pub mod topology;
 pub mod write;

@@ -488,8 +488,9 @@ fn runner_reports_what_keeps_pods_from_starting_and_leaves_nothing() {
         .unwrap()
         .iter()
         .flat_map(|p| p["containers"].as_array().unwrap().clone())
-        .filter_map(|c| c["pid"].as_i64())
+        .filter_map(|c| c["lastPid"].as_i64())
         .collect();
+    assert!(!pids.is_empty());
     for pid in pids {
         assert!(
             !Path::new(&format!("/proc/{pid}")).exists(),

@@ -329,3 +329,235 @@ fn probes_are_native_by_default_and_configurable() {
             .is_some());
     }
 }
+
+/// Every scalar of every object as `Kind/name:path` → value; container args as flags
+/// (`…args.--flag` → its values), so a changed option shows as one fact.
+fn facts(docs: &[J]) -> std::collections::BTreeMap<String, String> {
+    fn walk(prefix: &str, v: &J, out: &mut std::collections::BTreeMap<String, String>) {
+        match v {
+            J::Object(m) => {
+                for (k, v) in m {
+                    if k == "args" && v.is_array() {
+                        let mut flag = String::from("<command>");
+                        for a in v.as_array().unwrap() {
+                            let a = a.as_str().unwrap_or_default();
+                            if a.starts_with("--") {
+                                flag = a.to_string();
+                                out.entry(format!("{prefix}.args.{flag}")).or_default();
+                            } else {
+                                let e = out.entry(format!("{prefix}.args.{flag}")).or_default();
+                                e.push_str(a);
+                                e.push(' ');
+                            }
+                        }
+                    } else {
+                        walk(&format!("{prefix}.{k}"), v, out);
+                    }
+                }
+            }
+            J::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    // Containers and ports by name, so one more entry does not shift the rest.
+                    let key = item["name"].as_str().map_or(i.to_string(), String::from);
+                    walk(&format!("{prefix}[{key}]"), item, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for d in docs {
+        let name = format!(
+            "{}/{}:",
+            d["kind"].as_str().unwrap_or(""),
+            d["metadata"]["name"].as_str().unwrap_or("")
+        );
+        walk(&name, d, &mut out);
+    }
+    out
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            text.starts_with(head)
+                && (0..=text.len() - head.len()).any(|i| glob(rest, &text[head.len() + i..]))
+        }
+    }
+}
+
+#[test]
+fn each_typed_value_changes_every_place_it_must_and_nothing_else() {
+    // One fact, one value: flipping a key changes what it drives, for the gateway and the
+    // executors alike, and nothing else. Each case lists every place its change may touch.
+    let flow = "jtype: Flow
+gateway:
+  protocol: [grpc, http]
+executors:
+  - name: enc
+    uses: docker://acme/enc:1
+    gpus: 1
+    uses_with: {model: small}
+  - name: audit
+    uses: docker://acme/audit:1
+    needs: enc
+    floating: true
+  - name: idx
+    uses: docker://acme/idx:1
+    needs: enc
+    shards: 2
+    polling: {/search: ALL}
+    uses_after: docker://acme/merge:1
+  - name: merger
+    uses: docker://acme/merger:1
+    needs: [idx]
+    disable_reduce: true
+";
+    let tmp = TempDir::new("one-fact");
+    let path = tmp.path().join("flow.yml");
+    std::fs::write(&path, flow).unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&path, &chart, "demo");
+    let (_, helm) = &helms()[1];
+    let base = facts(&documents(&render(
+        helm,
+        &chart,
+        tmp.path(),
+        "rel",
+        "demo",
+        &[],
+    )));
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["executors.merger.noReduce=false"],
+            &[
+                "Deployment/rel-demo-gateway:*.args.--deployments-no-reduce",
+                "Deployment/rel-demo-merger:*.args.--no-reduce",
+            ],
+        ),
+        (
+            &["executors.idx.noReduce=true"],
+            &[
+                "Deployment/rel-demo-gateway:*.args.--deployments-no-reduce",
+                "Deployment/rel-demo-idx-0:*.args.--no-reduce",
+                "Deployment/rel-demo-idx-1:*.args.--no-reduce",
+                "Deployment/rel-demo-idx-head:*[executor].args.--no-reduce",
+                "Deployment/rel-demo-idx-head:*[uses-after].args.--no-reduce",
+            ],
+        ),
+        (
+            &["flow.floating=null"],
+            &["Deployment/rel-demo-audit:*.args.--floating"],
+        ),
+        (
+            &["executors.enc.gpus=2"],
+            &[
+                "Deployment/rel-demo-enc:*.args.--gpus",
+                "Deployment/rel-demo-enc:*.resources.limits.nvidia.com/gpu",
+            ],
+        ),
+        (
+            &["executors.enc.gpus="],
+            &[
+                "Deployment/rel-demo-enc:*.args.--gpus",
+                "Deployment/rel-demo-enc:*.resources.limits.nvidia.com/gpu",
+            ],
+        ),
+        (
+            &["executors.idx.polling=ALL"],
+            &["Deployment/rel-demo-idx-head:*.args.--polling"],
+        ),
+        (
+            &["executors.idx.pollingByEndpoint=null"],
+            &["Deployment/rel-demo-idx-head:*.args.--polling"],
+        ),
+        (
+            &["executors.enc.usesWith={\"model\": \"big\"}"],
+            &["Deployment/rel-demo-enc:*.args.--uses-with"],
+        ),
+        (
+            &["executors.enc.usesMetas={\"name\": \"x\"}"],
+            &["Deployment/rel-demo-enc:*.args.--uses-metas"],
+        ),
+        (
+            &["executors.enc.replicas=3"],
+            &[
+                "Deployment/rel-demo-enc:.spec.replicas",
+                "Deployment/rel-demo-enc:*.args.--replicas",
+            ],
+        ),
+        (
+            &["executors.enc.timeoutReady=20000"],
+            &[
+                "Deployment/rel-demo-enc:*.args.--timeout-ready",
+                "Deployment/rel-demo-enc:*.startupProbe.failureThreshold",
+            ],
+        ),
+        (
+            &["gateway.replicas=3"],
+            &[
+                "Deployment/rel-demo-gateway:.spec.replicas",
+                "Deployment/rel-demo-gateway:*.args.--replicas",
+            ],
+        ),
+        (
+            &["executors.enc.env.MODE=fast"],
+            &[
+                "ConfigMap/rel-demo-enc-configmap:.data.MODE",
+                "Deployment/rel-demo-enc:.spec.template.metadata.annotations.checksum/config",
+            ],
+        ),
+        (
+            &["executors.enc.image.tag=v2"],
+            &["Deployment/rel-demo-enc:*.image"],
+        ),
+        (
+            &["executors.idx.usesAfter.enabled=false"],
+            &[
+                "Deployment/rel-demo-idx-head:*[uses-after]*",
+                "Deployment/rel-demo-idx-head:*[executor].args.--uses-after-address",
+            ],
+        ),
+    ];
+    for (sets, expected) in cases {
+        let mut args = Vec::new();
+        for s in *sets {
+            // JSON texts go in whole, as `--set-literal` gives them (`--set` parses `{…}`).
+            args.push(if s.contains('{') {
+                "--set-literal"
+            } else {
+                "--set"
+            });
+            args.push(s);
+        }
+        let changed = facts(&documents(&render(
+            helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "demo",
+            &args,
+        )));
+        let keys: std::collections::BTreeSet<&String> = base.keys().chain(changed.keys()).collect();
+        let diff: Vec<&String> = keys
+            .into_iter()
+            .filter(|k| base.get(*k) != changed.get(*k))
+            .collect();
+        assert!(!diff.is_empty(), "{sets:?} changed nothing");
+        for d in &diff {
+            assert!(
+                expected.iter().any(|p| glob(p, d)),
+                "{sets:?} changed {d}, which it should not"
+            );
+        }
+        for p in *expected {
+            assert!(
+                diff.iter().any(|d| glob(p, d)),
+                "{sets:?} did not change {p}: changed {diff:?}"
+            );
+        }
+    }
+}

@@ -221,7 +221,18 @@ fn container_facts(c: &J, facts: &mut BTreeMap<String, String>) {
         }
     }
     for (f, values) in flags {
-        put(&format!("args.{f}"), arg_value(&values));
+        let mut value = arg_value(&values);
+        // A head reads a per-endpoint `--polling` without `*` as `"*": "ANY"`
+        // (serve/runtimes/head/request_handling.py); the chart writes `*` only when it is not ANY.
+        if f == "--polling" {
+            if let Ok(J::Object(mut m)) = serde_json::from_str::<J>(&value) {
+                if m.get("*") == Some(&J::from("ANY")) {
+                    m.remove("*");
+                }
+                value = canonical(&J::Object(m));
+            }
+        }
+        put(&format!("args.{f}"), value);
     }
     for e in c["env"].as_array().into_iter().flatten() {
         let n = e["name"].as_str().unwrap_or_default();

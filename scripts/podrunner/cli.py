@@ -25,7 +25,7 @@ import time
 import uuid
 
 from . import network, objects
-from .kubelet import decode_secrets
+from .node import decode_secrets
 from .state import State, rpc
 
 PKG_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -173,6 +173,9 @@ def wait_ready(state, version, timeout):
         if status['version'] >= version and status['ready']:
             pods = [p for p in status['pods'] if not p['test']]
             say(f'{len(pods)} pods Ready in {len(status["services"])} Services')
+            if status['ignored']:
+                say(f'not run (the runner has no controller for them): '
+                    f'{", ".join(status["ignored"])}')
             return None
         time.sleep(0.5)
     return status
@@ -301,7 +304,7 @@ def run_in_client_pod(state, namespace, argv, env_extra=None, timeout=600):
             'etc': {'hosts': network.pod_hosts(network.CLIENT_IP, 'client', '', namespace),
                     'resolv.conf': network.resolv_conf(namespace), 'hostname': 'client\n'},
             'mounts': [], 'readOnlyRoot': False, 'uid': 0, 'gid': 0, 'groups': [], 'cwd': '/',
-            'argv': argv, 'env': env}
+            'argv': argv, 'env': env, 'startError': os.path.join(work, 'start-error')}
     with open(os.path.join(work, 'spec.json'), 'w') as f:
         json.dump(spec, f)
     try:
@@ -355,11 +358,15 @@ def cmd_test(args):
 def cmd_logs(args):
     state = State(args.state)
     base = state.path('pods')
-    dirs = [os.path.join(base, ns, args.pod) for ns in sorted(os.listdir(base))
-            if os.path.isdir(os.path.join(base, ns, args.pod))] if os.path.isdir(base) else []
+    # pods/<namespace>/<pod>/<uid>/: the newest pod of that name.
+    dirs = sorted((os.path.join(base, ns, args.pod, uid) for ns in os.listdir(base)
+                   if os.path.isdir(os.path.join(base, ns, args.pod))
+                   for uid in os.listdir(os.path.join(base, ns, args.pod))),
+                  key=os.path.getmtime) if os.path.isdir(base) else []
     if not dirs:
         raise UsageError(f'no pod {args.pod} in {state.root}')
-    logs = sorted(f[:-4] for f in os.listdir(dirs[0])
+    pod_dir = dirs[-1]
+    logs = sorted(f[:-4] for f in os.listdir(pod_dir)
                   if f.endswith('.log') and not f.endswith('.previous.log'))
     container = args.container
     if container is None:
@@ -367,7 +374,7 @@ def cmd_logs(args):
             raise UsageError(f'pod {args.pod} has containers {", ".join(logs)}: name one')
         container = logs[0]
     suffix = '.previous.log' if args.previous else '.log'
-    path = os.path.join(dirs[0], container + suffix)
+    path = os.path.join(pod_dir, container + suffix)
     if not os.path.exists(path):
         raise UsageError(f'no {"previous " if args.previous else ""}log of container '
                          f'{container} in pod {args.pod}')
@@ -453,7 +460,7 @@ COMMANDS = {'up': cmd_up, 'status': cmd_status, 'client': cmd_client, 'test': cm
 def main(argv=None):
     args = parser().parse_args(argv)
     if args.command == '_daemon':
-        from .kubelet import serve
+        from .node import serve
         serve(State(args.state))
         return 0
     try:

@@ -1,13 +1,13 @@
 """Starts one container process the way a container runtime would, then execs its command.
 
-Run as `python -S container.py SPEC.json` by the kubelet (as root, in the runner's node network
-namespace). It enters the pod's network namespace and makes a private mount namespace whose
+Run as `python -S container.py SPEC.json[:FD]` by the kubelet (as root, in the runner's node
+network namespace). It enters the pod's network namespace and makes a private mount namespace whose
 root is an overlay: the machine's root filesystem read-through below, a tmpfs above, so writes
 vanish with the container and nothing lands on the machine's disk. Into that root it writes the
 pod's /etc/hosts, /etc/resolv.conf and /etc/hostname, bind-mounts the pod's volumes at their
 mount paths, makes the root read-only if asked, chroots, drops to the container's user and
-execs. With `SPEC["join"] = PID` it instead enters the namespaces and root of a running
-container (exec probes, preStop hooks), as `kubectl exec` would.
+execs; FD, close-on-exec, tells the kubelet when the exec happened. `--join JSON` instead
+enters the namespaces and root of a running container (exec probes, preStop hooks), as `kubectl exec` would.
 
 Only the standard library: it must start fast, once per container and per exec probe.
 """
@@ -51,10 +51,10 @@ def mount(source, target, fstype=None, flags=0, data=None):
            f'mount {source} on {target}')
 
 
-def other_mounts(skip_under):
-    """Mount points of the machine besides / and the system ones, outermost first: they are not
-    part of the overlay's lower layer, so each is bound into the new root where it was."""
-    points = []
+def host_mounts(skip_under):
+    """Mount points of the machine besides / and the system ones, outermost first, with their
+    filesystem type: they are not part of the overlay's lower layer."""
+    points = {}
     with open('/proc/self/mountinfo') as f:
         for line in f:
             fields = line.split()
@@ -64,25 +64,40 @@ def other_mounts(skip_under):
                 continue
             if any(point == p or point.startswith(p + '/') for p in SYSTEM_MOUNTS + skip_under):
                 continue
-            points.append(point)
+            points[point] = fstype
     outer = []
-    for p in sorted(set(points)):
-        if not any(p.startswith(o + '/') for o in outer):
-            outer.append(p)
+    for p in sorted(points):
+        if not any(p.startswith(o + '/') for o, _ in outer):
+            outer.append((p, points[p]))
     return outer
 
 
 def make_root(spec):
-    """The container's root: overlay (machine root below, tmpfs above) with its /etc files."""
+    """The container's root: overlay (machine root below, tmpfs above) with its /etc files.
+
+    The machine's other filesystems appear as a container's would not let them be changed:
+    tmpfs ones (a /tmp, a /run) as fresh empty ones of the container's own, the rest read-only;
+    /dev/shm is the container's own, /sys read-only.
+    """
     layer = spec['layer']
     mount('tmpfs', layer, 'tmpfs', 0, 'mode=0755')
     upper, work, root = (os.path.join(layer, d) for d in ('upper', 'work', 'root'))
     for d in (upper, work, root):
         os.mkdir(d)
     mount('overlay', root, 'overlay', 0, f'lowerdir=/,upperdir={upper},workdir={work}')
-    for point in SYSTEM_MOUNTS + tuple(other_mounts((layer,))):
-        if os.path.isdir(os.path.join(root, point.lstrip('/'))):
-            mount(point, os.path.join(root, point.lstrip('/')), None, MS_BIND | MS_REC)
+    inside = lambda p: os.path.join(root, p.lstrip('/'))  # noqa: E731
+    for point in SYSTEM_MOUNTS:
+        mount(point, inside(point), None, MS_BIND | MS_REC)
+    mount(None, inside('/sys'), None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    mount('tmpfs', inside('/dev/shm'), 'tmpfs', 0, 'mode=1777,size=64m')
+    for point, fstype in host_mounts((layer,)):
+        if not os.path.isdir(inside(point)):
+            continue
+        if fstype == 'tmpfs':
+            mount('tmpfs', inside(point), 'tmpfs', 0, 'mode=1777')
+        else:
+            mount(point, inside(point), None, MS_BIND | MS_REC)
+            mount(None, inside(point), None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     for name, text in spec['etc'].items():
         with open(os.path.join(root, 'etc', name), 'w') as f:
             f.write(text)
@@ -154,25 +169,29 @@ def run(spec):
     os.execve(path, spec['argv'], env)
 
 
-def main(spec_path):
+def main(arg):
+    """`container.py SPEC.json[:FD]`: FD is the start pipe, closed by the exec (or the exit)."""
+    spec_path, _, started = arg.rpartition(':')
+    if started.isdigit():
+        os.set_inheritable(int(started), False)
+    else:
+        spec_path = arg
     with open(spec_path) as f:
         spec = json.load(f)
     # Opened before the chroot: where a failure to start is reported (the kubelet's StartError).
-    err_fd = os.open(spec['startError'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) \
-        if spec.get('startError') else None
+    err_fd = os.open(spec['startError'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         run(spec)
     except Exception as e:  # noqa: BLE001 - every failure to start is reported the same way
         message = str(e) if isinstance(e, FileNotFoundError) and e.args and \
             isinstance(e.args[0], str) else f'{type(e).__name__}: {e}'
-        if err_fd is not None:
-            os.write(err_fd, message.encode())
+        os.write(err_fd, message.encode())
         print(f'pod-runner: cannot start container: {message}', file=sys.stderr, flush=True)
         os._exit(128)
 
 
-def main_inline(spec):
-    """Join a running container and exec (exec probes and hooks); errors go to stderr."""
+def join(spec):
+    """`container.py --join JSON`: run a command in a running container; errors to stderr."""
     try:
         run(spec)
     except Exception as e:  # noqa: BLE001
@@ -181,4 +200,7 @@ def main_inline(spec):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    if sys.argv[1] == '--join':
+        join(json.loads(sys.argv[2]))
+    else:
+        main(sys.argv[1])

@@ -26,6 +26,8 @@ DNS1123_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
 DNS1123_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
 LABEL_VALUE = re.compile(r'^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$')
 # validation.IsEnvVarName, which the kubelet applies to envFrom keys (invalid ones are skipped).
+# Kubernetes 1.32 and later relax it (RelaxedEnvironmentVariableValidation: any printable ASCII
+# but `=`); the runner keeps the strict rule of the oldest release the charts support (1.29).
 ENV_NAME = re.compile(r'^[-._a-zA-Z][-._a-zA-Z0-9]*$')
 # The alphabet of rand.SafeEncodeString (pod-template-hash, generated name suffixes).
 SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789'
@@ -115,6 +117,7 @@ def load_image_map(path):
             'env': {str(k): str(v) for k, v in (e.get('env') or {}).items()},
             'entrypoint': [str(a) for a in e.get('entrypoint') or []],
             'user': int(e.get('user', 0)),
+            'group': int(e.get('group', 0)),
         })
     return entries
 
@@ -216,7 +219,7 @@ def desired_pods(obj):
     check_workload(obj)
     kind, meta, spec = obj['kind'], obj['metadata'], obj['spec']
     check_pod_spec(spec['template'].get('spec') or {}, f'{kind} {meta["namespace"]}/{meta["name"]}')
-    replicas = spec.get('replicas', 1)
+    replicas = 1 if spec.get('replicas') is None else int(spec['replicas'])
     template = copy.deepcopy(spec['template'])
     thash = template_hash(template)
     tmeta = template.get('metadata') or {}
@@ -236,7 +239,7 @@ def desired_pods(obj):
             labels['controller-revision-hash'] = f'{meta["name"]}-{thash}'
             labels['statefulset.kubernetes.io/pod-name'] = name
             labels['apps.kubernetes.io/pod-index'] = str(ordinal)
-            pod.update(name=name, ordinal=ordinal, hostname=name,
+            pod.update(name=name, ordinal=ordinal, hostname=name, dnsHostname=name,
                        subdomain=spec.get('serviceName', ''))
             pod['claims'] = {
                 t['metadata']['name']: f'{t["metadata"]["name"]}-{name}'
@@ -258,6 +261,7 @@ def bare_pod(obj):
         'spec': copy.deepcopy(obj.get('spec') or {}), 'owner': {'kind': 'Pod', 'name': meta['name']},
         'templateHash': template_hash(obj.get('spec') or {}), 'ordinal': 0, 'claims': {},
         'hostname': obj.get('spec', {}).get('hostname', meta['name']),
+        'dnsHostname': obj.get('spec', {}).get('hostname', ''),
         'subdomain': obj.get('spec', {}).get('subdomain', ''),
     }
 
@@ -295,26 +299,46 @@ def field_ref(pod, path):
     raise ConfigError(f'unsupported fieldRef {path!r}')
 
 
-_QUANTITY = re.compile(r'^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$')
-_SCALE = {None: 1, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12,
-          'Ki': 1024, 'Mi': 1024 ** 2, 'Gi': 1024 ** 3, 'Ti': 1024 ** 4}
+_QUANTITY = re.compile(r'^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$')
+# Multipliers in thousandths, so that `100m` and a `1m` divisor stay exact integers.
+_MILLI = {'m': 1, None: 1000, 'k': 10 ** 6, 'M': 10 ** 9, 'G': 10 ** 12, 'T': 10 ** 15,
+          'P': 10 ** 18, 'E': 10 ** 21, 'Ki': 1024 * 1000, 'Mi': 1024 ** 2 * 1000,
+          'Gi': 1024 ** 3 * 1000, 'Ti': 1024 ** 4 * 1000, 'Pi': 1024 ** 5 * 1000,
+          'Ei': 1024 ** 6 * 1000}
 
 
-def quantity(q):
+def milli(q):
+    """A Kubernetes quantity in thousandths of its unit (an integer)."""
     m = _QUANTITY.match(str(q))
     if not m:
         raise ConfigError(f'unsupported quantity {q!r}')
-    return float(m.group(1)) * _SCALE[m.group(2)]
+    whole, _, frac = m.group(1).partition('.')
+    scale = _MILLI[m.group(2)]
+    return int(whole) * scale + (int(frac) * scale) // (10 ** len(frac)) if frac else \
+        int(whole) * scale
+
+
+def node_allocatable(resource):
+    """What the one node offers, the value of an unset limit (as the kubelet reports it)."""
+    if resource == 'cpu':
+        return os.cpu_count() * 1000
+    with open('/proc/meminfo') as f:
+        kib = int(next(line for line in f if line.startswith('MemTotal:')).split()[1])
+    return kib * 1024 * 1000
 
 
 def resource_ref(container, ref):
-    """resourceFieldRef: limits (or requests) divided by the divisor, rounded up."""
+    """resourceFieldRef: the limit (or request; requests default to limits, limits to what the
+    node has) divided by the divisor, rounded up (pkg/api/v1/resource/helpers.go)."""
     section, _, res = ref['resource'].partition('.')
-    value = (container.get('resources') or {}).get(section, {}).get(res)
-    if value is None:
-        return '0' if section == 'requests' else '2'  # limits default to the node: two cores
-    divisor = quantity(ref.get('divisor', '1'))
-    return str(max(1, int(-(-quantity(value) // divisor))))
+    resources = container.get('resources') or {}
+    limits, requests = resources.get('limits') or {}, resources.get('requests') or {}
+    if section == 'limits':
+        value = milli(limits[res]) if res in limits else node_allocatable(res)
+    else:
+        value = milli(requests.get(res, limits.get(res, 0)))
+    divisor = milli(ref.get('divisor', '1'))
+    return str(-(-value // divisor))
 
 
 def service_link_env(services):
@@ -342,17 +366,16 @@ def service_link_env(services):
 
 
 def container_env(pod, container, image, lookup, services):
-    """The environment a container starts with, in the kubelet's order: the image's, HOSTNAME,
-    service links, envFrom, then env (each value expanded against what precedes it).
+    """The environment a container starts with, and its command line.
 
-    `lookup(kind, namespace, name)` returns a ConfigMap's or Secret's data, or None. Missing
-    references raise ConfigError with the kubelet's wording.
+    As the kubelet builds it (pkg/kubelet/kubelet_pods.go, makeEnvironmentVariables): service
+    links, then envFrom, then env, each `env` value expanded against the variables defined so
+    far and the service links; command and args are expanded against the result. The image's
+    variables (PATH, ...) and HOSTNAME are the runtime's: under the container's, and not used
+    for expansion. `lookup(kind, namespace, name)` returns a ConfigMap's or Secret's data, or
+    None; a missing reference raises ConfigError with the kubelet's wording.
     """
-    env = dict(image['env'])
-    env.setdefault('PATH', os.pathsep.join(image['path'] + ['/usr/local/bin', '/usr/bin', '/bin']))
-    env['HOSTNAME'] = pod['hostname']
-    if pod['spec'].get('enableServiceLinks', True):
-        env.update(service_link_env(services))
+    kube = service_link_env(services) if pod['spec'].get('enableServiceLinks', True) else {}
     ns = pod['namespace']
     for src in container.get('envFrom') or []:
         kind, ref = ('ConfigMap', src['configMapRef']) if 'configMapRef' in src else \
@@ -365,13 +388,21 @@ def container_env(pod, container, image, lookup, services):
         for k, v in data.items():
             key = src.get('prefix', '') + k
             if ENV_NAME.match(key):
-                env[key] = v
+                kube[key] = v
     for var in container.get('env') or []:
-        env[var['name']] = env_value(pod, container, var, env, lookup)
-    return env
+        value = env_value(pod, container, var, kube, lookup)
+        if value is not None:
+            kube[var['name']] = value
+    argv = command_line(container, image, kube)
+    env = dict(image['env'])
+    env.setdefault('PATH', os.pathsep.join(image['path'] + ['/usr/local/bin', '/usr/bin', '/bin']))
+    env['HOSTNAME'] = pod['hostname']
+    env.update(kube)
+    return env, argv
 
 
 def env_value(pod, container, var, env, lookup):
+    """One `env` entry's value; None when an optional reference is missing (left unset)."""
     if 'valueFrom' not in var:
         return expand(var.get('value', ''), env)
     src = var['valueFrom']
@@ -384,21 +415,23 @@ def env_value(pod, container, var, env, lookup):
     data = lookup(kind, pod['namespace'], ref['name'])
     if data is None:
         if ref.get('optional'):
-            return ''
+            return None
         raise ConfigError(f'{kind.lower()} "{ref["name"]}" not found')
     if ref['key'] not in data:
         if ref.get('optional'):
-            return ''
+            return None
         raise ConfigError(
             f'couldn\'t find key {ref["key"]} in {kind} {pod["namespace"]}/{ref["name"]}')
     return data[ref['key']]
 
 
 def command_line(container, image, env):
-    """command + args with $(VAR) expanded; the image's entrypoint when `command` is empty."""
-    command = container.get('command') or image['entrypoint']
-    args = container.get('args') or []
-    argv = [expand(a, env) for a in list(command) + list(args)]
+    """command + args with $(VAR) expanded; the image's entrypoint (as is) when `command` is
+    empty, as runtimes do."""
+    args = [expand(a, env) for a in container.get('args') or []]
+    command = [expand(a, env) for a in container['command']] if container.get('command') else \
+        list(image['entrypoint'])
+    argv = command + args
     if not argv:
         raise ConfigError('no command specified')
     return argv
@@ -409,7 +442,7 @@ def security(pod_spec, container, image):
     psc = pod_spec.get('securityContext') or {}
     csc = container.get('securityContext') or {}
     uid = csc.get('runAsUser', psc.get('runAsUser', image['user']))
-    gid = csc.get('runAsGroup', psc.get('runAsGroup', 0 if uid == 0 else uid))
+    gid = csc.get('runAsGroup', psc.get('runAsGroup', image['group']))
     non_root = csc.get('runAsNonRoot', psc.get('runAsNonRoot', False))
     if non_root and uid == 0:
         raise ConfigError('container has runAsNonRoot and image will run as root')
@@ -423,11 +456,11 @@ def security(pod_spec, container, image):
     }
 
 
-def named_port(pod_spec, port):
-    """A probe's or Service's port: a number, or the name of a container port."""
+def named_port(containers, port):
+    """A probe's, hook's or Service's port: a number, or the name of a port of `containers`."""
     if isinstance(port, int) or str(port).isdigit():
         return int(port)
-    for c in pod_spec.get('containers') or []:
+    for c in containers:
         for p in c.get('ports') or []:
             if p.get('name') == port:
                 return int(p['containerPort'])

@@ -5,7 +5,8 @@
     STATE/status.json      the last status the daemon wrote (kept after `down`, marked stopped)
     STATE/desired.json     the objects last applied
     STATE/runner.log       the daemon's own log; dnsmasq's too
-    STATE/pods/<ns>/<pod>/ one folder per pod: <container>.log, volumes, spec files
+    STATE/pods/<ns>/<pod>/<uid>/  one folder per pod: <container>.log, emptyDir/ConfigMap/Secret
+                           volumes (removed with the pod), spec files
     STATE/claims/<ns>/<claim>/  persistent volume claims: survive pod restarts and `down`
 """
 
@@ -76,7 +77,8 @@ def rpc(state, request, timeout=30):
             s.connect(state.socket)
         except (FileNotFoundError, ConnectionRefusedError) as e:
             raise ConnectionError('no pod runner is running for this state directory') from e
-        s.sendall(json.dumps(request).encode() + b'\n')
+        s.sendall(json.dumps(request).encode())
+        s.shutdown(socket.SHUT_WR)
         chunks = []
         while True:
             chunk = s.recv(1 << 16)

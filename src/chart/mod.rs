@@ -34,7 +34,7 @@ impl ChartOptions {
     /// `JINA_GATEWAY_IMAGE` (as Jina does), else jina 3.34.0's.
     pub fn new(name: &str) -> Result<ChartOptions> {
         let image = std::env::var("JINA_GATEWAY_IMAGE")
-            .unwrap_or_else(|_| values::DEFAULT_JINA_IMAGE.into());
+            .unwrap_or_else(|_| crate::jina::DEFAULT_IMAGE.into());
         let jina_image = names::parse_image(&image).map_err(|m| {
             Error::input_file("JINA_GATEWAY_IMAGE", m)
                 .with_hint("set it to an image reference like jinaai/jina:3.34.0-py311-standard")
@@ -102,6 +102,8 @@ pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
         values_schema => schema,
         values_table => values_table,
         warnings => flow.warnings.iter().map(|w| w.message.clone()).collect::<Vec<_>>(),
+        jina_version => crate::jina::VERSION,
+        jina_constants => crate::jina::template_constants().to_string(),
     };
     let skeleton = match &opts.skeleton {
         Some(dir) => skeleton::from_dir(dir)?,

@@ -1,20 +1,16 @@
 //! The chart's values, built from a Flow: every setting Jina bakes into its manifests becomes a
 //! documented value with the Flow's setting as its default.
 
+use indexmap::IndexMap;
 use serde_json::json;
 
-use crate::chart::doc::{diff, json_blob, Entry, Kind, Text, Val};
+use crate::chart::doc::{diff, Entry, Kind, Text, Val};
 use crate::error::Pos;
 use crate::flow::{
-    ArgValue, Args, Executor, External, Flow, FlowKind, Gateway, Image, PodSettings, Polling,
-    Protocol, Uses,
+    python_json, ArgValue, Args, Executor, External, Flow, FlowKind, Gateway, Image, PodSettings,
+    Polling, Protocol, Uses,
 };
-
-/// The image Jina uses for the gateway, heads and `BaseExecutor` pods when `JINA_GATEWAY_IMAGE`
-/// is not set (Jina itself would ask Jina Hub, which needs the network).
-pub const DEFAULT_JINA_IMAGE: &str = "jinaai/jina:3.34.0-py311-standard";
-/// Jina's default `timeout_ready` in milliseconds.
-pub const DEFAULT_TIMEOUT_READY: i64 = 600_000;
+use crate::jina;
 
 /// Inputs that are not in the Flow itself.
 #[derive(Debug, Clone)]
@@ -33,6 +29,18 @@ fn s(v: &str) -> Val {
 
 fn strings(items: &[String]) -> Val {
     Val::List(items.iter().map(|i| Val::str(i.as_str())).collect())
+}
+
+/// A JSON option (`--uses-with`, a `when` filter, gRPC metadata) as the exact text Jina passes
+/// (`json.dumps`), empty when unset. Text and not a mapping: helm would rewrite a mapping on its
+/// way through (`null` entries dropped, `1.0` printed as `1`, integers past 2^53 rounded), and a
+/// key of one shape is replaced cleanly by any override.
+fn json_text(v: Option<&serde_json::Value>) -> Val {
+    Val::str(v.map(python_json).unwrap_or_default())
+}
+
+fn json_text_schema() -> serde_json::Value {
+    json!({"type": "string", "pattern": "^(|\\{.*\\})$"})
 }
 
 /// The whole values tree.
@@ -132,7 +140,11 @@ fn flow_values(flow: &Flow) -> Entry {
     let conditions = Val::Map(
         flow.executors
             .iter()
-            .filter_map(|x| x.when.as_ref().map(|w| e(x.name.clone(), "", json_blob(w))))
+            .filter_map(|x| {
+                x.when
+                    .as_ref()
+                    .map(|w| e(x.name.clone(), "", json_text(Some(w))))
+            })
             .collect(),
     );
     let metadata = Val::Map(
@@ -141,10 +153,17 @@ fn flow_values(flow: &Flow) -> Entry {
             .filter_map(|x| {
                 x.grpc_metadata
                     .as_ref()
-                    .map(|m| e(x.name.clone(), "", json_blob(m)))
+                    .map(|m| e(x.name.clone(), "", json_text(Some(m))))
             })
             .collect(),
     );
+    let floating: Vec<String> = flow
+        .executors
+        .iter()
+        .filter(|x| x.floating)
+        .map(|x| x.name.clone())
+        .collect();
+    let floating = strings(&floating);
     let kind = match flow.kind {
         FlowKind::Flow => "Flow",
         FlowKind::Deployment => "Deployment",
@@ -156,8 +175,12 @@ fn flow_values(flow: &Flow) -> Entry {
             e("kind", "`Flow` or `Deployment`, from the Flow's `jtype`.", s(kind)),
             e("name", "The Flow's name (`with: {name: …}`), or the chart name.", s(flow.name.as_deref().unwrap_or(""))),
             e("graph", "Edges of the executor graph (`--graph-description`).", graph).schema(|| json!({"type": "object"})),
-            e("conditions", "`when` filters per executor (`--graph-conditions`).", conditions).schema(|| json!({"type": "object"})),
-            e("grpcMetadata", "gRPC metadata per executor (`--deployments-metadata`).", metadata).schema(|| json!({"type": "object"})),
+            e("conditions", "`when` filters per executor, as the JSON text of each (`--graph-conditions`).", conditions)
+                .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
+            e("grpcMetadata", "gRPC metadata per executor, as the JSON text of each (`--deployments-metadata`).", metadata)
+                .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
+            e("floating", "Floating executors: the gateway does not wait for them (`floating: true`, `--floating`).", floating)
+                .schema(|| json!({"type": "array", "items": {"type": "string"}})),
         ]),
     )
 }
@@ -237,12 +260,12 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
             .schema(|| json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "minLength": 1}, "key": {"type": "string", "minLength": 1}}}})),
         e("imagePullSecrets", "Names of Secrets used to pull this workload's images (the Flow's `image_pull_secrets`).", strings(&p.image_pull_secrets))
             .schema(|| json!({"type": "array", "items": {"type": "string"}})),
-        e("monitoring", "Serve Prometheus metrics on port 9090 (`--monitoring`) and add a ServiceMonitor.", Val::Bool(p.monitoring)),
-        e("timeoutReady", "Milliseconds Jina waits for the workload to start (`--timeout-ready`; -1 waits forever); also sets the startup probe's failure threshold.", Val::Int(p.timeout_ready.unwrap_or(DEFAULT_TIMEOUT_READY)))
+        e("monitoring", "Serve Prometheus metrics (`--monitoring`) and add a ServiceMonitor.", Val::Bool(p.monitoring)),
+        e("timeoutReady", "Milliseconds Jina waits for the workload to start (`--timeout-ready`; -1 waits forever); also sets the startup probe's failure threshold.", Val::Int(p.timeout_ready.unwrap_or(jina::DEFAULT_TIMEOUT_READY)))
             .schema(|| json!({"type": "integer", "minimum": -1})),
         e("args", "Other Jina options, as in the Flow (`snake_case: value`); `true` is a bare flag, lists repeat the value.", args(&p.args))
             .schema(args_schema),
-        e("resources", "Container resources (requests/limits). GPUs from the Flow's `gpus` are `nvidia.com/gpu` limits.", resources)
+        e("resources", "Container resources (requests/limits); GPU limits come from `gpus`.", resources)
             .schema(|| json!({"type": "object"})),
     ];
     if fixed {
@@ -342,14 +365,14 @@ fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
         Some(Uses::Docker { image, .. }) => (image.clone(), "config.yml"),
         _ => (opts.jina_image.clone(), ""),
     };
-    let uses_with = gw.uses_with.as_ref().map_or(Val::open(), json_blob);
+    let uses_with = json_text(gw.uses_with.as_ref());
     let mut entries = vec![
         e("enabled", "Deploy the gateway.", Val::Bool(true)),
         image(&img, "Gateway image (default: `JINA_GATEWAY_IMAGE` at generation time)."),
         e("uses", "`--uses` of a custom gateway image (`config.yml`); empty for Jina's built-in gateways.", s(uses)),
-        e("usesWith", "`--uses-with` of a custom gateway (a mapping, or its exact JSON text).", uses_with).schema(|| json!({"type": ["object", "string"]})),
+        e("usesWith", "`--uses-with` of a custom gateway: its exact JSON text (empty: none).", uses_with).schema(json_text_schema),
         e("replicas", "Number of gateway pods.", Val::Int(i64::from(gw.replicas))).schema(|| json!({"type": "integer", "minimum": 1})),
-        e("protocols", "Protocols served, one port each from 8080 up (`grpc`, `http`, `websocket`).", protocols(&gw.protocols))
+        e("protocols", "Protocols served (`grpc`, `http`, `websocket`), one port each.", protocols(&gw.protocols))
             .schema(protocols_schema),
         service(),
         ingress(),
@@ -445,24 +468,14 @@ fn sidecar(
 /// Every value of one executor: its Flow settings over Jina's defaults.
 fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     let (img, uses) = uses_image(&x.uses, opts);
-    let polling = match &x.polling {
-        Polling::All(p) => s(p),
-        Polling::PerEndpoint(m) => string_map(m),
-    };
-    let gpu_limit = x.gpus.as_ref().map(|g| {
-        if g.chars().all(|c| c.is_ascii_digit()) {
-            g.clone()
-        } else {
-            "1".into()
+    // `polling` is the default for every endpoint (Jina's `*`), `pollingByEndpoint` the rest.
+    let (polling, by_endpoint) = match &x.polling {
+        Polling::All(p) => (p.clone(), IndexMap::new()),
+        Polling::PerEndpoint(m) => {
+            let mut m = m.clone();
+            let default = m.shift_remove("*").unwrap_or_else(|| "ANY".into());
+            (default, m)
         }
-    });
-    let resources = match gpu_limit {
-        Some(n) => Val::Map(vec![e(
-            "limits",
-            "",
-            Val::Map(vec![e("nvidia.com/gpu", "", s(&n))]),
-        )]),
-        None => Val::open(),
     };
     let volumes = Val::Map(
         x.volumes
@@ -477,7 +490,6 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
             })
             .collect(),
     );
-    let json_or_empty = |v: &Option<serde_json::Value>| v.as_ref().map_or(Val::open(), json_blob);
     let mut entries = vec![
         image(&img, if matches!(x.uses, Uses::Hub { .. }) {
             "Executor image. REQUIRED: the Flow's `jinaai+docker://` is resolved by Jina Hub, which flowhelm cannot reach; set the image it resolves to."
@@ -489,12 +501,16 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         e("replicas", "Pods per shard.", Val::Int(i64::from(x.replicas))).schema(|| json!({"type": "integer", "minimum": 1})),
         e("shards", "Shards; above 1 a head pod fans requests out to one workload per shard.", Val::Int(i64::from(x.shards)))
             .schema(|| json!({"type": "integer", "minimum": 1, "maximum": 9999})),
-        e("polling", "How the head polls shards: `ANY`, `ALL`, or a map of endpoint to `ANY`/`ALL`.", polling)
-            .schema(|| json!({"oneOf": [{"type": "string", "enum": ["ANY", "ALL"]}, {"type": "object", "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]}}]})),
+        e("polling", "How the head polls shards: `ANY` (one shard) or `ALL` (every shard), for endpoints not in `pollingByEndpoint`.", s(&polling))
+            .schema(|| json!({"type": "string", "enum": ["ANY", "ALL"]})),
+        e("pollingByEndpoint", "Polling of particular endpoints (`/search: ALL`), over `polling`.", string_map(&by_endpoint))
+            .schema(|| json!({"type": "object", "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]}})),
         e("protocols", "Protocols the executor serves (the first is used by the gateway).", protocols(&x.protocols)).schema(protocols_schema),
-        e("usesWith", "`--uses-with`: arguments of the executor's constructor (a mapping, or its exact JSON text).", json_or_empty(&x.uses_with)).schema(|| json!({"type": ["object", "string"]})),
-        e("usesMetas", "`--uses-metas` (a mapping, or its exact JSON text).", json_or_empty(&x.uses_metas)).schema(|| json!({"type": ["object", "string"]})),
-        e("noReduce", "Do not reduce results from several needs (`--no-reduce`, `disable_reduce`).", Val::Bool(x.no_reduce)),
+        e("usesWith", "`--uses-with`, the arguments of the executor's constructor: their exact JSON text (empty: none).", json_text(x.uses_with.as_ref())).schema(json_text_schema),
+        e("usesMetas", "`--uses-metas`: its exact JSON text (empty: `{}`).", json_text(x.uses_metas.as_ref())).schema(json_text_schema),
+        e("noReduce", "Do not reduce results from several needs (`disable_reduce`): `--no-reduce` for the executor, and the gateway's `--deployments-no-reduce`.", Val::Bool(x.no_reduce)),
+        e("gpus", "GPUs (`gpus`): `--gpus`, and as many `nvidia.com/gpu` limits (`all`: 1); empty for none.", s(x.gpus.as_deref().unwrap_or("")))
+            .schema(|| json!({"oneOf": [{"type": "string", "pattern": "^(|[0-9]+|all)$"}, {"type": "integer", "minimum": 0}]})),
     ];
     // Parts the Flow leaves at their defaults are only built for executorDefaults (`fixed`):
     // an executor's tree exists to be diffed against it, and these would diff away.
@@ -536,13 +552,13 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
             "usesBefore",
             "`uses_before`: a container in the head pod that runs before the shards.",
             x.uses_before.as_ref(),
-            8078,
+            i64::from(jina::USES_BEFORE_PORT),
         ),
         (
             "usesAfter",
             "`uses_after`: a container in the head pod that runs after the shards.",
             x.uses_after.as_ref(),
-            8079,
+            i64::from(jina::USES_AFTER_PORT),
         ),
     ];
     for (key, doc, uses, port) in sidecars {
@@ -550,7 +566,7 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
             entries.push(sidecar(key, doc, uses, port, opts));
         }
     }
-    entries.extend(pod(&x.pod, resources, fixed));
+    entries.extend(pod(&x.pod, Val::open(), fixed));
     entries
 }
 

@@ -4,23 +4,12 @@
 use indexmap::IndexMap;
 
 use crate::error::{did_you_mean, Error, Pos, Result, Warning};
-use crate::flow::keys::{self, KeySpec, Kind};
 use crate::flow::model::*;
 use crate::flow::names;
 use crate::flow::node::{self, Key, Node, Value};
 use crate::flow::{envsubst, graph};
-
-/// Flow-level (`with:`) keys a Flow-wide default does not pass on to executors (Jina's rule).
-const NOT_INHERITED_BY_EXECUTORS: &[&str] = &[
-    "port",
-    "ports",
-    "port_monitoring",
-    "uses",
-    "uses_with",
-    "protocol",
-    "protocols",
-];
-const NOT_INHERITED_BY_GATEWAY: &[&str] = &["uses", "uses_with"];
+use crate::jina;
+use crate::jina::keys::{self, KeySpec, Kind};
 
 /// Read and load a Flow file, substituting `${{ ENV.X }}` from the process environment.
 pub fn load_file(path: &std::path::Path) -> Result<Flow> {
@@ -226,7 +215,7 @@ impl Loader {
         let inherited = with
             .common
             .iter()
-            .filter(|(k, _)| !NOT_INHERITED_BY_GATEWAY.contains(&k.name.as_str()))
+            .filter(|(k, _)| !keys::FLOW_TO_GATEWAY_BLACKLIST.contains(&k.name.as_str()))
             .filter(|(k, _)| !own.iter().any(|(o, _)| o.name == k.name))
             .copied();
         let mut gw = Gateway {
@@ -251,25 +240,26 @@ impl Loader {
     }
 
     fn gateway_key(&mut self, gw: &mut Gateway, key: &Key, value: &Node) -> Result<()> {
+        // `name` as written (for messages); matched as the argparse dest it is an alias of.
         let name = key.name.as_str();
         if self.pod_key(&mut gw.pod, key, value)? {
             return Ok(());
         }
-        match name {
-            "protocol" | "protocols" => gw.protocols = protocols(value)?,
+        match keys::canonical_gateway_key(name) {
+            "protocol" => gw.protocols = protocols(value)?,
             "replicas" => gw.replicas = count(value, "replicas")?,
             "uses" => gw.uses = self.gateway_uses(value)?,
             "uses_with" => gw.uses_with = Some(json_map(value, "uses_with")?),
-            "port" | "ports" | "port_monitoring" => {
+            "port" | "port_monitoring" => {
                 ports(value, name)?;
                 self.warn(
                     key.pos,
-                    format!("`{name}` is ignored on Kubernetes: the gateway listens on 8080 (one port per protocol) and monitoring on 9090, as in Jina; expose it with `gateway.service`"),
+                    format!("`{name}` is ignored on Kubernetes: the gateway listens on {} (one port per protocol) and monitoring on {}, as in Jina; expose it with `gateway.service`", jina::PORT, jina::MONITORING_PORT),
                 );
             }
             _ => match keys::gateway_key(name) {
                 Some(spec) => {
-                    self.pass_through(&mut gw.pod.args, spec, key, value, "the gateway")?
+                    self.pass_through(&mut gw.pod.args, spec, key, value, Place::Gateway)?
                 }
                 None => {
                     let all = keys::GATEWAY_KEYS.iter().map(|k| k.name);
@@ -282,10 +272,7 @@ impl Loader {
 
     fn gateway_uses(&mut self, value: &Node) -> Result<Option<Uses>> {
         let text = value.as_str("uses")?;
-        if matches!(
-            text,
-            "GRPCGateway" | "HTTPGateway" | "WebSocketGateway" | "CompositeGateway"
-        ) {
+        if jina::is_builtin_gateway(text) {
             return Ok(None);
         }
         Ok(Some(uses(value, "uses")?))
@@ -408,7 +395,7 @@ impl Loader {
         };
         let inherited = common
             .iter()
-            .filter(|(k, _)| !NOT_INHERITED_BY_EXECUTORS.contains(&k.name.as_str()))
+            .filter(|(k, _)| !keys::FLOW_TO_EXECUTOR_BLACKLIST.contains(&k.name.as_str()))
             .filter(|(k, _)| keys::executor_key(&k.name).is_some_and(|s| s.k8s))
             .filter(|(k, _)| !own.iter().any(|(o, _)| o.name == k.name))
             .copied();
@@ -451,11 +438,12 @@ impl Loader {
         key: &Key,
         value: &Node,
     ) -> Result<()> {
+        // `name` as written (for messages); matched as the argparse dest it is an alias of.
         let name = key.name.as_str();
         if self.pod_key(&mut e.pod, key, value)? {
             return Ok(());
         }
-        match name {
+        match keys::canonical_executor_key(name) {
             "name" => e.name = executor_name(value)?,
             "uses" => e.uses = uses(value, name)?,
             "uses_before" => e.uses_before = sidecar(value, name)?,
@@ -476,25 +464,19 @@ impl Loader {
                     .with_hint("use `add` (default) or `needs`"));
                 }
             }
-            "floating" => {
-                e.floating = value.as_bool(name)?;
-                flag_arg(&mut e.pod.args, "floating", e.floating);
-            }
-            "disable_reduce" | "no_reduce" => {
-                e.no_reduce = e.no_reduce || value.as_bool(name)?;
-                flag_arg(&mut e.pod.args, "no_reduce", e.no_reduce);
-            }
+            "floating" => e.floating = value.as_bool(name)?,
+            // `disable_reduce` and `no_reduce` are one option: either set turns it on.
+            "no_reduce" => e.no_reduce = e.no_reduce || value.as_bool(name)?,
             "when" => e.when = Some(json_map(value, name)?),
             "volumes" => e.volumes = volumes(value)?,
             "gpus" => {
                 let g = gpus(value)?;
-                e.pod.args.insert("gpus".into(), ArgValue::One(g.clone()));
                 if g == "all" {
                     self.warn(value.pos, format!("`gpus: all` cannot be requested from Kubernetes; `{}` gets a limit of 1 `nvidia.com/gpu` (Jina set none): set `executors.{}.resources.limits` for more", e.name, e.name));
                 }
                 e.gpus = Some(g);
             }
-            "protocol" | "protocols" => e.protocols = protocols(value)?,
+            "protocol" => e.protocols = protocols(value)?,
             "grpc_metadata" => e.grpc_metadata = Some(json_map(value, name)?),
             "external" => ext.external = Some((key.pos, value.as_bool(name)?)),
             "host" => ext.hosts = Some((key.pos, string_list(value, name)?)),
@@ -517,11 +499,11 @@ impl Loader {
             }
             "port_monitoring" => {
                 ports(value, name)?;
-                self.warn(key.pos, "`port_monitoring` is ignored on Kubernetes: monitoring is served on 9090 as in Jina");
+                self.warn(key.pos, format!("`port_monitoring` is ignored on Kubernetes: monitoring is served on {} as in Jina", jina::MONITORING_PORT));
             }
             _ => match keys::executor_key(name) {
                 Some(spec) => {
-                    self.pass_through(&mut e.pod.args, spec, key, value, "an executor")?
+                    self.pass_through(&mut e.pod.args, spec, key, value, Place::Executor)?
                 }
                 None => {
                     let all = keys::EXECUTOR_KEYS
@@ -547,11 +529,17 @@ impl Loader {
         spec: &KeySpec,
         key: &Key,
         value: &Node,
-        place: &str,
+        place: Place,
     ) -> Result<()> {
-        if !spec.k8s || is_taboo(spec.name) {
-            self.no_effect(key, place);
+        if !spec.k8s || place.taboo().contains(&spec.name) {
+            self.no_effect(key, &place.to_string());
             return Ok(());
+        }
+        if keys::K8S_INERT_ARGS.contains(&spec.name) {
+            self.warn(
+                key.pos,
+                format!("`{}` is passed to Jina, as its export does, but has no effect in a Kubernetes container (no Docker, no Hub pull)", key.name),
+            );
         }
         let arg = arg_value(spec, value)?;
         let is_default = match (&arg, spec.default) {
@@ -568,15 +556,28 @@ impl Loader {
     }
 }
 
-fn is_taboo(name: &str) -> bool {
-    keys::K8S_TABOO_KEYS.contains(&name)
+/// Where a pass-through option is given: each drops its own taboo keys.
+#[derive(Clone, Copy)]
+enum Place {
+    Gateway,
+    Executor,
 }
 
-fn flag_arg(args: &mut Args, name: &str, on: bool) {
-    if on {
-        args.insert(name.into(), ArgValue::Flag(true));
-    } else {
-        args.shift_remove(name);
+impl Place {
+    fn taboo(self) -> &'static [&'static str] {
+        match self {
+            Place::Gateway => keys::K8S_GATEWAY_TABOO_KEYS,
+            Place::Executor => keys::K8S_TABOO_KEYS,
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Place::Gateway => "the gateway",
+            Place::Executor => "an executor",
+        })
     }
 }
 

@@ -2,7 +2,6 @@
 
 mod envsubst;
 mod graph;
-pub mod keys;
 mod load;
 pub mod model;
 pub mod names;

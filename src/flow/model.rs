@@ -45,11 +45,7 @@ impl Protocol {
 
     /// The gateway class Jina picks for a single protocol.
     pub fn gateway_class(self) -> &'static str {
-        match self {
-            Protocol::Grpc => "GRPCGateway",
-            Protocol::Http => "HTTPGateway",
-            Protocol::Websocket => "WebSocketGateway",
-        }
+        crate::jina::gateway_class(self)
     }
 
     pub fn parse(text: &str) -> Option<Protocol> {
@@ -158,7 +154,7 @@ pub struct PodSettings {
     pub env_from_secret: IndexMap<String, SecretRef>,
     pub image_pull_secrets: Vec<String>,
     pub monitoring: bool,
-    /// Milliseconds; `None` is Jina's default (600000).
+    /// Milliseconds; `None` is Jina's default ([`crate::jina::DEFAULT_TIMEOUT_READY`]).
     pub timeout_ready: Option<i64>,
     /// Other options Jina passes on the command line.
     pub args: Args,

@@ -8,9 +8,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Pos, Result};
 use crate::flow::model::{Executor, Image};
 
-/// Longest executor name: `<dns>-head` and `<dns>-<shard>` must stay within a 63-character
-/// label (`app.kubernetes.io/component`), leaving room for 4-digit shard numbers and `-head`.
-pub const MAX_NAME: usize = 53;
+use crate::jina::MAX_EXECUTOR_NAME as MAX_NAME;
 
 /// Names the chart uses for itself.
 const RESERVED: &[&str] = &["gateway", "start-gateway", "end-gateway"];

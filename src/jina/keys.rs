@@ -552,9 +552,10 @@ pub const GATEWAY_KEY_ALIASES: &[(&str, &str)] = &[
 /// secretKeyRef env, `image_pull_secrets` imagePullSecrets, `volumes` a StatefulSet with a PVC,
 /// and `uses_before`/`uses_after` head sidecars. `uses_metas` (always, `{}` when unset) and
 /// `uses_with` (when set) are appended explicitly after the other args.
-/// Heads also drop [`K8S_HEAD_EXTRA_TABOO_KEYS`], and workers and gateway-role pods drop
-/// [`K8S_WORKER_EXTRA_TABOO_KEYS`]. Only `set_pod_parser()` keys are forwarded at all, so the
-/// [`K8S_DEPLOYMENT_ONLY_KEYS`] are never args either.
+/// Heads also drop `uses` and `workspace` (and lose `gpus`: [`crate::jina::HEAD_DROPPED_ARGS`]);
+/// only heads get `--polling`. Only `set_pod_parser()` keys are forwarded at all, so keys of
+/// `set_deployment_parser()` alone (`when`, `grpc_metadata`, `external`, `tls`, `cors`, ...)
+/// are never executor args: they reach the gateway or shape objects instead.
 pub const K8S_TABOO_KEYS: &[&str] = &[
     "env",
     "env_from_secret",
@@ -566,34 +567,6 @@ pub const K8S_TABOO_KEYS: &[&str] = &[
     "uses_with",
     "volumes",
     "workspace_id",
-];
-
-/// Extra taboo keys for head pods (shards > 1).
-pub const K8S_HEAD_EXTRA_TABOO_KEYS: &[&str] = &["uses", "workspace"];
-
-/// Extra taboo key for worker (and gateway-role) pods: only the head gets `--polling`.
-pub const K8S_WORKER_EXTRA_TABOO_KEYS: &[&str] = &["polling"];
-
-/// Executor keys of `set_deployment_parser()` that `set_pod_parser()` lacks. The k8s export
-/// computes executor args against the pod parser, so these are never forwarded. The first group
-/// still matters through the gateway: `when` becomes `--graph-conditions`, `grpc_metadata`
-/// `--deployments-metadata`, and `external`/`tls` shape the gateway's addresses.
-/// `uses_before`/`uses_after` become sidecars. The HTTP server keys (`cors`, `title`,
-/// `description`, `uvicorn_kwargs`, `ssl_*`) are lost for executors.
-pub const K8S_DEPLOYMENT_ONLY_KEYS: &[&str] = &[
-    "cors",
-    "deployment_role",
-    "description",
-    "external",
-    "grpc_metadata",
-    "ssl_certfile",
-    "ssl_keyfile",
-    "title",
-    "tls",
-    "uses_after",
-    "uses_before",
-    "uvicorn_kwargs",
-    "when",
 ];
 
 /// Keys that Jina's k8s export never passes as gateway container args (`get_gateway_yamls` in
@@ -648,13 +621,6 @@ fn lookup(table: &'static [KeySpec], name: &str) -> Option<&'static KeySpec> {
         .map(|i| &table[i])
 }
 
-fn resolve_alias<'a>(aliases: &'static [(&'static str, &'static str)], name: &'a str) -> &'a str {
-    match aliases.binary_search_by(|(a, _)| (*a).cmp(name)) {
-        Ok(i) => aliases[i].1,
-        Err(_) => name,
-    }
-}
-
 /// Looks up an executor key (aliases are found as their own entries).
 pub fn executor_key(name: &str) -> Option<&'static KeySpec> {
     lookup(EXECUTOR_KEYS, name)
@@ -665,11 +631,6 @@ pub fn gateway_key(name: &str) -> Option<&'static KeySpec> {
     lookup(GATEWAY_KEYS, name)
 }
 
-/// Looks up a Flow-parser `with:` key.
-pub fn flow_key(name: &str) -> Option<&'static KeySpec> {
-    lookup(FLOW_KEYS, name)
-}
-
 /// The argparse dest that an executor key (or alias) is stored under.
 pub fn canonical_executor_key(name: &str) -> &str {
     resolve_alias(EXECUTOR_KEY_ALIASES, name)
@@ -678,6 +639,18 @@ pub fn canonical_executor_key(name: &str) -> &str {
 /// The argparse dest that a gateway key (or alias) is stored under.
 pub fn canonical_gateway_key(name: &str) -> &str {
     resolve_alias(GATEWAY_KEY_ALIASES, name)
+}
+
+fn resolve_alias<'a>(aliases: &'static [(&'static str, &'static str)], name: &'a str) -> &'a str {
+    match aliases.binary_search_by(|(a, _)| (*a).cmp(name)) {
+        Ok(i) => aliases[i].1,
+        Err(_) => name,
+    }
+}
+
+/// Looks up a Flow-parser `with:` key.
+pub fn flow_key(name: &str) -> Option<&'static KeySpec> {
+    lookup(FLOW_KEYS, name)
 }
 
 #[cfg(test)]
@@ -709,7 +682,6 @@ mod tests {
             ("EXECUTOR_EXTRA_KEYS", EXECUTOR_EXTRA_KEYS),
             ("K8S_TABOO_KEYS", K8S_TABOO_KEYS),
             ("K8S_GATEWAY_TABOO_KEYS", K8S_GATEWAY_TABOO_KEYS),
-            ("K8S_DEPLOYMENT_ONLY_KEYS", K8S_DEPLOYMENT_ONLY_KEYS),
             ("K8S_INERT_ARGS", K8S_INERT_ARGS),
             ("FLOW_TO_EXECUTOR_BLACKLIST", FLOW_TO_EXECUTOR_BLACKLIST),
         ] {
@@ -740,14 +712,11 @@ mod tests {
                 assert_eq!(a.k8s, c.k8s, "{alias}");
             }
         }
-        assert_eq!(canonical_executor_key("disable_reduce"), "no_reduce");
-        assert_eq!(canonical_gateway_key("port_expose"), "port");
-        assert_eq!(canonical_executor_key("shards"), "shards");
     }
 
     #[test]
     fn taboo_and_extra_keys_are_consistent() {
-        for k in K8S_TABOO_KEYS.iter().chain(K8S_DEPLOYMENT_ONLY_KEYS) {
+        for k in K8S_TABOO_KEYS {
             assert!(executor_key(k).is_some(), "{k}");
         }
         for k in K8S_GATEWAY_TABOO_KEYS {
@@ -757,6 +726,9 @@ mod tests {
         for k in EXECUTOR_EXTRA_KEYS {
             assert!(executor_key(k).is_none(), "{k}");
         }
+        assert_eq!(canonical_executor_key("disable_reduce"), "no_reduce");
+        assert_eq!(canonical_gateway_key("port_expose"), "port");
+        assert_eq!(canonical_executor_key("shards"), "shards");
         assert!(executor_key("port_in").is_none());
         assert!(gateway_key("port_in").is_some());
     }

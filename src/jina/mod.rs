@@ -1,0 +1,111 @@
+//! What Jina decides, in one place: the rules of jina 3.34.0's Kubernetes export that flowhelm
+//! reproduces. Each entry names the Jina source it mirrors (paths are relative to the `jina`
+//! package of the 3.34.0 wheel). The loader, the values and the chart's templates all take these
+//! from here: templates read them from `templates/_jina.tpl`, which [`template_constants`]
+//! generates, so no number or class name is typed twice.
+
+pub mod keys;
+
+use serde_json::json;
+
+use crate::flow::Protocol;
+
+/// The Jina release these rules were read from.
+pub const VERSION: &str = "3.34.0";
+
+/// Image of the gateway, heads and `BaseExecutor` pods when `JINA_GATEWAY_IMAGE` is not set.
+/// Jina asks Jina Hub for it (`orchestrate/deployments/config/helper.py`,
+/// `get_base_executor_version`), which needs the network; this is what it answers for 3.34.0.
+pub const DEFAULT_IMAGE: &str = "jinaai/jina:3.34.0-py311-standard";
+
+/// Port of every executor, head and gateway container, plus one per extra protocol
+/// (`serve/networking/__init__.py`: `GrpcConnectionPool.K8S_PORT`; `orchestrate/deployments/
+/// config/k8s.py`: `K8S_PORT + i for i in range(len(cargs.protocol))`).
+pub const PORT: u16 = 8080;
+/// Prometheus metrics port (`GrpcConnectionPool.K8S_PORT_MONITORING`).
+pub const MONITORING_PORT: u16 = 9090;
+/// uses_before / uses_after containers in a head pod (`K8S_PORT_USES_BEFORE` / `_AFTER`).
+pub const USES_BEFORE_PORT: u16 = 8078;
+pub const USES_AFTER_PORT: u16 = 8079;
+/// Their metrics ports. Jina gives them 9090 too, in the head's network namespace, so only one
+/// could bind it (`k8s.py` copies `port_monitoring` into both); flowhelm's fix.
+pub const USES_BEFORE_MONITORING_PORT: u16 = 9091;
+pub const USES_AFTER_MONITORING_PORT: u16 = 9092;
+
+/// Every container listens on all addresses (`k8s.py`: `cargs.host = args.host[0]`, the
+/// parser's default `__default_host__`).
+pub const HOST: &str = "0.0.0.0";
+/// `timeout_ready`'s default in milliseconds (`parsers/orchestrate/pod.py`).
+pub const DEFAULT_TIMEOUT_READY: i64 = 600_000;
+/// `--timeout` of the liveness probe's `jina ping`, in milliseconds
+/// (`resources/k8s/template/deployment-executor.yml`).
+pub const PING_TIMEOUT_MS: i64 = 9500;
+
+/// A head pod's runtime and role (`k8s.py`, `_get_container_args` of the head deployment).
+pub const HEAD_RUNTIME: &str = "HeadRuntime";
+pub const HEAD_ROLE: &str = "HEAD";
+/// Options a head does not take from its executor: `gpus` is reset
+/// (`k8s.py`: `parsed_args['head_deployment'].gpus = None`) and `workspace` is taboo for heads
+/// (`orchestrate/deployments/config/helper.py`, `construct_runtime_container_args`).
+pub const HEAD_DROPPED_ARGS: &[&str] = &["gpus", "workspace"];
+/// uses_before / uses_after containers are built from the executor's arguments without GPUs
+/// (`k8s.py`: their `cargs` come from the head's, whose `gpus` is None).
+pub const SIDECAR_DROPPED_ARGS: &[&str] = &["gpus"];
+
+/// The gateway class Jina picks for one protocol, and for several
+/// (`orchestrate/flow/base.py`, `_get_gateway_uses`... `GATEWAY_NAME_BY_PROTOCOL`).
+pub const GATEWAY_CLASSES: [(Protocol, &str); 3] = [
+    (Protocol::Grpc, "GRPCGateway"),
+    (Protocol::Http, "HTTPGateway"),
+    (Protocol::Websocket, "WebSocketGateway"),
+];
+pub const COMPOSITE_GATEWAY: &str = "CompositeGateway";
+
+/// The gateway class for one protocol.
+pub fn gateway_class(p: Protocol) -> &'static str {
+    GATEWAY_CLASSES
+        .iter()
+        .find(|(q, _)| *q == p)
+        .map_or(COMPOSITE_GATEWAY, |(_, c)| c)
+}
+
+/// Whether `uses` names one of Jina's own gateway classes (no custom gateway image).
+pub fn is_builtin_gateway(uses: &str) -> bool {
+    uses == COMPOSITE_GATEWAY || GATEWAY_CLASSES.iter().any(|(_, c)| *c == uses)
+}
+
+/// Longest executor name flowhelm accepts: `<dns>-head` and `<dns>-<shard>` must fit in a
+/// 63-character label (`app.kubernetes.io/component`) with room for 4-digit shard numbers.
+pub const MAX_EXECUTOR_NAME: usize = 53;
+
+/// Longest base of an object name (`<release>-<chart>-<executor>`) before it is cut and given a
+/// hash: 63 minus the longest suffix a component's objects get (`-2-websocket`, 12 characters).
+pub const BASE_NAME_MAX: usize = 51;
+
+/// What the chart's templates need of the above, as the JSON that `templates/_jina.tpl`
+/// returns. Constants only: nothing from a Flow, so nothing a user wrote reaches a template.
+pub fn template_constants() -> serde_json::Value {
+    let classes: serde_json::Map<String, serde_json::Value> = GATEWAY_CLASSES
+        .iter()
+        .map(|(p, c)| (p.scheme().to_string(), json!(c)))
+        .collect();
+    json!({
+        "version": VERSION,
+        "baseNameMax": BASE_NAME_MAX,
+        "port": PORT,
+        "monitoringPort": MONITORING_PORT,
+        "sidecars": [
+            {"key": "usesBefore", "name": "uses-before", "addressFlag": "uses-before-address",
+             "monitoringPort": USES_BEFORE_MONITORING_PORT},
+            {"key": "usesAfter", "name": "uses-after", "addressFlag": "uses-after-address",
+             "monitoringPort": USES_AFTER_MONITORING_PORT},
+        ],
+        "host": HOST,
+        "timeoutReady": DEFAULT_TIMEOUT_READY,
+        "pingTimeout": PING_TIMEOUT_MS.to_string(),
+        "head": {"runtime": HEAD_RUNTIME, "role": HEAD_ROLE, "dropArgs": HEAD_DROPPED_ARGS},
+        "sidecarDropArgs": SIDECAR_DROPPED_ARGS,
+        "gatewayClasses": classes,
+        "compositeGateway": COMPOSITE_GATEWAY,
+    })
+}
