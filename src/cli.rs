@@ -144,7 +144,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Values {
             command: ValuesCommand::Check { chart, values },
         } => {
-            crate::chart::check::check_files(&chart, &values)?;
+            for (file, w) in crate::chart::check::check_files(&chart, &values)? {
+                eprintln!("{}", w.render(&file));
+            }
             out(&format!(
                 "{}: values are valid\n",
                 values

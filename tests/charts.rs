@@ -6,8 +6,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::k8s::{container_args, documents, render, try_find, try_render, validate_all};
+use common::k8s::{container_args, documents, find, render, try_find, try_render, validate_all};
 use common::{flowhelm, generate_chart, helms, run_in, stderr, TempDir};
+use common::{podsecurity, semantic};
 use serde_json::Value as J;
 
 const KUBE_VERSIONS: [&str; 2] = ["1.29.0", "1.33.0"];
@@ -82,7 +83,9 @@ fn every_chart_lints_renders_and_validates_on_both_helms() {
                     let mut args = extra.clone();
                     args.extend(["--kube-version", kube]);
                     let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", &args));
-                    validate_all(kube, &docs, &format!("{case} {hname} {extra:?}"));
+                    let context = format!("{case} {hname} {extra:?}");
+                    validate_all(kube, &docs, &context);
+                    semantic::assert_no_errors(&docs, &context);
                 }
             }
         }
@@ -466,4 +469,740 @@ fn executor_defaults_lie_under_each_executors_own_values() {
         );
         validate_all("1.33.0", &docs, "executor defaults");
     }
+}
+
+/// A Flow with the longest executor name flowhelm accepts, sharded and with a volume.
+const LONG_NAMES: &str = "jtype: Flow
+executors:
+  - name: an_executor_whose_name_is_as_long_as_flowhelm_allows
+    uses: docker://acme/x:1
+    shards: 12
+    volumes: ['/data']
+    uses_after: docker://acme/merge:1
+  - name: second
+    uses: docker://acme/y:1
+    protocol: [grpc, http, websocket]
+";
+
+/// Settings that reshape every chart, laid over executorDefaults and the gateway.
+fn toggles() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "persistent shards",
+            vec![
+                "--set",
+                "executorDefaults.persistence.enabled=true",
+                "--set",
+                "executorDefaults.persistence.volumes.toggled.mountPath=/toggled",
+                "--set",
+                "executorDefaults.shards=3",
+            ],
+        ),
+        ("one shard", vec!["--set", "executorDefaults.shards=1"]),
+        ("twelve shards", vec!["--set", "executorDefaults.shards=12"]),
+        (
+            "three protocols behind a load balancer",
+            vec![
+                "--set",
+                "gateway.protocols={grpc,http,websocket}",
+                "--set",
+                "gateway.service.type=LoadBalancer",
+                "--set",
+                "gateway.service.loadBalancerSourceRanges={10.0.0.0/8}",
+                "--set",
+                "gateway.service.ports.http=80",
+            ],
+        ),
+        (
+            "monitoring",
+            vec![
+                "--set",
+                "executorDefaults.monitoring=true",
+                "--set",
+                "gateway.monitoring=true",
+                "--api-versions",
+                "monitoring.coreos.com/v1/ServiceMonitor",
+            ],
+        ),
+        (
+            "Recreate",
+            vec![
+                "--set",
+                "executorDefaults.strategy.type=Recreate",
+                "--set",
+                "gateway.strategy.type=Recreate",
+            ],
+        ),
+        (
+            "maxSurge 0",
+            vec![
+                "--set",
+                "executorDefaults.strategy.rollingUpdate.maxSurge=0",
+                "--set",
+                "executorDefaults.strategy.rollingUpdate.maxUnavailable=1",
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn the_render_matrix_passes_the_api_servers_rules() {
+    // Every reference Flow and example, and a Flow of the longest names, with default values,
+    // their values files, a 50-character release name and each toggle: zero semantic errors.
+    let tmp = TempDir::new("matrix");
+    let long = tmp.path().join("long.yml");
+    std::fs::write(&long, LONG_NAMES).unwrap();
+    let mut cases = flows();
+    cases.push((long, vec![]));
+    let (_, helm) = &helms()[1];
+    let release50 = "a-release-name-of-fifty-characters-for-the-matrix0";
+    assert_eq!(release50.len(), 50);
+    // (chart, helm arguments, release, whether the render must pass PodSecurity "restricted")
+    let jobs: Vec<(PathBuf, Vec<String>, String, bool)> = cases
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (flow, values))| {
+            let chart = tmp.path().join(format!("c{i}"));
+            generate_chart(flow, &chart, "demo");
+            let hardened = vec![
+                "-f".to_string(),
+                chart.join("values-hardened.yaml").display().to_string(),
+            ];
+            let mut variants: Vec<(Vec<String>, String, bool)> = vec![
+                (vec![], "rel".into(), false),
+                (vec![], release50.into(), false),
+                (hardened.clone(), release50.into(), true),
+            ];
+            for v in values {
+                let file = vec!["-f".into(), v.display().to_string()];
+                variants.push((file.clone(), release50.into(), false));
+                variants.push(([hardened.clone(), file].concat(), release50.into(), true));
+            }
+            let gateway = std::fs::read_to_string(chart.join("values.schema.json"))
+                .unwrap()
+                .contains("\"loadBalancerSourceRanges\"");
+            for (name, t) in toggles() {
+                if !gateway
+                    && (name.contains("protocols") || name == "monitoring" || name == "Recreate")
+                {
+                    continue; // a jtype: Deployment chart has no gateway
+                }
+                // StatefulSets cannot Recreate: that render is refused, on purpose (tested apart).
+                let volumes = std::fs::read_to_string(chart.join("values.yaml"))
+                    .unwrap()
+                    .contains("mountPath:");
+                if name == "Recreate" && volumes {
+                    continue;
+                }
+                let t: Vec<String> = t.iter().map(|s| s.to_string()).collect();
+                if name == "persistent shards" {
+                    variants.push((
+                        [hardened.clone(), t.clone()].concat(),
+                        release50.into(),
+                        true,
+                    ));
+                }
+                variants.push((t, release50.into(), false));
+            }
+            variants
+                .into_iter()
+                .map(move |(args, release, restricted)| (chart.clone(), args, release, restricted))
+        })
+        .collect();
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for part in jobs.chunks(jobs.len().div_ceil(2)) {
+            let failures = &failures;
+            let tmp = tmp.path();
+            scope.spawn(move || {
+                for (chart, args, release, restricted) in part {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let docs = match try_render(helm, chart, tmp, release, "demo", &args) {
+                        Ok(y) => documents(&y),
+                        Err(e) => {
+                            failures
+                                .lock()
+                                .unwrap()
+                                .push(format!("{} {release} {args:?}: {e}", chart.display()));
+                            continue;
+                        }
+                    };
+                    let mut errors: Vec<String> = semantic::check(&docs)
+                        .into_iter()
+                        .filter(|f| f.severity == semantic::Severity::Error)
+                        .map(|f| f.to_string())
+                        .collect();
+                    if *restricted {
+                        errors.extend(
+                            podsecurity::restricted(&docs)
+                                .into_iter()
+                                .map(|v| format!("PodSecurity restricted: {v}")),
+                        );
+                    }
+                    if !errors.is_empty() {
+                        failures.lock().unwrap().push(format!(
+                            "{} {release} {args:?}:\n  {}",
+                            chart.display(),
+                            errors.join("\n  ")
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} renders break the API server's rules:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn render_long(args: &[&str], release: &str) -> (TempDir, Vec<J>) {
+    let tmp = TempDir::new("names");
+    let flow = tmp.path().join("long.yml");
+    std::fs::write(&flow, LONG_NAMES).unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&flow, &chart, "demo");
+    let (_, helm) = &helms()[1];
+    let docs = documents(&render(helm, &chart, tmp.path(), release, "demo", args));
+    (tmp, docs)
+}
+
+fn names_of<'a>(docs: &'a [J], kind: &str) -> Vec<&'a str> {
+    docs.iter()
+        .filter(|d| d["kind"] == kind)
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn names_fit_their_kind_and_keep_the_component_when_cut() {
+    // A 34-character release: StatefulSets (52 at most), Services and workloads (63), each cut
+    // name still ending in its component and suffix.
+    let release = "a-release-name-of-34-characters-xx";
+    assert_eq!(release.len(), 34);
+    let (_tmp, docs) = render_long(&[], release);
+    let component = "an-executor-whose-name-is-as-long-as-flowhelm-allows";
+    let sts = names_of(&docs, "StatefulSet");
+    assert_eq!(sts.len(), 12);
+    for n in &sts {
+        assert!(n.len() <= 52, "{n}: {}", n.len());
+        assert!(
+            n.contains("an-executor-whose-name"),
+            "{n} lost its component"
+        );
+    }
+    for kind in ["Service", "Deployment", "ConfigMap"] {
+        for n in names_of(&docs, kind) {
+            assert!(
+                n.len() <= if kind == "ConfigMap" { 253 } else { 63 },
+                "{kind} {n}: {}",
+                n.len()
+            );
+        }
+    }
+    let head = names_of(&docs, "Deployment")
+        .into_iter()
+        .find(|n| n.ends_with("-head"))
+        .unwrap()
+        .to_string();
+    assert!(
+        head.contains(&component[..30]) && head.len() <= 52,
+        "{head}"
+    );
+    let gateway = names_of(&docs, "Deployment")
+        .into_iter()
+        .find(|n| n.ends_with("gateway"))
+        .unwrap();
+    assert_eq!(gateway, format!("{release}-demo-gateway"));
+    // Shard 11 of the long executor: too long for any prefix, so the component itself is cut,
+    // after the prefix's initial and a hash: "a<hash>-<component cut>-11".
+    let last = sts.iter().find(|n| n.ends_with("-11")).unwrap();
+    assert!(
+        last.starts_with('a') && last.contains(&format!("-{}", &component[..30])),
+        "{last}"
+    );
+    semantic::assert_no_errors(&docs, "long names");
+}
+
+#[test]
+fn a_persistent_executor_keeps_a_cluster_ip_service_and_gets_a_headless_one() {
+    let (_tmp, docs) = render_long(&[], "rel");
+    for sts in docs.iter().filter(|d| d["kind"] == "StatefulSet") {
+        let name = sts["metadata"]["name"].as_str().unwrap();
+        let svc = find(&docs, "Service", name);
+        assert!(
+            svc["spec"].get("clusterIP").is_none()
+                && svc["spec"].get("publishNotReadyAddresses").is_none(),
+            "{name}: {svc}"
+        );
+        let headless = find(&docs, "Service", &format!("{name}-headless"));
+        assert_eq!(headless["spec"]["clusterIP"], "None");
+        assert_eq!(headless["spec"]["publishNotReadyAddresses"], true);
+        assert_eq!(sts["spec"]["serviceName"], format!("{name}-headless"));
+    }
+    // The ordinary Service is the same with persistence off: an upgrade never changes its clusterIP.
+    let (_t2, flat) = render_long(&["--set", "executors.an_executor_whose_name_is_as_long_as_flowhelm_allows.persistence.enabled=false"], "rel");
+    let a = docs
+        .iter()
+        .find(|d| d["kind"] == "Service" && d["metadata"]["name"].as_str().unwrap().ends_with("-0"))
+        .unwrap();
+    let b = find(&flat, "Service", a["metadata"]["name"].as_str().unwrap());
+    assert_eq!(a["spec"], b["spec"]);
+}
+
+#[test]
+fn one_gateway_service_carries_every_protocol_and_only_the_options_its_type_takes() {
+    let set = |extra: &[&'static str]| {
+        let mut v = vec!["--set", "gateway.protocols={grpc,http,websocket}"];
+        v.extend_from_slice(extra);
+        v
+    };
+    let (_t, docs) = render_long(
+        &set(&[
+            "--set",
+            "gateway.service.type=LoadBalancer",
+            "--set",
+            "gateway.service.loadBalancerSourceRanges={10.0.0.0/8}",
+            "--set",
+            "gateway.service.ports.http=80",
+            "--set",
+            "gateway.service.nodePorts.grpc=30080",
+        ]),
+        "rel",
+    );
+    let services: Vec<&J> = docs
+        .iter()
+        .filter(|d| {
+            d["kind"] == "Service"
+                && d["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway"
+        })
+        .collect();
+    assert_eq!(services.len(), 1, "one gateway Service");
+    let spec = &services[0]["spec"];
+    let ports: Vec<(String, i64, i64, String)> = spec["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().into(),
+                p["port"].as_i64().unwrap(),
+                p["targetPort"].as_i64().unwrap(),
+                p["appProtocol"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ports,
+        vec![
+            ("grpc".into(), 8080, 8080, "grpc".into()),
+            ("http".into(), 80, 8081, "http".into()),
+            ("websocket".into(), 8082, 8082, "kubernetes.io/ws".into())
+        ]
+    );
+    assert_eq!(spec["loadBalancerSourceRanges"][0], "10.0.0.0/8");
+    assert_eq!(spec["ports"][0]["nodePort"], 30080);
+    // ClusterIP: the same values render neither node ports nor source ranges.
+    let (_t2, docs) = render_long(
+        &set(&[
+            "--set",
+            "gateway.service.loadBalancerSourceRanges={10.0.0.0/8}",
+            "--set",
+            "gateway.service.nodePorts.grpc=30080",
+        ]),
+        "rel",
+    );
+    let svc = find(&docs, "Service", "rel-demo-gateway");
+    assert!(svc["spec"].get("loadBalancerSourceRanges").is_none());
+    assert!(svc["spec"]["ports"][0].get("nodePort").is_none());
+    semantic::assert_no_errors(&docs, "ClusterIP gateway");
+    // An executor serving three protocols: one Service, three ports.
+    let second = find(&docs, "Service", "rel-demo-second");
+    assert_eq!(second["spec"]["ports"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn service_monitors_need_the_crd_and_scrape_every_metrics_port() {
+    let mon = [
+        "--set",
+        "executorDefaults.monitoring=true",
+        "--set",
+        "serviceMonitor.labels.release=kps",
+    ];
+    let (_t, docs) = render_long(&mon, "rel");
+    assert!(
+        names_of(&docs, "ServiceMonitor").is_empty(),
+        "no CRD, no ServiceMonitor"
+    );
+    let mut with_crd = mon.to_vec();
+    with_crd.extend(["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"]);
+    let (_t2, docs) = render_long(&with_crd, "rel");
+    let head = docs
+        .iter()
+        .find(|d| {
+            d["kind"] == "ServiceMonitor"
+                && d["metadata"]["name"].as_str().unwrap().ends_with("-head")
+        })
+        .unwrap();
+    assert_eq!(head["metadata"]["labels"]["release"], "kps");
+    let ports: Vec<&str> = head["spec"]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["port"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ports,
+        ["monitoring", "mon-uses-after"],
+        "the uses_after sidecar's metrics are scraped too"
+    );
+    let pod = &docs
+        .iter()
+        .find(|d| {
+            d["kind"] == "Deployment" && d["metadata"]["name"].as_str().unwrap().ends_with("-head")
+        })
+        .unwrap()["spec"]["template"]["spec"];
+    let declared: Vec<i64> = pod["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| {
+            c["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["containerPort"].as_i64().unwrap())
+        })
+        .collect();
+    assert!(
+        declared.contains(&9090) && declared.contains(&9092),
+        "{declared:?}"
+    );
+    semantic::assert_no_errors(&docs, "monitoring");
+}
+
+#[test]
+fn strategies_render_only_what_their_type_allows_and_impossible_ones_are_refused() {
+    let (_t, docs) = render_long(&["--set", "executors.second.strategy.type=Recreate"], "rel");
+    let d = find(&docs, "Deployment", "rel-demo-second");
+    assert_eq!(
+        d["spec"]["strategy"],
+        serde_json::json!({"type": "Recreate"})
+    );
+    let tmp = TempDir::new("strategy");
+    let flow = tmp.path().join("f.yml");
+    std::fs::write(&flow, LONG_NAMES).unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&flow, &chart, "demo");
+    for (_, helm) in helms() {
+        let err = try_render(
+            &helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "demo",
+            &[
+                "--set",
+                "executorDefaults.strategy.rollingUpdate.maxSurge=0",
+            ],
+        )
+        .unwrap_err();
+        // The default comes from executorDefaults, and is refused there, once.
+        assert!(
+            err.contains(
+                "executorDefaults.strategy.rollingUpdate: maxSurge and maxUnavailable are both 0"
+            ),
+            "{err}"
+        );
+        let err = try_render(
+            &helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "demo",
+            &[
+                "--set",
+                "executorDefaults.strategy.type=Recreate",
+                "--set",
+                "executorDefaults.persistence.enabled=true",
+            ],
+        )
+        .unwrap_err();
+        assert!(err.contains("cannot Recreate"), "{err}");
+    }
+    // A GPU executor rolls without a spare GPU.
+    let gpu = tmp.path().join("gpu.yml");
+    std::fs::write(
+        &gpu,
+        "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/x:1\n    gpus: 1\n",
+    )
+    .unwrap();
+    let chart = tmp.path().join("g");
+    generate_chart(&gpu, &chart, "demo");
+    let docs = documents(&render(
+        &helms()[1].1,
+        &chart,
+        tmp.path(),
+        "rel",
+        "demo",
+        &[],
+    ));
+    let d = find(&docs, "Deployment", "rel-demo-enc");
+    assert_eq!(
+        d["spec"]["strategy"]["rollingUpdate"],
+        serde_json::json!({"maxSurge": 0, "maxUnavailable": 1})
+    );
+}
+
+#[test]
+fn values_check_warns_when_an_empty_map_would_not_clear_a_default() {
+    let tmp = TempDir::new("emptymap");
+    let chart = tmp.path().join("c");
+    generate_chart(&common::root().join("examples/search.yml"), &chart, "demo");
+    let values = tmp.path().join("v.yaml");
+    std::fs::write(&values, "executorDefaults:\n  nodeSelector: {pool: gpu}\nexecutors:\n  segmenter:\n    nodeSelector: {}\n").unwrap();
+    let o = flowhelm()
+        .args(["values", "check"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(&values)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("v.yaml:5:5: warning: `executors.segmenter.nodeSelector: {}` leaves"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pods_get_no_service_links_and_claims_the_cluster_default_class() {
+    let (_t, docs) = render_long(&[], "rel");
+    for d in docs
+        .iter()
+        .filter(|d| matches!(d["kind"].as_str(), Some("Deployment" | "StatefulSet")))
+    {
+        assert_eq!(
+            d["spec"]["template"]["spec"]["enableServiceLinks"], false,
+            "{}",
+            d["metadata"]["name"]
+        );
+    }
+    let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+    let claim = &sts["spec"]["volumeClaimTemplates"][0]["spec"];
+    assert!(
+        claim.get("storageClassName").is_none(),
+        "the cluster's default class: {claim}"
+    );
+    assert_eq!(
+        sts["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"],
+        "Retain"
+    );
+    let (_t2, docs) = render_long(&["--set", "global.storageClass=fast"], "rel");
+    let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+    assert_eq!(
+        sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"],
+        "fast"
+    );
+    let (_t3, docs) = render_long(
+        &[
+            "--set",
+            "global.storageClass=fast",
+            "--set",
+            "executorDefaults.persistence.storageClass=-",
+        ],
+        "rel",
+    );
+    let sts = docs.iter().find(|d| d["kind"] == "StatefulSet").unwrap();
+    assert_eq!(
+        sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"],
+        ""
+    );
+}
+
+#[test]
+fn names_keys_and_registries_the_api_server_would_reject_are_refused() {
+    let tmp = TempDir::new("refuse");
+    let chart = tmp.path().join("c");
+    generate_chart(
+        &common::fixtures().join("jina-reference/16-volumes/flow.yml"),
+        &chart,
+        "demo",
+    );
+    for (_, helm) in helms() {
+        for (args, want) in [
+            (
+                vec!["--set", "executors.storage.dnsName=Not_A_Label"],
+                "dnsName",
+            ),
+            (
+                vec![
+                    "--set",
+                    "executors.storage.persistence.volumes.Bad_Name.mountPath=/x",
+                ],
+                "Bad_Name",
+            ),
+            (
+                vec![
+                    "--set",
+                    "executors.storage.persistence.volumes.again.mountPath=/app/data",
+                ],
+                "both mount /app/data",
+            ),
+        ] {
+            let err = try_render(&helm, &chart, tmp.path(), "rel", "demo", &args).unwrap_err();
+            assert!(err.contains(want), "{args:?}: {err}");
+        }
+        let err = try_render(&helm, &chart, tmp.path(), "1st", "demo", &[]).unwrap_err();
+        assert!(
+            err.contains("Service names must start with a letter")
+                && err.contains("fullnameOverride"),
+            "{err}"
+        );
+    }
+    // extraObjects as YAML text; global.imageRegistry replacing or prefixing the registry.
+    let docs = documents(&render(&helms()[1].1, &chart, tmp.path(), "rel", "demo", &[
+        "--set-string", "extraObjects[0]=apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra-{{ .Release.Name }}",
+        "--set", "global.imageRegistry=harbor.example.com/proxy",
+    ]));
+    assert!(try_find(&docs, "ConfigMap", "extra-rel").is_some());
+    let image = find(&docs, "StatefulSet", "rel-demo-storage")["spec"]["template"]["spec"]
+        ["containers"][0]["image"]
+        .clone();
+    assert_eq!(image, "harbor.example.com/proxy/acme/storage:1");
+    let docs = documents(&render(
+        &helms()[1].1,
+        &chart,
+        tmp.path(),
+        "rel",
+        "demo",
+        &[
+            "--set",
+            "global.imageRegistry=mirror.example.com",
+            "--set",
+            "global.imageRegistryMode=prefix",
+        ],
+    ));
+    let gw = find(&docs, "Deployment", "rel-demo-gateway")["spec"]["template"]["spec"]
+        ["containers"][0]["image"]
+        .clone();
+    assert_eq!(gw, "mirror.example.com/jinaai/jina:3.34.0-py311-standard");
+}
+
+#[test]
+fn arguments_linux_could_not_pass_are_refused_at_generation_and_at_render() {
+    let tmp = TempDir::new("argmax");
+    // At generation: a Flow whose gateway could not start even with the shortest names.
+    let mut yaml = String::from("jtype: Flow\nexecutors:\n");
+    for i in 0..3000 {
+        yaml.push_str(&format!(
+            "  - name: executor_with_a_long_name_{i:05}\n    uses: docker://acme/x:1\n"
+        ));
+    }
+    let flow = tmp.path().join("big.yml");
+    std::fs::write(&flow, yaml).unwrap();
+    let o = flowhelm()
+        .arg("chart")
+        .arg(&flow)
+        .arg("-o")
+        .arg(tmp.path().join("big"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("MAX_ARG_STRLEN") && stderr(&o).contains("at most about"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tmp.path().join("big").exists());
+    // At render: a head with more shards than its list can carry.
+    let chart = tmp.path().join("c");
+    generate_chart(
+        &common::fixtures().join("jina-reference/03-shards-any/flow.yml"),
+        &chart,
+        "demo",
+    );
+    let release = "a-long-release-name-for-the-argument-limit";
+    let err = try_render(
+        &helms()[1].1,
+        &chart,
+        tmp.path(),
+        release,
+        "a-long-namespace-name-as-well",
+        &["--set", "executors.indexer.shards=2500"],
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("--connection-list")
+            && err.contains("MAX_ARG_STRLEN")
+            && err.contains("shards fit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_test_pod_is_configurable() {
+    let (_t, docs) = render_long(
+        &[
+            "--set",
+            "test.image.repository=acme/tester",
+            "--set",
+            "test.image.tag=v1",
+            "--set",
+            "test.nodeSelector.pool=system",
+            "--set",
+            "test.resources.limits.cpu=1",
+        ],
+        "rel",
+    );
+    let pod = find(&docs, "Pod", "rel-demo-gateway-test");
+    let c = &pod["spec"]["containers"][0];
+    assert_eq!(c["image"], "acme/tester:v1");
+    assert_eq!(c["resources"]["limits"]["cpu"], 1);
+    assert_eq!(pod["spec"]["nodeSelector"]["pool"], "system");
+}
+
+#[test]
+fn the_shipped_hardened_values_are_what_pod_security_restricted_needs() {
+    // Default values miss only runAsNonRoot (a UID must be chosen); values-hardened.yaml adds it
+    // and passes; a later values file can still break it, and the check says where.
+    let tmp = TempDir::new("restricted");
+    let chart = tmp.path().join("chart");
+    generate_chart(&common::root().join("examples/search.yml"), &chart, "demo");
+    let (_, helm) = &helms()[1];
+    let hardened = chart.join("values-hardened.yaml");
+    let hardened = hardened.to_str().unwrap();
+    let violations = |args: &[&str]| {
+        let docs = documents(&render(helm, &chart, tmp.path(), "rel", "demo", args));
+        podsecurity::restricted(&docs)
+    };
+    let defaults = violations(&[]);
+    assert!(!defaults.is_empty());
+    assert!(
+        defaults
+            .iter()
+            .all(|v| v.contains(": runAsNonRoot != true:")),
+        "{defaults:#?}"
+    );
+    assert_eq!(violations(&["-f", hardened]), Vec::<String>::new());
+    let broken = violations(&[
+        "-f",
+        hardened,
+        "--set",
+        "executors.segmenter.securityContext.privileged=true",
+        "--set",
+        "gateway.securityContext.allowPrivilegeEscalation=true",
+    ]);
+    assert_eq!(broken.len(), 2, "{broken:#?}");
+    let found = |object: &str, check: &str| {
+        broken
+            .iter()
+            .any(|v| v.contains(object) && v.contains(check))
+    };
+    assert!(found("gateway", "allowPrivilegeEscalation"), "{broken:#?}");
+    assert!(found("segmenter", ": privileged:"), "{broken:#?}");
 }

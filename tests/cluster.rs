@@ -31,6 +31,11 @@ fn cluster_fixture(name: &str) -> PathBuf {
 
 /// A chart generated from `flow` and rendered by helm 4 as release `r` in `ns`.
 fn render(dir: &Path, flow: &Path, ns: &str, args: &[&str]) -> PathBuf {
+    render_as(dir, flow, "r", ns, args)
+}
+
+/// [`render`] with another release name.
+fn render_as(dir: &Path, flow: &Path, release: &str, ns: &str, args: &[&str]) -> PathBuf {
     let chart = dir.join(format!("chart-{ns}"));
     if !chart.exists() {
         let o = flowhelm()
@@ -44,7 +49,7 @@ fn render(dir: &Path, flow: &Path, ns: &str, args: &[&str]) -> PathBuf {
     }
     let out = dir.join(format!("render-{ns}-{}.yaml", args.len()));
     let o = Command::new(tool("helm4"))
-        .args(["template", "r"])
+        .args(["template", release])
         .arg(&chart)
         .args(["-n", ns])
         .args(args)
@@ -521,7 +526,7 @@ fn search_example_runs_with_default_values() {
     let encoders = [("text", "text_encoder"), ("image", "image_encoder")];
     for (service, protocol) in [
         ("r-search-gateway", "grpc"),
-        ("r-search-gateway-1-http", "http"),
+        ("r-search-gateway:8081", "http"), // one gateway Service, a port per protocol
     ] {
         // Over http one modality is enough: the graph is the gateway's, whatever the protocol.
         let encoders = if protocol == "grpc" {
@@ -671,12 +676,22 @@ fn search_example_prod_values_then_value_changes_apply_to_the_running_set() {
 }
 
 #[test]
-fn summarizer_example_runs_with_its_volume_and_an_external_executor() {
+fn summarizer_example_runs_with_its_volume_an_external_executor_a_long_release_name_and_readiness()
+{
+    // The release name makes the summarizer's StatefulSet as long as a StatefulSet can be
+    // (52): its pods start. The chart's values-hardened.yaml (PodSecurity "restricted"): pods
+    // run as UID 10001 with a read-only root and still write their claims. The Flow's external
+    // moderation service is replaced by a stand-in in another namespace. A readiness probe that
+    // can be made to fail shows an ordinary Service keeps new connections off a pod that is not
+    // Ready, though it still serves gRPC.
     let c = Cluster::new("summarizer");
-    // The Flow's external moderation service is replaced by a stand-in in another namespace.
-    let manifests = render(
+    let hardened = c.path().join("chart-summarizer/values-hardened.yaml");
+    let release = "a-release-name-of-thirty-four-chars";
+    let readiness = r#"executors.summarizer.probes.readiness={"handler":{"exec":{"command":["sh","-c","test ! -e /tmp/not-ready"]}},"periodSeconds":1,"failureThreshold":1,"initialDelaySeconds":1}"#;
+    let manifests = render_as(
         c.path(),
         &root().join("examples/summarizer.yml"),
+        release,
         "summarizer",
         &[
             "--set",
@@ -685,6 +700,10 @@ fn summarizer_example_runs_with_its_volume_and_an_external_executor() {
             "executors.moderation.external.ports={8080}",
             "--set",
             "executors.moderation.external.tls=false",
+            "--set-json",
+            readiness,
+            "-f",
+            hardened.to_str().unwrap(),
         ],
     );
     c.up(
@@ -693,40 +712,70 @@ fn summarizer_example_runs_with_its_volume_and_an_external_executor() {
         &[],
     );
     c.assert_healthy();
-    let docs = c.client("r-summarizer-gateway", "http", "/index", 3, "{}");
+    let gateway = format!("{release}-summarizer-gateway");
+    let docs = c.client(&gateway, "http", "/index", 3, "{}");
     for doc in &docs {
         assert_eq!(visits(doc), set(&["moderation", "summarizer"]));
     }
     assert!(pods_of(&docs, "moderation")
         .iter()
         .all(|p| p.starts_with("moderation-")));
+    let sts: BTreeSet<String> = c
+        .pods()
+        .iter()
+        .filter(|p| p["owner"]["kind"] == "StatefulSet")
+        .map(|p| p["owner"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sts.len(), 1);
+    let sts = sts.into_iter().next().unwrap();
+    assert!(
+        sts.len() == 52 && sts.contains("summarizer"),
+        "{sts}: {}",
+        sts.len()
+    );
+    let (pod0, pod1) = (format!("{sts}-0"), format!("{sts}-1"));
+
+    for pod in [c.pod_named(&format!("{gateway}-")), pod0.clone()] {
+        let (code, out) = c.exec(
+            &pod,
+            &[
+                "sh",
+                "-c",
+                "id -u; id -g; touch /x 2>/dev/null || echo read-only",
+            ],
+        );
+        assert_eq!(
+            (code, out.as_str()),
+            (0, "10001\n10001\nread-only\n"),
+            "{pod}"
+        );
+    }
     // A StatefulSet: pods <name>-<ordinal>, each with its own claim mounted at the Flow's path,
     // kept when the pod is replaced.
-    let pod = "r-summarizer-summarizer-0";
     let (code, out) = c.exec(
-        pod,
+        &pod0,
         &["sh", "-c", "echo kept > /models/marker && echo $HF_HOME"],
     );
     assert_eq!((code, out.trim()), (0, "/models"));
-    let o = c.run(&["delete-pod", pod]);
+    let o = c.run(&["delete-pod", &pod0]);
     assert!(o.status.success(), "{}", stderr(&o));
     wait_until(
         || {
             c.pods()
                 .iter()
-                .any(|p| p["name"] == pod && p["ready"] == true)
+                .any(|p| p["name"] == pod0.as_str() && p["ready"] == true)
         },
         "the StatefulSet replaces its pod",
     );
     assert_eq!(
-        c.exec(pod, &["cat", "/models/marker"]),
+        c.exec(&pod0, &["cat", "/models/marker"]),
         (0, "kept\n".to_string())
     );
-    let (_, other) = c.exec("r-summarizer-summarizer-1", &["ls", "/models"]);
+    let (_, other) = c.exec(&pod1, &["ls", "/models"]);
     assert_eq!(other.trim(), "", "each pod has its own claim");
     // monitoring: true serves metrics on 9090.
     let (code, out) = c.exec(
-        pod,
+        &pod0,
         &[
             "python",
             "-c",
@@ -734,8 +783,36 @@ fn summarizer_example_runs_with_its_volume_and_an_external_executor() {
         ],
     );
     assert_eq!((code, out.trim()), (0, "200"));
-    c.client("r-summarizer-gateway", "http", "/search", 2, "{}");
+    c.client(&gateway, "http", "/search", 2, "{}");
     c.assert_helm_test();
+
+    // Readiness: the not-Ready pod leaves the Service; a fresh gateway (a fresh connection)
+    // reaches only the Ready one.
+    assert_eq!(c.exec(&pod0, &["touch", "/tmp/not-ready"]).0, 0);
+    wait_until(
+        || c.endpoints(&sts) == vec![pod1.clone()],
+        "the not-Ready pod leaves its Service's endpoints",
+    );
+    let gateway_pods = || -> Vec<(String, bool)> {
+        c.pods()
+            .iter()
+            .filter(|p| p["test"] == false && p["owner"]["kind"] == "Deployment")
+            .map(|p| (p["name"].as_str().unwrap().to_string(), p["ready"] == true))
+            .filter(|(name, _)| name.starts_with(&format!("{gateway}-")))
+            .collect()
+    };
+    let old = gateway_pods()[0].0.clone();
+    assert!(c.run(&["delete-pod", &old]).status.success());
+    wait_until(
+        || {
+            gateway_pods()
+                .iter()
+                .any(|(name, ready)| *name != old && *ready)
+        },
+        "the gateway is replaced",
+    );
+    let docs = c.client(&gateway, "http", "/index", 8, "{}");
+    assert_eq!(pods_of(&docs, "summarizer"), set(&[pod1.as_str()]));
 }
 
 #[test]
@@ -765,8 +842,8 @@ fn reference_flows_run_shards_sidecars_protocols_secrets_and_a_deployment() {
     // A gateway serving grpc, http and websocket: each protocol reaches the executor.
     for (service, protocol) in [
         ("r-flow-gateway.multi", "grpc"),
-        ("r-flow-gateway-1-http.multi", "http"),
-        ("r-flow-gateway-2-websocket.multi", "websocket"),
+        ("r-flow-gateway.multi:8081", "http"),
+        ("r-flow-gateway.multi:8082", "websocket"),
     ] {
         for doc in c.client(service, protocol, "/", 2, "{}") {
             assert_eq!(visits(&doc), set(&["encoder"]), "{protocol}");

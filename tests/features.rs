@@ -6,7 +6,7 @@
 mod common;
 
 use common::k8s::{
-    container_args as args, documents, find, flag_values as values, render, validate_all,
+    container_args as args, documents, find, flag_values as values, render, try_find, validate_all,
 };
 use common::{generate_chart, helms, TempDir};
 use serde_json::Value as J;
@@ -41,9 +41,11 @@ fn multi_protocol_gateway_gets_composite_gateway_ports_and_services() {
         assert_eq!(values(&a, "--protocol").unwrap(), ["GRPC", "HTTP", "WEBSOCKET"], "{h}");
         let ports: Vec<&J> = gw["spec"]["template"]["spec"]["containers"][0]["ports"].as_array().unwrap().iter().map(|p| &p["containerPort"]).collect();
         assert_eq!(ports, [8080, 8081, 8082]);
-        assert_eq!(find(&docs, "Service", "rel-demo-gateway-1-http")["spec"]["ports"][0]["port"], 8081);
-        let ws = find(&docs, "Service", "rel-demo-gateway-2-websocket");
-        assert_eq!(ws["spec"]["selector"]["app"], "rel-demo-gateway");
+        // One Service, one named port per protocol (Jina: one Service per extra protocol).
+        let svc = find(&docs, "Service", "rel-demo-gateway");
+        let ports: Vec<(&str, i64)> = svc["spec"]["ports"].as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap())).collect();
+        assert_eq!(ports, [("grpc", 8080), ("http", 8081), ("websocket", 8082)]);
+        assert!(try_find(&docs, "Service", "rel-demo-gateway-1-http").is_none());
         // The executors keep gRPC: the gateway address uses their protocol, not the gateway's.
         let addr: J = serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
         assert_eq!(addr["enc"][0], "grpc://rel-demo-enc.demo.svc:8080");
@@ -72,7 +74,11 @@ fn websocket_gateway_and_http_executor() {
 #[test]
 fn monitoring_adds_the_flag_the_metrics_port_and_a_service_monitor() {
     let flow = "jtype: Flow\nwith:\n  monitoring: true\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    shards: 2\n";
-    for (_, docs) in render_flow(flow, "mon") {
+    for (_, docs) in render_flow_with(
+        flow,
+        "mon",
+        &["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"],
+    ) {
         for name in [
             "rel-demo-gateway",
             "rel-demo-enc-0",
@@ -177,9 +183,15 @@ fn executor_with_several_protocols_gets_ports_and_services_per_protocol() {
         let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
         assert_eq!(values(&a, "--port").unwrap(), ["8080", "8081"]);
         assert_eq!(values(&a, "--protocol").unwrap(), ["GRPC", "HTTP"]);
-        let extra = find(&docs, "Service", "rel-demo-enc-1-http");
-        assert_eq!(extra["spec"]["ports"][0]["port"], 8081);
-        assert_eq!(extra["spec"]["selector"]["app"], "rel-demo-enc");
+        let svc = find(&docs, "Service", "rel-demo-enc");
+        assert_eq!(svc["spec"]["ports"][1]["name"], "http");
+        assert_eq!(svc["spec"]["ports"][1]["port"], 8081);
+        let c =
+            &find(&docs, "Deployment", "rel-demo-enc")["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            c["ports"][1]["containerPort"], 8081,
+            "every protocol's port is declared"
+        );
     }
 }
 

@@ -28,9 +28,10 @@ Usage: include "flowhelm.argv" (list "executor" $options)
 
 {{/*
 Options every container of an executor shares (shards, host, readiness timeout, protocols,
-monitoring), and the user's `args` with flag names (`snake_case` → `kebab-case`).
-Usage: $c := include "flowhelm.executorCommon" (dict "x" $x "ns" $ns "jina" $jina "floating" $names)
-  | fromJson → {options, user, ports (one per protocol)}
+monitoring), the user's `args` with flag names (`snake_case` → `kebab-case`) and the ports, put
+into `out` (no JSON round trip: this runs once per executor).
+Usage: include "flowhelm.executorCommon" (dict "x" $x "ns" $ns "jina" $jina "floating" $names
+  "out" $common) → $common: {options, user, ports}
 */}}
 {{- define "flowhelm.executorCommon" -}}
 {{- $x := .x -}}
@@ -42,14 +43,16 @@ Usage: $c := include "flowhelm.executorCommon" (dict "x" $x "ns" $ns "jina" $jin
 {{- if gt $shards 1 }}{{ $_ := set $options "shards" (toString $shards) }}{{ end -}}
 {{- if ne (int $x.timeoutReady) (int .jina.timeoutReady) }}{{ $_ := set $options "timeout-ready" (toString (int $x.timeoutReady)) }}{{ end -}}
 {{- if ne (join "," $x.protocols) "grpc" }}{{ $_ := set $options "protocol" (include "flowhelm.protocolNames" $x.protocols | fromJsonArray) }}{{ end -}}
+{{- if $x.monitoring }}{{ $_ := set $options "monitoring" true }}{{ end -}}
 {{- $ports := list -}}
 {{- range $i, $_ := $x.protocols }}{{ $ports = append $ports (add $.jina.port $i) }}{{ end -}}
-{{- if $x.monitoring }}{{ $_ := set $options "monitoring" true }}{{ end -}}
 {{- $user := dict -}}
 {{- range $k, $v := $x.args }}{{ $_ := set $user (replace "_" "-" $k) $v }}{{ end -}}
 {{- if $x.noReduce }}{{ $_ := set $user "no-reduce" true }}{{ end -}}
 {{- if has $x.name .floating }}{{ $_ := set $user "floating" true }}{{ end -}}
-{{- toJson (dict "options" $options "user" $user "ports" $ports) -}}
+{{- $_ := set .out "options" $options -}}
+{{- $_ := set .out "user" $user -}}
+{{- $_ := set .out "ports" $ports -}}
 {{- end -}}
 
 {{/*
@@ -120,6 +123,7 @@ Usage: include "flowhelm.headArgs" (dict "x" $x "connection" $c "sidecars" $s "c
 {{- $_ := set $options "polling" $x.polling -}}
 {{- end -}}
 {{- range .sidecars }}{{ $_ := set $options .addressFlag (printf "127.0.0.1:%v" .port) }}{{ end -}}
+{{- include "flowhelm.validateArgLength" (list (index $options "connection-list") "--connection-list" (printf "%s's head" $x.name) (len .connection) "shards" .jina) -}}
 {{- $drop := .jina.head.dropArgs -}}
 {{- range $k, $v := .common.user }}{{ if not (has $k $drop) }}{{ $_ := set $options $k $v }}{{ end }}{{ end -}}
 {{- include "flowhelm.argv" (list "executor" $options) -}}
@@ -169,6 +173,9 @@ Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $
 {{- if $flow.conditions }}{{ $_ := set $options "graph-conditions" (include "flowhelm.jsonTexts" $flow.conditions) }}{{ end -}}
 {{- if $flow.grpcMetadata }}{{ $_ := set $options "deployments-metadata" (include "flowhelm.jsonTexts" $flow.grpcMetadata) }}{{ end -}}
 {{- if .addresses }}{{ $_ := set $options "deployments-addresses" (toJson .addresses) }}{{ end -}}
+{{- range $flag := list "deployments-addresses" "graph-description" "graph-conditions" }}
+{{- include "flowhelm.validateArgLength" (list (index $options $flag | default "") (printf "--%s" $flag) "the gateway" (len $.addresses) "executors" $.jina) }}
+{{- end -}}
 {{- if .noReduce }}{{ $_ := set $options "deployments-no-reduce" (toJson .noReduce) }}{{ end -}}
 {{- if ne (int $gw.timeoutReady) (int .jina.timeoutReady) }}{{ $_ := set $options "timeout-ready" (toString (int $gw.timeoutReady)) }}{{ end -}}
 {{- if ne (join "," $protocols) "grpc" }}{{ $_ := set $options "protocol" (include "flowhelm.protocolNames" $protocols | fromJsonArray) }}{{ end -}}

@@ -3,27 +3,28 @@ The gateway: it knows every executor's address (through heads for sharded execut
 graph, exactly as Jina's export passes them, with names and namespace taken from the release.
 `addresses` (executor name → list of addresses) and `noReduce` are gathered by flow.yaml while
 it renders the executors.
-Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "addresses" $a "noReduce" $n)
+Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "addresses" $a
+  "noReduce" $n "serviceMonitor" bool "fullname" $fullname)
 */}}
 {{- define "flowhelm.gateway" -}}
 {{- $root := .root -}}
 {{- $gw := $root.Values.gateway -}}
-{{- $name := include "flowhelm.objname" (list (include "flowhelm.fullname" $root) "gateway" .jina.baseNameMax) -}}
+{{- $name := include "flowhelm.objname" (list .fullname "gateway" "" .jina.nameMax) -}}
 {{- $protocols := $gw.protocols -}}
-{{- $scheme := first $protocols -}}
-{{- $containerPorts := list -}}
-{{- range $i, $p := $protocols }}{{ $containerPorts = append $containerPorts (dict "name" $p "port" (add $.jina.port $i)) }}{{ end -}}
+{{- $metrics := ternary (list (dict "name" "monitoring" "port" .jina.monitoringPort)) list $gw.monitoring -}}
+{{- $ports := list -}}
+{{- range $i, $p := $protocols }}{{ $ports = append $ports (dict "name" $p "port" (add $.jina.port $i)) }}{{ end -}}
 {{- $container := dict
       "name" "gateway"
       "image" (include "flowhelm.image" (list $gw.image $root.Values.global))
       "pullPolicy" $gw.image.pullPolicy
       "args" (include "flowhelm.gatewayArgs" (dict "root" $root "addresses" .addresses "noReduce" .noReduce "jina" .jina))
       "port" .jina.port
-      "scheme" $scheme
+      "scheme" (first $protocols)
       "pingKind" "gateway"
       "resources" $gw.resources
       "secrets" true
-      "ports" $containerPorts
+      "ports" (concat $ports $metrics)
 -}}
 {{ include "flowhelm.workload" (dict
     "root" $root "shared" .shared "jina" .jina
@@ -36,18 +37,10 @@ Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "
     "cfg" $gw
     "env" $gw.env
     "containers" (list $container)
-    "ports" (list (dict "name" "port" "port" .jina.port "nodePort" (index $gw.service.nodePorts $scheme)))
-    "persistence" dict
-    "serviceType" $gw.service.type
-    "serviceAnnotations" $gw.service.annotations
-    "loadBalancerSourceRanges" $gw.service.loadBalancerSourceRanges
-) }}
-{{- include "flowhelm.protocolServices" (dict
-    "root" $root "jina" .jina
-    "name" $name
     "protocols" $protocols
-    "component" "gateway"
-    "labels" .shared.labels
+    "metricsPorts" $metrics
+    "serviceMonitor" .serviceMonitor
+    "persistence" dict
     "service" $gw.service
 ) }}
 {{- end -}}

@@ -23,18 +23,32 @@ Usage: include "flowhelm.fullname" $ → "<release>-<chart>", the prefix of ever
 {{- end -}}
 
 {{/*
-Base object name of a component: "<fullname>-<dns>". When longer than `limit` (63 minus the
-longest suffix the component gets, e.g. "-head" or "-2-websocket"), it is cut and a hash of the
-full name is appended, so names stay valid and distinct for any release name.
-Usage: include "flowhelm.objname" (list fullname dns limit)
+An object name "<fullname>-<component><suffix>" of at most `max` characters (63 for Services and
+workloads; 52 for StatefulSets, whose pods carry a "<name>-<10 characters>" label). A longer
+name keeps its component and suffix and cuts the prefix, with a short hash of
+"<fullname>-<component>" to keep releases apart: "<fullname cut>-<hash>-<component><suffix>";
+only a component too long for any prefix is cut itself.
+Usage: include "flowhelm.objname" (list $fullname $component $suffix $max)
 */}}
 {{- define "flowhelm.objname" -}}
-{{- $base := printf "%s-%s" (index . 0) (index . 1) -}}
-{{- $limit := int (index . 2) -}}
-{{- if gt (len $base) $limit -}}
-{{- printf "%s-%s" ($base | trunc (int (sub $limit 9)) | trimSuffix "-") ($base | sha256sum | trunc 8) -}}
+{{- $prefix := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- $suffix := index . 2 -}}
+{{- $max := int (index . 3) -}}
+{{- $full := printf "%s-%s%s" $prefix $component $suffix -}}
+{{- if le (len $full) $max -}}
+{{- $full -}}
 {{- else -}}
-{{- $base -}}
+{{- $hash := printf "%s-%s" $prefix $component | sha256sum | trunc 6 -}}
+{{- $tail := printf "%s-%s%s" $hash $component $suffix -}}
+{{- $room := int (sub $max (add (len $tail) 1)) -}}
+{{- if gt $room 0 -}}
+{{- printf "%s-%s" (trunc $room $prefix | trimSuffix "-") $tail -}}
+{{- else -}}
+{{- /* The prefix's first letter keeps the name starting with a letter (Service names must). */ -}}
+{{- $keep := int (sub $max (add (len $hash) (len $suffix) 2)) -}}
+{{- printf "%s%s-%s%s" (trunc 1 $prefix) $hash (trunc $keep $component | trimSuffix "-") $suffix -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -43,5 +57,5 @@ Usage: include "flowhelm.gatewayName" $ → the gateway's object name.
 */}}
 {{- define "flowhelm.gatewayName" -}}
 {{- $jina := include "flowhelm.jina" . | fromJson -}}
-{{- include "flowhelm.objname" (list (include "flowhelm.fullname" .) "gateway" $jina.baseNameMax) -}}
+{{- include "flowhelm.objname" (list (include "flowhelm.fullname" .) "gateway" "" $jina.nameMax) -}}
 {{- end -}}

@@ -1,43 +1,94 @@
 {{/*
-The extra Services of a workload serving several protocols: one per protocol after the first,
-named "<name>-<i>-<protocol>" on port `port + i`, as Jina does for executors and gateways that
-serve several. `service` (optional) carries the gateway's type, annotations and node ports.
-Usage: include "flowhelm.protocolServices" (dict "root" $ "name" $name "protocols" $list
-  "component" $c "labels" $labels "jina" $jina ["service" $svc])
+A workload's Service: one port per protocol it serves, named after the protocol and announced by
+its appProtocol, and with monitoring one per metrics port. The gateway's `service` values set
+the type, the port numbers clients use (targets stay Jina's), annotations and, only for the
+types that take them, node ports and source ranges. `headless` gives a StatefulSet's governing
+Service "<name>-headless" instead: no cluster IP, every pod's address published, Ready or not,
+so that each pod has its DNS name; traffic goes through the ordinary Service.
+Usage: include "flowhelm.service" (dict "w" $workload "headless" false)
 */}}
-{{- define "flowhelm.protocolServices" -}}
-{{- $svc := .service | default dict -}}
-{{- range $i, $p := .protocols }}
-{{- if gt $i 0 }}
-{{- $name := printf "%s-%d-%s" $.name $i $p }}
-{{- $port := add $.jina.port $i }}
----
+{{- define "flowhelm.service" -}}
+{{- $w := .w -}}
+{{- $svc := $w.service | default dict -}}
+{{- $type := ternary "ClusterIP" ($svc.type | default "ClusterIP") .headless -}}
+{{- $nodePorts := ternary ($svc.nodePorts | default dict) dict (has $type (list "NodePort" "LoadBalancer")) -}}
 apiVersion: v1
 kind: Service
 metadata:
-  name: {{ $name }}
-  namespace: {{ $.root.Release.Namespace }}
+  {{- $nameQ := ternary (printf "%s-headless" $w.name | quote) $w.q.name .headless }}
+  name: {{ $nameQ }}
+  namespace: {{ $w.q.ns }}
   labels:
-    {{- $.labels | nindent 4 }}
-    app.kubernetes.io/component: {{ $.component }}
-    app: {{ $name }}
+    {{- $w.shared.labels | nindent 4 }}
+    app.kubernetes.io/component: {{ $w.q.component }}
+    app: {{ $nameQ }}
   {{- with $svc.annotations }}
-  annotations:
-    {{- toYaml . | nindent 4 }}
+  annotations: {{ toJson . }}
   {{- end }}
 spec:
-  type: {{ $svc.type | default "ClusterIP" }}
+  type: {{ $type | quote }}
+  {{- if .headless }}
+  clusterIP: None
+  publishNotReadyAddresses: true
+  {{- end }}
+  {{- if and (eq $type "LoadBalancer") $svc.loadBalancerSourceRanges }}
+  loadBalancerSourceRanges: {{ toJson $svc.loadBalancerSourceRanges }}
+  {{- end }}
   ports:
-    - name: {{ $p }}
-      port: {{ $port }}
-      targetPort: {{ $port }}
+    {{- range $i, $p := $w.protocols }}
+    {{- $target := add $w.jina.port $i }}
+    - name: {{ $p | quote }}
+      port: {{ index ($svc.ports | default dict) $p | default $target | int }}
+      targetPort: {{ $target | int }}
       protocol: TCP
-      {{- with (index ($svc.nodePorts | default dict) $p) }}
-      nodePort: {{ . }}
+      appProtocol: {{ (index $w.jina.appProtocols $p) | quote }}
+      {{- with index $nodePorts $p }}
+      nodePort: {{ . | int }}
       {{- end }}
+    {{- end }}
+    {{- range (ternary list $w.metricsPorts .headless) }}
+    - name: {{ .name | quote }}
+      port: {{ .port | int }}
+      targetPort: {{ .port | int }}
+      protocol: TCP
+    {{- end }}
   selector:
-    app: {{ $.name }}
-    app.kubernetes.io/instance: {{ $.root.Release.Name }}
-{{- end }}
-{{- end }}
+    app: {{ $w.q.name }}
+    app.kubernetes.io/instance: {{ $w.q.release }}
+{{- end -}}
+
+{{/*
+A ServiceMonitor scraping every metrics port of a workload's Service, with the serviceMonitor
+values (labels for the Prometheus that selects it, interval, timeout, relabelings).
+Usage: include "flowhelm.serviceMonitor" $workload
+*/}}
+{{- define "flowhelm.serviceMonitor" -}}
+{{- $sm := .root.Values.serviceMonitor -}}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ .q.name }}
+  namespace: {{ .q.ns }}
+  labels:
+    {{- .shared.labels | nindent 4 }}
+    app.kubernetes.io/component: {{ .q.component }}
+    {{- range $k, $v := $sm.labels }}
+    {{ $k | quote }}: {{ $v | quote }}
+    {{- end }}
+spec:
+  endpoints:
+    {{- range .metricsPorts }}
+    {{- $ep := dict "port" .name }}
+    {{- with $sm.interval }}{{ $_ := set $ep "interval" . }}{{ end }}
+    {{- with $sm.scrapeTimeout }}{{ $_ := set $ep "scrapeTimeout" . }}{{ end }}
+    {{- with $sm.relabelings }}{{ $_ := set $ep "relabelings" . }}{{ end }}
+    - {{ toJson $ep }}
+    {{- end }}
+  namespaceSelector:
+    matchNames:
+      - {{ .q.ns }}
+  selector:
+    matchLabels:
+      app: {{ .q.name }}
+      app.kubernetes.io/instance: {{ .q.release }}
 {{- end -}}

@@ -1,20 +1,19 @@
 {{/*
-Every render-time check the values schema cannot make, with a message naming the values key;
-the first that fails stops the render.
-Usage: include "flowhelm.validateValues" (dict "root" $ "executors" $merged)
+Every render-time check of the release's values the schema cannot make, with a message naming
+the values key; the first that fails stops the render. What executors take from
+executorDefaults is checked here, once; what each executor sets itself by
+flowhelm.validateExecutor.
+Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
 */}}
 {{- define "flowhelm.validateValues" -}}
-{{- range $x := .executors }}
-{{- $key := printf "executors.%s" $x.name }}
-{{- if and (not $x.external.enabled) (not $x.image.repository) }}
-{{- fail (printf "%s.image.repository is empty: the Flow's jinaai+docker:// image is resolved by Jina Hub; set the image it resolves to" $key) }}
-{{- end }}
+{{- $defaults := .root.Values.executorDefaults }}
+{{- include "flowhelm.validateStrategy" (list $defaults.strategy "executorDefaults" $defaults.persistence.enabled) }}
+{{- include "flowhelm.validateMountPaths" (list $defaults "executorDefaults") }}
 {{- range $field := list "usesWith" "usesMetas" }}
-{{- include "flowhelm.validateJsonText" (list (index $x $field) (printf "%s.%s" $key $field)) }}
+{{- with index $defaults $field }}{{ include "flowhelm.validateJsonText" (list . (printf "executorDefaults.%s" $field)) }}{{ end }}
 {{- end }}
-{{- if and (toString $x.gpus) (hasKey ($x.resources.limits | default dict) "nvidia.com/gpu") }}
-{{- fail (printf "%s.resources.limits.nvidia.com/gpu and %s.gpus both set the GPU limit: set only %s.gpus (it also passes --gpus to Jina)" $key $key $key) }}
-{{- end }}
+{{- if regexMatch "^[^a-z]" .fullname }}
+{{- fail (printf "object names start with %q, and Service names must start with a letter: choose a release name that does, or set fullnameOverride" .fullname) }}
 {{- end }}
 {{- $flow := .root.Values.flow }}
 {{- range $field := list "conditions" "grpcMetadata" }}
@@ -23,7 +22,38 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "executors" $merged)
 {{- end }}
 {{- end }}
 {{- with .root.Values.gateway }}
-{{- if .enabled }}{{ include "flowhelm.validateJsonText" (list .usesWith "gateway.usesWith") }}{{ end }}
+{{- if .enabled }}
+{{- include "flowhelm.validateJsonText" (list .usesWith "gateway.usesWith") }}
+{{- include "flowhelm.validateStrategy" (list .strategy "gateway" false) }}
+{{- include "flowhelm.validateMountPaths" (list . "gateway") }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The checks of one executor's own settings (`x` merged, `own` its block); the keys named in
+messages are computed only when a check fails, since this runs once per executor.
+Usage: include "flowhelm.validateExecutor" (list $x $own)
+*/}}
+{{- define "flowhelm.validateExecutor" -}}
+{{- $x := index . 0 }}
+{{- $own := index . 1 }}
+{{- if not $x.dnsName }}
+{{- fail (printf "executors.%s.dnsName is empty: every executor needs its own name in Kubernetes objects (a DNS label)" $x.name) }}
+{{- end }}
+{{- if and (not $x.image.repository) (not $x.external.enabled) }}
+{{- fail (printf "executors.%s.image.repository is empty: the Flow's jinaai+docker:// image is resolved by Jina Hub; set the image it resolves to" $x.name) }}
+{{- end }}
+{{- if or $own.strategy $own.persistence }}
+{{- include "flowhelm.validateStrategy" (list $x.strategy (printf "executors.%s" $x.name) $x.persistence.enabled) }}
+{{- end }}
+{{- if or $own.persistence $own.writableDirs $own.extraVolumeMounts }}
+{{- include "flowhelm.validateMountPaths" (list $x (printf "executors.%s" $x.name)) }}
+{{- end }}
+{{- with $own.usesWith }}{{ include "flowhelm.validateJsonText" (list . (printf "executors.%s.usesWith" $x.name)) }}{{ end }}
+{{- with $own.usesMetas }}{{ include "flowhelm.validateJsonText" (list . (printf "executors.%s.usesMetas" $x.name)) }}{{ end }}
+{{- if and (or $own.gpus $own.resources) (toString $x.gpus) (hasKey ($x.resources.limits | default dict) "nvidia.com/gpu") }}
+{{- fail (printf "executors.%[1]s.resources.limits.nvidia.com/gpu and executors.%[1]s.gpus both set the GPU limit: set only executors.%[1]s.gpus (it also passes --gpus to Jina)" $x.name) }}
 {{- end }}
 {{- end -}}
 
@@ -38,5 +68,62 @@ Usage: include "flowhelm.validateJsonText" (list $text "values.key")
 {{- if and (eq (len $parsed) 1) (hasKey $parsed "Error") -}}
 {{- fail (printf "%s must be the JSON text of one object, e.g. '{\"batch_size\": 32}': %s" (index . 1) $parsed.Error) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+An update strategy the API server takes: a StatefulSet has no Recreate, and a rolling update
+needs room (maxSurge and maxUnavailable cannot both be 0).
+Usage: include "flowhelm.validateStrategy" (list $strategy "executors.x" $stateful)
+*/}}
+{{- define "flowhelm.validateStrategy" -}}
+{{- $st := index . 0 | default dict -}}
+{{- $key := index . 1 -}}
+{{- if and (index . 2) (eq $st.type "Recreate") -}}
+{{- fail (printf "%s.strategy.type: a StatefulSet (persistence is on) cannot Recreate; use RollingUpdate or OnDelete" $key) -}}
+{{- end -}}
+{{- if and (not (index . 2)) (eq $st.type "OnDelete") -}}
+{{- fail (printf "%s.strategy.type: OnDelete is for StatefulSets (persistence on); use RollingUpdate or Recreate" $key) -}}
+{{- end -}}
+{{- $ru := $st.rollingUpdate | default dict -}}
+{{- if and (not (index . 2)) (ne $st.type "Recreate") (hasKey $ru "maxSurge") (hasKey $ru "maxUnavailable") -}}
+{{- if and (eq (toString $ru.maxSurge | trimSuffix "%") "0") (eq (toString $ru.maxUnavailable | trimSuffix "%") "0") -}}
+{{- fail (printf "%s.strategy.rollingUpdate: maxSurge and maxUnavailable are both 0, so a rolling update could never replace a pod; allow one of them" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+An argument Linux can pass: at most MAX_ARG_STRLEN bytes (a gateway's address and graph lists,
+a head's shard list grow with the Flow).
+Usage: include "flowhelm.validateArgLength" (list $text "--flag" "the gateway" $count "executors" $jina)
+*/}}
+{{- define "flowhelm.validateArgLength" -}}
+{{- $max := int (index . 5).maxArgLen -}}
+{{- $len := len (index . 0) -}}
+{{- if ge $len $max -}}
+{{- fail (printf "%s's %s would be %d bytes, over Linux's %d-byte limit for one argument (MAX_ARG_STRLEN), so it could not start: with this release and namespace, about %d %s fit" (index . 2) (index . 1) $len $max (div (mul (index . 3) (sub $max 1)) $len) (index . 4)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Every path a container mounts is mounted once (the API server refuses a repeated mountPath).
+Usage: include "flowhelm.validateMountPaths" (list $workloadValues "executors.x")
+*/}}
+{{- define "flowhelm.validateMountPaths" -}}
+{{- $cfg := index . 0 -}}
+{{- $seen := dict -}}
+{{- $paths := list -}}
+{{- $persistence := $cfg.persistence | default dict -}}
+{{- if $persistence.enabled }}{{ range $name, $v := $persistence.volumes }}{{ $paths = append $paths (list $v.mountPath (printf "persistence.volumes.%s" $name)) }}{{ end }}{{ end -}}
+{{- range $i, $p := $cfg.writableDirs }}{{ $paths = append $paths (list $p (printf "writableDirs[%d]" $i)) }}{{ end -}}
+{{- range $i, $m := $cfg.extraVolumeMounts }}{{ $paths = append $paths (list $m.mountPath (printf "extraVolumeMounts[%d]" $i)) }}{{ end -}}
+{{- $key := index . 1 -}}
+{{- range $entry := $paths -}}
+{{- $path := index $entry 0 -}}
+{{- if hasKey $seen $path -}}
+{{- fail (printf "%s.%s and %s.%s both mount %s: a container mounts each path once" $key (index $seen $path) $key (index $entry 1) $path) -}}
+{{- end -}}
+{{- $_ := set $seen $path (index $entry 1) -}}
 {{- end -}}
 {{- end -}}

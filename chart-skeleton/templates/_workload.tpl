@@ -1,33 +1,38 @@
 {{/*
-One Jina workload: its ConfigMap, Service, Deployment (or StatefulSet when persistence is on)
-and, with monitoring, a ServiceMonitor. Blocks every workload has (arguments, probes, security
-contexts, strategy) are written with toJson, a JSON flow collection YAML reads as is: toYaml
-costs helm several times more, a quarter of the render time of a thousand-executor Flow.
+One Jina workload: its ConfigMap, Service (and a StatefulSet's governing headless Service),
+Deployment or StatefulSet (persistence on), and a ServiceMonitor when monitoring is on and the
+cluster serves that kind. Blocks every workload has (arguments, probes, security contexts) are
+written with toJson, a JSON flow collection YAML reads as is: toYaml costs helm several times
+more, a quarter of the render time of a thousand-executor Flow.
 Usage: include "flowhelm.workload" (dict
   "root" $ "shared" $shared "jina" $jina
   "name" object name  "jinaName" Jina name  "podType" WORKER|HEAD|GATEWAY  "shardId" "0"
   "component" label  "replicas" n  "cfg" values block  "env" ConfigMap data
-  "containers" list of container dicts (see flowhelm.container)
-  "ports" Service ports [{name, port, nodePort}]  "persistence" {enabled, volumes, …}
-  ["serviceType" "serviceAnnotations" "loadBalancerSourceRanges"]
-  ["probeCache" dict shared by the render "probeKey" what the probe settings come from, when
-   they are shared])
+  "containers" container dicts (see flowhelm.container)  "protocols" served protocols
+  "metricsPorts" [{name, port}] (empty without monitoring)  "serviceMonitor" bool
+  "persistence" {enabled, volumes, …}  ["service" the gateway's service values]
+  ["probeCache" dict shared by the render  "probeKey" where the probe settings come from,
+   when they are shared])
 */}}
 {{- define "flowhelm.workload" -}}
 {{- $root := .root -}}
 {{- $cfg := .cfg -}}
-{{- $ns := $root.Release.Namespace -}}
+{{- /* Quoted once: each is written several times per workload. */ -}}
+{{- $nsQ := .shared.nsQ -}}
+{{- $nameQ := .name | quote -}}
+{{- $componentQ := .component | quote -}}
+{{- $_ := set . "q" (dict "ns" $nsQ "name" $nameQ "component" $componentQ "release" .shared.releaseQ "configMap" (printf "%s-configmap" .name | quote)) -}}
 {{- $labels := .shared.labels -}}
 {{- $stateful := .persistence.enabled | default false -}}
 {{- $mesh := $root.Values.global.serviceMesh -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
-  name: {{ .name }}-configmap
-  namespace: {{ $ns }}
+  name: {{ .q.configMap }}
+  namespace: {{ $nsQ }}
   labels:
     {{- $labels | nindent 4 }}
-    app.kubernetes.io/component: {{ .component }}
+    app.kubernetes.io/component: {{ $componentQ }}
 data:
   pythonunbuffered: "1"
   PYTHONUNBUFFERED: "1"
@@ -36,78 +41,43 @@ data:
   {{ $k | quote }}: {{ $v | toString | quote }}
   {{- end }}
 ---
-apiVersion: v1
-kind: Service
-metadata:
-  name: {{ .name }}
-  namespace: {{ $ns }}
-  labels:
-    {{- $labels | nindent 4 }}
-    app.kubernetes.io/component: {{ .component }}
-    app: {{ .name }}
-  {{- with .serviceAnnotations }}
-  annotations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-spec:
-  type: {{ .serviceType | default "ClusterIP" }}
-  {{- if $stateful }}
-  clusterIP: None
-  publishNotReadyAddresses: true
-  {{- end }}
-  {{- with .loadBalancerSourceRanges }}
-  loadBalancerSourceRanges:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  ports:
-    {{- range .ports }}
-    - name: {{ .name }}
-      port: {{ .port }}
-      targetPort: {{ .port }}
-      protocol: TCP
-      {{- if .nodePort }}
-      nodePort: {{ .nodePort }}
-      {{- end }}
-    {{- end }}
-    {{- if $cfg.monitoring }}
-    - name: monitoring
-      port: {{ .jina.monitoringPort }}
-      targetPort: {{ .jina.monitoringPort }}
-      protocol: TCP
-    {{- end }}
-  selector:
-    app: {{ .name }}
-    app.kubernetes.io/instance: {{ $root.Release.Name }}
+{{ include "flowhelm.service" (dict "w" $ "headless" false) }}
+{{- if $stateful }}
+---
+{{ include "flowhelm.service" (dict "w" $ "headless" true) }}
+{{- end }}
 ---
 apiVersion: apps/v1
-kind: {{ ternary "StatefulSet" "Deployment" $stateful }}
+kind: {{ (ternary "StatefulSet" "Deployment" $stateful) | quote }}
 metadata:
-  name: {{ .name }}
-  namespace: {{ $ns }}
+  name: {{ $nameQ }}
+  namespace: {{ $nsQ }}
   labels:
     {{- $labels | nindent 4 }}
-    app.kubernetes.io/component: {{ .component }}
+    app.kubernetes.io/component: {{ $componentQ }}
 spec:
-  replicas: {{ .replicas }}
+  replicas: {{ .replicas | int }}
   selector:
     matchLabels:
-      app: {{ .name }}
-      app.kubernetes.io/instance: {{ $root.Release.Name }}
+      app: {{ $nameQ }}
+      app.kubernetes.io/instance: {{ .shared.releaseQ }}
+  {{- $strategy := $cfg.strategy | default dict }}
   {{- if $stateful }}
-  serviceName: {{ .name }}
+  serviceName: {{ printf "%s-headless" .name | quote }}
   podManagementPolicy: Parallel
-  {{- with $cfg.strategy }}
   updateStrategy:
-    type: {{ .type }}
-    {{- if and (eq .type "RollingUpdate") .rollingUpdate }}
-    rollingUpdate:
-      maxUnavailable: {{ .rollingUpdate.maxUnavailable | default 1 }}
-    {{- end }}
+    type: {{ (ternary "OnDelete" "RollingUpdate" (eq $strategy.type "OnDelete")) | quote }}
+  {{- with .persistence.retentionPolicy }}
+  persistentVolumeClaimRetentionPolicy: {{ toJson . }}
   {{- end }}
   {{- else }}
-  {{- with $cfg.strategy }}
-  strategy: {{ toJson . }}
-  {{- end }}
+  strategy:
+    type: {{ ($strategy.type | default "RollingUpdate") | quote }}
+    {{- if ne $strategy.type "Recreate" }}
+    {{- with $strategy.rollingUpdate }}
+    rollingUpdate: {{ toJson . }}
+    {{- end }}
+    {{- end }}
   {{- end }}
   template:
     metadata:
@@ -116,95 +86,118 @@ spec:
         {{- if eq $mesh "linkerd" }}
         linkerd.io/inject: enabled
         {{- end }}
-        {{- with $cfg.podAnnotations }}
-        {{- toYaml . | nindent 8 }}
+        {{- range $k, $v := $cfg.podAnnotations }}
+        {{ $k | quote }}: {{ $v | quote }}
         {{- end }}
       labels:
-        app: {{ .name }}
-        app.kubernetes.io/instance: {{ $root.Release.Name }}
-        app.kubernetes.io/name: {{ .shared.name }}
-        app.kubernetes.io/component: {{ .component }}
+        app: {{ $nameQ }}
+        app.kubernetes.io/instance: {{ .shared.releaseQ }}
+        app.kubernetes.io/name: {{ .shared.nameQ }}
+        app.kubernetes.io/component: {{ $componentQ }}
         jina_deployment_name: {{ .jinaName | quote }}
-        ns: {{ $ns }}
-        pod_type: {{ .podType }}
+        ns: {{ $nsQ }}
+        pod_type: {{ .podType | quote }}
         shard_id: {{ .shardId | quote }}
         {{- if eq $mesh "istio" }}
         sidecar.istio.io/inject: "true"
         {{- end }}
-        {{- with $root.Values.global.commonLabels }}
-        {{- toYaml . | nindent 8 }}
+        {{- range $k, $v := $root.Values.global.commonLabels }}
+        {{ $k | quote }}: {{ $v | quote }}
         {{- end }}
-        {{- with $cfg.podLabels }}
-        {{- toYaml . | nindent 8 }}
+        {{- range $k, $v := $cfg.podLabels }}
+        {{ $k | quote }}: {{ $v | quote }}
         {{- end }}
     spec:
       automountServiceAccountToken: false
+      {{- /* Jina reads none of the <SERVICE>_PORT variables; with thousands of Services in a
+      namespace they would outgrow what a process can be started with. */}}
+      enableServiceLinks: false
       {{- $pull := concat ($root.Values.global.imagePullSecrets | default list) ($cfg.imagePullSecrets | default list) | uniq }}
       {{- with $pull }}
       imagePullSecrets:
         {{- range . }}
-        - name: {{ . }}
+        - name: {{ . | quote }}
         {{- end }}
       {{- end }}
       {{- with $cfg.podSecurityContext }}
       securityContext: {{ toJson . }}
       {{- end }}
       {{- with $cfg.nodeSelector }}
-      nodeSelector:
-        {{- toYaml . | nindent 8 }}
+      nodeSelector: {{ toJson . }}
       {{- end }}
       {{- with $cfg.affinity }}
-      affinity:
-        {{- toYaml . | nindent 8 }}
+      affinity: {{ toJson . }}
       {{- end }}
       {{- with $cfg.tolerations }}
-      tolerations:
-        {{- toYaml . | nindent 8 }}
+      tolerations: {{ toJson . }}
       {{- end }}
       containers:
         {{- range $c := .containers }}
         {{- include "flowhelm.container" (dict "w" $ "c" $c "stateful" $stateful) }}
         {{- end }}
-      {{- with $cfg.extraVolumes }}
+      {{- if or $cfg.extraVolumes $cfg.writableDirs }}
       volumes:
-        {{- toYaml . | nindent 8 }}
+        {{- range $i, $_ := $cfg.writableDirs }}
+        - name: {{ (printf "writable-%d" $i) | quote }}
+          emptyDir: {}
+        {{- end }}
+        {{- range $cfg.extraVolumes }}
+        - {{ toJson . }}
+        {{- end }}
       {{- end }}
   {{- if $stateful }}
+  {{- $storageClass := .persistence.storageClass | default $root.Values.global.storageClass }}
   volumeClaimTemplates:
     {{- range $vname, $v := .persistence.volumes }}
     - metadata:
-        name: {{ $vname }}
+        name: {{ $vname | quote }}
       spec:
-        accessModes:
-          {{- toYaml $.persistence.accessModes | nindent 10 }}
-        {{- with $.persistence.storageClassName }}
-        storageClassName: {{ . | quote }}
+        accessModes: {{ toJson $.persistence.accessModes }}
+        {{- if eq $storageClass "-" }}
+        storageClassName: ""
+        {{- else if $storageClass }}
+        storageClassName: {{ $storageClass | quote }}
         {{- end }}
         resources:
           requests:
             storage: {{ $v.size | default $.persistence.size | quote }}
     {{- end }}
+  {{- include "flowhelm.checkClaims" (dict "w" $ "storageClass" $storageClass) }}
   {{- end }}
-{{- if $cfg.monitoring }}
+{{- if and .metricsPorts .serviceMonitor }}
 ---
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-metadata:
-  name: {{ .name }}
-  namespace: {{ $ns }}
-  labels:
-    {{- $labels | nindent 4 }}
-    app.kubernetes.io/component: {{ .component }}
-spec:
-  endpoints:
-    - port: monitoring
-  namespaceSelector:
-    matchNames:
-      - {{ $ns }}
-  selector:
-    matchLabels:
-      app: {{ .name }}
+{{ include "flowhelm.serviceMonitor" $ }}
 {{- end }}
+{{- end -}}
+
+{{/*
+On an upgrade, a StatefulSet's volume claims cannot change (the API server refuses it): compare
+the live StatefulSet's with the rendered ones and stop with what to do. Renders nothing (and
+checks nothing with `helm template`, which sees no cluster).
+Usage: include "flowhelm.checkClaims" (dict "w" $workload "storageClass" $class)
+*/}}
+{{- define "flowhelm.checkClaims" -}}
+{{- $w := .w -}}
+{{- $live := lookup "apps/v1" "StatefulSet" $w.root.Release.Namespace $w.name -}}
+{{- if $live -}}
+{{- $was := dict -}}
+{{- range $live.spec.volumeClaimTemplates }}{{ $_ := set $was .metadata.name (dict "size" (toString .spec.resources.requests.storage) "class" (.spec.storageClassName | default "")) }}{{ end -}}
+{{- $now := dict -}}
+{{- $class := ternary "" .storageClass (eq .storageClass "-") -}}
+{{- range $vname, $v := $w.persistence.volumes }}{{ $_ := set $now $vname (dict "size" (toString ($v.size | default $w.persistence.size)) "class" $class) }}{{ end -}}
+{{- if ne (toJson (keys $was | sortAlpha)) (toJson (keys $now | sortAlpha)) -}}
+{{- fail (printf "StatefulSet %s: its volumes would change from %v to %v, and volume claims cannot change on a StatefulSet. Delete it first, keeping its pods' data: kubectl -n %s delete statefulset %s --cascade=orphan; then upgrade (existing claims are kept; new volumes get new claims)" $w.name (keys $was | sortAlpha) (keys $now | sortAlpha) $w.root.Release.Namespace $w.name) -}}
+{{- end -}}
+{{- range $vname, $v := $now -}}
+{{- $old := index $was $vname -}}
+{{- if ne $old.size $v.size -}}
+{{- fail (printf "StatefulSet %s: volume %s would change size from %s to %s, and volume claims cannot change on a StatefulSet. Resize the claims themselves (kubectl edit pvc, if the storage class allows expansion), then delete the StatefulSet keeping its pods (kubectl -n %s delete statefulset %s --cascade=orphan) and upgrade" $w.name $vname $old.size $v.size $w.root.Release.Namespace $w.name) -}}
+{{- end -}}
+{{- if and $v.class (ne $old.class $v.class) -}}
+{{- fail (printf "StatefulSet %s: volume %s would change storage class from %q to %q; a claim's class cannot change. Keep persistence.storageClass, or move the data to new claims (delete the StatefulSet with --cascade=orphan and its claims after copying the data)" $w.name $vname $old.class $v.class) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -218,20 +211,20 @@ Usage: include "flowhelm.container" (dict "w" $w "c" $c "stateful" bool), $c: {n
 {{- $w := .w -}}
 {{- $c := .c -}}
 {{- $cfg := $w.cfg }}
-        - name: {{ $c.name }}
+        - name: {{ $c.name | quote }}
           image: {{ $c.image | quote }}
-          imagePullPolicy: {{ $c.pullPolicy }}
+          imagePullPolicy: {{ $c.pullPolicy | quote }}
           command: ["jina"]
           args: {{ $c.args }}
           ports:
             {{- range $c.ports }}
-            - name: {{ .name }}
-              containerPort: {{ .port }}
+            - name: {{ .name | quote }}
+              containerPort: {{ .port | int }}
               protocol: TCP
             {{- end }}
           envFrom:
             - configMapRef:
-                name: {{ $w.name }}-configmap
+                name: {{ $w.q.configMap }}
           env:
             - name: POD_UID
               valueFrom:
@@ -240,23 +233,23 @@ Usage: include "flowhelm.container" (dict "w" $w "c" $c "stateful" bool), $c: {n
             - name: JINA_DEPLOYMENT_NAME
               value: {{ $w.jinaName | quote }}
             - name: {{ ternary "K8S_STATEFULSET_NAME" "K8S_DEPLOYMENT_NAME" .stateful }}
-              value: {{ $w.name }}
+              value: {{ $w.q.name }}
             - name: K8S_NAMESPACE_NAME
-              value: {{ $w.root.Release.Namespace }}
+              value: {{ $w.q.ns }}
             - name: K8S_POD_NAME
               valueFrom:
                 fieldRef:
                   fieldPath: metadata.name
             {{- if $c.secrets }}
             {{- range $var, $ref := $cfg.envFromSecret }}
-            - name: {{ $var }}
+            - name: {{ $var | quote }}
               valueFrom:
                 secretKeyRef:
-                  name: {{ $ref.name }}
-                  key: {{ $ref.key }}
+                  name: {{ $ref.name | quote }}
+                  key: {{ $ref.key | quote }}
             {{- end }}
-            {{- with $cfg.extraEnv }}
-            {{- toYaml . | nindent 12 }}
+            {{- range $cfg.extraEnv }}
+            - {{ toJson . }}
             {{- end }}
             {{- end }}
           {{- /* Probes are the same for every container with the same settings: built once each. */}}
@@ -281,16 +274,20 @@ Usage: include "flowhelm.container" (dict "w" $w "c" $c "stateful" bool), $c: {n
           {{- with $cfg.securityContext }}
           securityContext: {{ toJson . }}
           {{- end }}
-          {{- if or .stateful $cfg.extraVolumeMounts }}
+          {{- if or .stateful $cfg.extraVolumeMounts $cfg.writableDirs }}
           volumeMounts:
             {{- if .stateful }}
             {{- range $vname, $v := $w.persistence.volumes }}
-            - name: {{ $vname }}
+            - name: {{ $vname | quote }}
               mountPath: {{ $v.mountPath | quote }}
             {{- end }}
             {{- end }}
-            {{- with $cfg.extraVolumeMounts }}
-            {{- toYaml . | nindent 12 }}
+            {{- range $i, $path := $cfg.writableDirs }}
+            - name: {{ (printf "writable-%d" $i) | quote }}
+              mountPath: {{ $path | quote }}
+            {{- end }}
+            {{- range $cfg.extraVolumeMounts }}
+            - {{ toJson . }}
             {{- end }}
           {{- end }}
 {{- end -}}

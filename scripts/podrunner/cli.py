@@ -232,8 +232,33 @@ def sweep(state):
                 pass
     for name in mine:
         subprocess.run(['ip', 'netns', 'del', name], capture_output=True)
+    remove_cgroups(state)
     if os.path.exists(state.socket):
         os.unlink(state.socket)
+
+
+def remove_cgroups(state):
+    """The CPU-accounting cgroups the daemon made (empty once every process is gone)."""
+    base = os.path.join('/sys/fs/cgroup/cpuacct', state.netns_prefix)
+    if not os.path.isdir(base):
+        return
+    for entry in os.listdir(base):
+        path = os.path.join(base, entry)
+        if os.path.isdir(path):
+            for pid in open(os.path.join(path, 'cgroup.procs')).read().split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+    try:
+        os.rmdir(base)
+    except OSError:
+        pass
 
 
 def teardown(state):

@@ -86,6 +86,10 @@ def make_root(spec):
         os.mkdir(d)
     mount('overlay', root, 'overlay', 0, f'lowerdir=/,upperdir={upper},workdir={work}')
     inside = lambda p: os.path.join(root, p.lstrip('/'))  # noqa: E731
+    # The "image" is this machine, whose Python lives under /root (pyenv); a real image keeps it
+    # in /usr/local, reachable by any UID. Traversable (not listable) in this container only.
+    if os.path.isdir(inside('/root')):
+        os.chmod(inside('/root'), os.stat(inside('/root')).st_mode | 0o111)
     for point in SYSTEM_MOUNTS:
         mount(point, inside(point), None, MS_BIND | MS_REC)
     mount(None, inside('/sys'), None, MS_REMOUNT | MS_BIND | MS_RDONLY)
@@ -151,7 +155,15 @@ def enter_container(pid):
     os.close(root_fd)
 
 
+def join_cgroup(path):
+    """Account this process (and what it execs) to the container's CPU cgroup, if it has one."""
+    if path:
+        with open(os.path.join(path, 'cgroup.procs'), 'w') as f:
+            f.write(str(os.getpid()))
+
+
 def run(spec):
+    join_cgroup(spec.get('cgroup'))
     if 'join' in spec:
         enter_container(spec['join'])
     else:

@@ -33,6 +33,7 @@ class Node:
         self.stopping = False
         self.services = Services(self)
         self.tasks = set()
+        self.cgroup = make_cgroup(state)
 
     # --- what pods and containers ask for ------------------------------------------------
 
@@ -310,6 +311,19 @@ class Node:
                  f'bridged={bridged}, pid {os.getpid()}')
         async with server:
             await self.loop()
+
+
+CPUACCT = '/sys/fs/cgroup/cpuacct'
+
+
+def make_cgroup(state):
+    """The runner's CPU-accounting cgroup (cgroup v1 cpuacct), or None where there is none."""
+    path = os.path.join(CPUACCT, state.netns_prefix)
+    try:
+        os.makedirs(path, exist_ok=True)
+        return path
+    except OSError:
+        return None
 
 
 def serve(state):

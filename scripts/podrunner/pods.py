@@ -83,6 +83,7 @@ class Container:
         self.config = None
         self.probes = {}
         self.watchers = []
+        self.cgroup = node_cgroup(pod, self.name)
 
     @property
     def node(self):
@@ -103,7 +104,7 @@ class Container:
             'started': self.started, 'restarts': self.restarts, 'startedAt': iso(self.started_at),
             'lastTermination': self.last_exit, 'exitCode': self.exit_code,
             'pid': self.proc.pid if self.alive else None, 'lastPid': self.last_pid,
-            'probes': self.probes,
+            'probes': self.probes, 'cpuSeconds': cpu_seconds(self.cgroup),
         }
 
     def set_state(self, state, reason='', message=''):
@@ -148,6 +149,7 @@ class Container:
         os.makedirs(layer, exist_ok=True)
         spec['layer'] = layer
         spec['startError'] = os.path.join(self.pod.dir, f'{self.name}.start-error')
+        spec['cgroup'] = self.cgroup
         spec_path = os.path.join(self.pod.dir, f'{self.name}.spec.json')
         write_atomic(spec_path, json.dumps(spec))
         if os.path.exists(spec['startError']):
@@ -175,8 +177,10 @@ class Container:
         if not self.alive or self.config is None:
             return 1, 'container is not running'
         cfg = self.config
+        # As a kubelet's exec, it runs (and is accounted) in the container's cgroup.
         spec = {'join': self.proc.pid, 'cwd': cfg['cwd'], 'argv': [str(a) for a in argv],
-                'env': cfg['env'], 'uid': cfg['uid'], 'gid': cfg['gid'], 'groups': cfg['groups']}
+                'env': cfg['env'], 'uid': cfg['uid'], 'gid': cfg['gid'], 'groups': cfg['groups'],
+                'cgroup': self.cgroup}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, '-S', CONTAINER_HELPER, '--join', json.dumps(spec),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
@@ -569,8 +573,42 @@ class Pod:
             await network.delete_pod_network(self.netns)
         for part in ('layers', 'volumes'):
             shutil.rmtree(os.path.join(self.dir, part), ignore_errors=True)
+        for c in self.containers + self.init_containers:
+            if c.cgroup:
+                remove_cgroup(c.cgroup)
         self.gone = True
         self.done.set()
+
+
+def node_cgroup(pod, container):
+    """A CPU-accounting cgroup for one container (cgroup v1 cpuacct, where the machine has
+    it): what the container and its exec probes use, as a kubelet charges them."""
+    base = pod.node.cgroup
+    if not base:
+        return None
+    path = os.path.join(base, f'{pod.uid[:8]}-{container}')
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+def cpu_seconds(cgroup):
+    if not cgroup:
+        return None
+    try:
+        with open(os.path.join(cgroup, 'cpuacct.usage')) as f:
+            return int(f.read()) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+def remove_cgroup(path):
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def give_group(path, gid):

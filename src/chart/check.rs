@@ -8,11 +8,16 @@ use serde_json::Value as J;
 
 use jsonschema::error::ValidationErrorKind;
 
-use crate::error::{did_you_mean, Error, Pos, Result};
+use crate::error::{did_you_mean, Error, Pos, Result, Warning};
 use crate::flow::node::{self, Node, Value};
 
-/// Validate `files` merged over the chart's values.yaml; the first violation is returned.
-pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
+/// A finding that does not make the values invalid: `(file, warning)`.
+pub type FileWarning = (PathBuf, Warning);
+
+/// Validate `files` merged over the chart's values.yaml; the first violation is returned, and
+/// otherwise what is suspicious (an empty map laid over a non-empty one, which helm's merge
+/// leaves as it was).
+pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> {
     let schema_path = chart.join("values.schema.json");
     let schema_text =
         std::fs::read_to_string(&schema_path).map_err(|e| Error::io(&schema_path, e))?;
@@ -23,10 +28,31 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
     let defaults_path = chart.join("values.yaml");
     let mut merged = read_values(&defaults_path)?.0.to_json();
     let mut sources = Vec::new();
+    let mut warnings = Vec::new();
     for f in files {
         let (node, _) = read_values(f)?;
+        warnings.extend(
+            empty_maps(&node, &merged, "")
+                .into_iter()
+                .map(|w| (f.clone(), w)),
+        );
         merge(&mut merged, node.to_json());
         sources.push((f.clone(), node));
+    }
+    // Each executor's block is laid over the final executorDefaults the same way, by the
+    // templates.
+    if let Some(J::Object(defaults)) = merged.get("executorDefaults") {
+        let defaults = J::Object(defaults.clone());
+        for (file, node) in &sources {
+            if let Some(Value::Map(blocks)) = node.get("executors").map(|n| &n.value) {
+                for (name, block) in blocks {
+                    let path = format!("executors.{}", name.name);
+                    for w in empty_maps(block, &defaults, &path) {
+                        warnings.push((file.clone(), w));
+                    }
+                }
+            }
+        }
     }
     let validator = jsonschema::validator_for(&schema)
         .map_err(|e| Error::input_file(&schema_path, format!("invalid schema: {e}")))?;
@@ -42,7 +68,7 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<()> {
         .collect();
     errors.sort();
     let Some((path, message)) = errors.into_iter().next() else {
-        return Ok(());
+        return Ok(warnings);
     };
     let key = if path.is_empty() {
         "(root)".to_string()
@@ -84,6 +110,37 @@ fn unknown_key(path: String, error: &jsonschema::ValidationError) -> (String, St
         format!("{path}.{name}")
     };
     (path, message)
+}
+
+/// `{}` where the values so far hold a non-empty map: helm merges maps, so it changes nothing
+/// (`null` removes a key).
+fn empty_maps(node: &Node, base: &J, path: &str) -> Vec<Warning> {
+    let Value::Map(entries) = &node.value else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let here = if path.is_empty() {
+            k.name.clone()
+        } else {
+            format!("{path}.{}", k.name)
+        };
+        let Some(under) = base.get(&k.name) else {
+            continue;
+        };
+        match (&v.value, under) {
+            (Value::Map(m), J::Object(b)) if m.is_empty() && !b.is_empty() => out.push(Warning {
+                pos: k.pos,
+                message: format!(
+                    "`{here}: {{}}` leaves `{here}` as it was ({}): helm merges maps; set each key to null to remove it",
+                    b.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+            (Value::Map(_), J::Object(_)) => out.extend(empty_maps(v, under, &here)),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn read_values(path: &Path) -> Result<(Node, String)> {

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod doc;
+mod limits;
 pub mod skeleton;
 pub mod values;
 
@@ -73,6 +74,7 @@ fn jina_version(image: &Image) -> String {
 
 /// Compile a Flow into the chart's files (paths relative to the chart directory).
 pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
+    limits::check(flow, &opts.name)?;
     let tree = values::build(
         flow,
         &values::ValuesOptions {

@@ -106,9 +106,11 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
     );
     top.push(e(
         "extraObjects",
-        "Extra Kubernetes objects to deploy with the release (e.g. a ConfigMap or Secret); each is rendered with `tpl`.",
+        "Extra Kubernetes objects to deploy with the release (e.g. a ConfigMap or Secret): mappings, or YAML text; each is rendered with `tpl`.",
         Val::List(vec![]),
-    ));
+    ).schema(|| json!({"type": "array", "items": {"type": ["object", "string"]}})));
+    top.push(service_monitor());
+    top.push(test_pod(opts));
     top
 }
 
@@ -117,7 +119,10 @@ fn global() -> Entry {
         "global",
         "Settings shared by every workload.",
         Val::Map(vec![
-            e("imageRegistry", "Registry prepended to every image repository (e.g. a pull-through mirror).", s("")),
+            e("imageRegistry", "A registry for every image (e.g. a pull-through mirror); see `imageRegistryMode`.", s("")),
+            e("imageRegistryMode", "`replace`: `imageRegistry` replaces each image's `registry` (a Harbor proxy project for one upstream, `harbor.example.com/dockerhub`); `prefix`: it is put in front of the whole reference, registry included (`mirror.example.com/ghcr.io/acme/x`).", s("replace"))
+                .schema(|| json!({"type": "string", "enum": ["replace", "prefix"]})),
+            e("storageClass", "Storage class of every volume claim without its own `persistence.storageClass` (empty: the cluster's default class).", s("")),
             e("imagePullSecrets", "Names of Secrets used to pull every image, added to each workload's own.", Val::List(vec![]))
                 .schema(|| json!({"type": "array", "items": {"type": "string"}})),
             e("commonLabels", "Labels added to every object.", Val::open()),
@@ -186,11 +191,21 @@ fn flow_values(flow: &Flow) -> Entry {
 }
 
 fn image(img: &Image, doc: &'static str) -> Entry {
+    let (registry, repository) = split_registry(&img.repository);
     e(
         "image",
         doc,
         Val::Map(vec![
-            e("repository", "Image repository.", s(&img.repository)),
+            e(
+                "registry",
+                "Image registry (empty: Docker Hub); `global.imageRegistry` can replace it.",
+                s(registry),
+            ),
+            e(
+                "repository",
+                "Image repository, without the registry.",
+                s(repository),
+            ),
             e(
                 "tag",
                 "Image tag (empty: none, as written in the Flow).",
@@ -206,6 +221,18 @@ fn image(img: &Image, doc: &'static str) -> Entry {
         ]),
     )
 }
+
+/// `ghcr.io/acme/x` → (`ghcr.io`, `acme/x`): the first path part is a registry when it looks
+/// like a host (a `.` or `:`, or `localhost`), as the container runtimes decide.
+fn split_registry(repository: &str) -> (&str, &str) {
+    match repository.split_once('/') {
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (first, rest),
+        _ => ("", repository),
+    }
+}
+
+/// A DNS-1123 label (RFC 1123, lower case), as Kubernetes checks names and volume names.
+const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
 fn protocols(ps: &[Protocol]) -> Val {
     Val::List(ps.iter().map(|p| s(p.scheme())).collect())
@@ -290,10 +317,12 @@ fn pod_fixed() -> Vec<Entry> {
             e("allowPrivilegeEscalation", "", Val::Bool(false)),
             e("capabilities", "", Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))])),
         ])).schema(|| json!({"type": "object"})),
-        e("strategy", "Update strategy (Deployment `strategy`, or StatefulSet `updateStrategy` when persistence is on).", Val::Map(vec![
+        e("strategy", "Update strategy: a Deployment's `strategy` (`rollingUpdate` only with `RollingUpdate`; `maxSurge` and `maxUnavailable` cannot both be 0), or with persistence a StatefulSet's `updateStrategy` (`RollingUpdate`, one pod at a time, or `OnDelete`).", Val::Map(vec![
             e("type", "", s("RollingUpdate")),
             e("rollingUpdate", "", Val::Map(vec![e("maxSurge", "", Val::Int(1)), e("maxUnavailable", "", Val::Int(0))])),
-        ])).schema(|| json!({"type": "object"})),
+        ])).schema(strategy_schema),
+        e("writableDirs", "Paths given an emptyDir of their own, writable with a read-only root filesystem (e.g. `/tmp` and `HOME`).", Val::List(vec![]))
+            .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^/"}})),
         e("extraVolumes", "More pod volumes.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
         e("extraVolumeMounts", "More container volume mounts.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
         probes(),
@@ -308,6 +337,14 @@ enum Thresholds {
     Derived,
     Failure,
     FailureAndSuccess,
+}
+
+fn strategy_schema() -> serde_json::Value {
+    let count = json!({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+%$"}]});
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "type": {"type": "string", "enum": ["RollingUpdate", "Recreate", "OnDelete"]},
+        "rollingUpdate": {"type": "object", "additionalProperties": false, "properties": {
+            "maxSurge": count, "maxUnavailable": count}}}})
 }
 
 fn probe(key: &'static str, doc: &'static str, timings: [i64; 3], t: Thresholds) -> Entry {
@@ -382,16 +419,104 @@ fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
 }
 
 fn service() -> Entry {
+    let per_protocol = || {
+        json!({"type": "object", "additionalProperties": false, "properties": {
+        "grpc": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "http": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "websocket": {"type": "integer", "minimum": 1, "maximum": 65535}}})
+    };
     e(
         "service",
-        "The gateway's Service (Jina only has ClusterIP).",
+        "The gateway's Service: one port per protocol (named `grpc`, `http`, `websocket`).",
         Val::Map(vec![
             e("type", "Service type.", s("ClusterIP")).schema(|| json!({"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]})),
             e("annotations", "Service annotations (e.g. for a cloud load balancer).", Val::open()),
-            e("nodePorts", "Node ports by protocol (`grpc: 30080`) when `type` is NodePort or LoadBalancer.", Val::open())
-                .schema(|| json!({"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 65535}})),
-            e("loadBalancerSourceRanges", "CIDRs allowed to reach a LoadBalancer.", Val::List(vec![]))
+            e("ports", "Port clients use, by protocol (`http: 80`); default: the gateway's own port for it.", Val::open())
+                .schema(per_protocol),
+            e("nodePorts", "Node ports by protocol (`grpc: 30080`); only with type NodePort or LoadBalancer.", Val::open())
+                .schema(per_protocol),
+            e("loadBalancerSourceRanges", "CIDRs allowed to reach the load balancer; only with type LoadBalancer.", Val::List(vec![]))
                 .schema(|| json!({"type": "array", "items": {"type": "string"}})),
+        ]),
+    )
+}
+
+fn service_monitor() -> Entry {
+    e(
+        "serviceMonitor",
+        "Prometheus Operator ServiceMonitors for the workloads with `monitoring` on, created only when the cluster serves monitoring.coreos.com/v1 ServiceMonitor.",
+        Val::Map(vec![
+            e("enabled", "Create them.", Val::Bool(true)),
+            e("labels", "Labels the Prometheus selects them by (kube-prometheus-stack: `release: <its release>`).", Val::open()),
+            e("interval", "Scrape interval (empty: Prometheus' default).", s("")),
+            e("scrapeTimeout", "Scrape timeout (empty: Prometheus' default).", s("")),
+            e("relabelings", "Relabelings of every endpoint.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        ]),
+    )
+}
+
+fn test_pod(opts: &ValuesOptions) -> Entry {
+    let mut img = image(
+        &opts.jina_image,
+        "Image with `jina` (default: the gateway's Jina image).",
+    )
+    .val;
+    if let Val::Map(entries) = &mut img {
+        for entry in entries.iter_mut().filter(|e| e.key != "pullPolicy") {
+            entry.val = s("");
+        }
+    }
+    e(
+        "test",
+        "The `helm test` Pod, which pings the gateway.",
+        Val::Map(vec![
+            e(
+                "image",
+                "Image with `jina`; empty fields take the gateway's.",
+                img,
+            ),
+            e(
+                "podSecurityContext",
+                "Pod security context.",
+                Val::Map(vec![e(
+                    "seccompProfile",
+                    "",
+                    Val::Map(vec![e("type", "", s("RuntimeDefault"))]),
+                )]),
+            )
+            .schema(|| json!({"type": "object"})),
+            e(
+                "securityContext",
+                "Container security context.",
+                Val::Map(vec![
+                    e("allowPrivilegeEscalation", "", Val::Bool(false)),
+                    e(
+                        "capabilities",
+                        "",
+                        Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))]),
+                    ),
+                ]),
+            )
+            .schema(|| json!({"type": "object"})),
+            e(
+                "resources",
+                "Container resources.",
+                Val::Map(vec![
+                    e(
+                        "limits",
+                        "",
+                        Val::Map(vec![e("cpu", "", s("500m")), e("memory", "", s("512Mi"))]),
+                    ),
+                    e(
+                        "requests",
+                        "",
+                        Val::Map(vec![e("cpu", "", s("100m")), e("memory", "", s("256Mi"))]),
+                    ),
+                ]),
+            )
+            .schema(|| json!({"type": "object"})),
+            e("nodeSelector", "Node selector.", Val::open()),
+            e("tolerations", "Tolerations.", Val::List(vec![])).schema(|| json!({"type": "array"})),
         ]),
     )
 }
@@ -399,9 +524,11 @@ fn service() -> Entry {
 fn ingress() -> Entry {
     e(
         "ingress",
-        "An Ingress in front of the gateway's first protocol (use with `http` or `grpc` and a suitable controller).",
+        "An Ingress in front of one of the gateway's protocols (with a controller that speaks it).",
         Val::Map(vec![
             e("enabled", "Create the Ingress.", Val::Bool(false)),
+            e("protocol", "The protocol it routes to (empty: the gateway's first).", s(""))
+                .schema(|| json!({"type": "string", "enum": ["", "grpc", "http", "websocket"]})),
             e("className", "IngressClass name.", s("")),
             e("annotations", "Ingress annotations.", Val::open()),
             e("hosts", "Hosts and paths routed to the gateway.", Val::List(vec![Val::Map(vec![
@@ -497,7 +624,8 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
             "Executor image (the Flow's `uses: docker://…`)."
         }),
         e("uses", "`--uses` passed to the executor: `config.yml` for docker images, empty for BaseExecutor.", s(uses)),
-        e("dnsName", "The executor's name in Kubernetes object names (each executor has its own).", s(&x.dns)),
+        e("dnsName", "The executor's name in Kubernetes object names (each executor has its own; a DNS label).", s(&x.dns))
+            .schema(|| json!({"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", "maxLength": 53})),
         e("replicas", "Pods per shard.", Val::Int(i64::from(x.replicas))).schema(|| json!({"type": "integer", "minimum": 1})),
         e("shards", "Shards; above 1 a head pod fans requests out to one workload per shard.", Val::Int(i64::from(x.shards)))
             .schema(|| json!({"type": "integer", "minimum": 1, "maximum": 9999})),
@@ -524,15 +652,22 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     if fixed || !x.volumes.is_empty() {
         let mut persistence = vec![
             e("enabled", "Run as a StatefulSet with volume claims.", Val::Bool(!x.volumes.is_empty())),
-            e("volumes", "Volumes by name: `{mountPath}`.", volumes)
-                .schema(|| json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["mountPath"], "properties": {"mountPath": {"type": "string", "pattern": "^/"}, "size": {"type": "string"}}}})),
+            e("volumes", "Volumes by name (a DNS label): `{mountPath, size}`.", volumes)
+                .schema(|| json!({"type": "object", "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63}, "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["mountPath"], "properties": {"mountPath": {"type": "string", "pattern": "^/"}, "size": {"type": "string"}}}})),
         ];
         if fixed {
             persistence.extend([
                 e("size", "Requested size of each volume.", s("10G")),
                 e("accessModes", "Access modes of the claims.", Val::List(vec![s("ReadWriteOnce")]))
                     .schema(|| json!({"type": "array", "items": {"type": "string", "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}})),
-                e("storageClassName", "Storage class of the claims (`\"\"` for the cluster default).", s("standard")),
+                e("storageClass", "Storage class of the claims (empty: `global.storageClass`, else the cluster's default; `-`: no class, for pre-provisioned volumes).", s("")),
+                e("retentionPolicy", "`persistentVolumeClaimRetentionPolicy`: what happens to the claims when the StatefulSet is deleted or scaled down (`Retain` or `Delete`).", Val::Map(vec![
+                    e("whenDeleted", "", s("Retain")),
+                    e("whenScaled", "", s("Retain")),
+                ]))
+                .schema(|| json!({"type": "object", "additionalProperties": false, "properties": {
+                    "whenDeleted": {"type": "string", "enum": ["Retain", "Delete"]},
+                    "whenScaled": {"type": "string", "enum": ["Retain", "Delete"]}}})),
             ]);
         }
         entries.push(e("persistence", "Volumes from the Flow's `volumes`: the executor runs as a StatefulSet with one PersistentVolumeClaim per volume.", Val::Map(persistence)));
@@ -567,6 +702,27 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         }
     }
     entries.extend(pod(&x.pod, Val::open(), fixed));
+    // A GPU executor rolls without a spare GPU: one pod down at a time, none added.
+    if x.gpus.is_some() {
+        entries.push(
+            e(
+                "strategy",
+                "",
+                Val::Map(vec![
+                    e("type", "", s("RollingUpdate")),
+                    e(
+                        "rollingUpdate",
+                        "",
+                        Val::Map(vec![
+                            e("maxSurge", "", Val::Int(0)),
+                            e("maxUnavailable", "", Val::Int(1)),
+                        ]),
+                    ),
+                ]),
+            )
+            .schema(strategy_schema),
+        );
+    }
     entries
 }
 

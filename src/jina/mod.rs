@@ -78,9 +78,25 @@ pub fn is_builtin_gateway(uses: &str) -> bool {
 /// 63-character label (`app.kubernetes.io/component`) with room for 4-digit shard numbers.
 pub const MAX_EXECUTOR_NAME: usize = 53;
 
-/// Longest base of an object name (`<release>-<chart>-<executor>`) before it is cut and given a
-/// hash: 63 minus the longest suffix a component's objects get (`-2-websocket`, 12 characters).
-pub const BASE_NAME_MAX: usize = 51;
+/// Longest name of a Service or workload (a DNS label: Services are DNS-1035 labels, and
+/// workload names are pod label values).
+pub const NAME_MAX: usize = 63;
+/// Longest StatefulSet name: its pods carry `controller-revision-hash: <name>-<10 characters>`,
+/// a label value (kubernetes#64023). Every executor's objects keep to it, since any executor
+/// becomes a StatefulSet when its persistence is turned on: its names do not change with that.
+pub const STATEFUL_SET_NAME_MAX: usize = 52;
+
+/// How each protocol is announced to Kubernetes and meshes (Service `appProtocol`: an IANA
+/// name, or one of Kubernetes' own `kubernetes.io/…` values).
+pub const APP_PROTOCOLS: [(Protocol, &str); 3] = [
+    (Protocol::Grpc, "grpc"),
+    (Protocol::Http, "http"),
+    (Protocol::Websocket, "kubernetes.io/ws"),
+];
+
+/// Linux refuses to start a process with an argument longer than this (MAX_ARG_STRLEN, 32
+/// pages): the gateway's address and graph lists and a head's shard list must stay below it.
+pub const MAX_ARG_LEN: usize = 131_072;
 
 /// What the chart's templates need of the above, as the JSON that `templates/_jina.tpl`
 /// returns. Constants only: nothing from a Flow, so nothing a user wrote reaches a template.
@@ -89,16 +105,23 @@ pub fn template_constants() -> serde_json::Value {
         .iter()
         .map(|(p, c)| (p.scheme().to_string(), json!(c)))
         .collect();
+    let app_protocols: serde_json::Map<String, serde_json::Value> = APP_PROTOCOLS
+        .iter()
+        .map(|(p, a)| (p.scheme().to_string(), json!(a)))
+        .collect();
     json!({
         "version": VERSION,
-        "baseNameMax": BASE_NAME_MAX,
+        "nameMax": NAME_MAX,
+        "statefulSetNameMax": STATEFUL_SET_NAME_MAX,
+        "maxArgLen": MAX_ARG_LEN,
+        "appProtocols": app_protocols,
         "port": PORT,
         "monitoringPort": MONITORING_PORT,
         "sidecars": [
             {"key": "usesBefore", "name": "uses-before", "addressFlag": "uses-before-address",
-             "monitoringPort": USES_BEFORE_MONITORING_PORT},
+             "monitoringPort": USES_BEFORE_MONITORING_PORT, "metricsPortName": "mon-uses-before"},
             {"key": "usesAfter", "name": "uses-after", "addressFlag": "uses-after-address",
-             "monitoringPort": USES_AFTER_MONITORING_PORT},
+             "monitoringPort": USES_AFTER_MONITORING_PORT, "metricsPortName": "mon-uses-after"},
         ],
         "host": HOST,
         "timeoutReady": DEFAULT_TIMEOUT_READY,

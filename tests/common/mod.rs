@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod k8s;
+pub mod podsecurity;
+pub mod semantic;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
