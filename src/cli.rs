@@ -187,7 +187,11 @@ fn chart(args: ChartArgs) -> Result<()> {
     })?;
     opts.skeleton = args.skeleton.clone();
     let flow = load(&args.flow)?;
-    let files = crate::chart::compile(&flow, &opts)?;
+    // Errors located in the Flow (a list too long to start, …) name the Flow file.
+    let files = crate::chart::compile(&flow, &opts).map_err(|e| match e.pos {
+        Some(_) => e.in_file(&args.flow),
+        None => e,
+    })?;
     let dir = args.output.unwrap_or_else(|| PathBuf::from(&opts.name));
     crate::write::write_chart(&dir, &files, args.force)?;
     out(&format!(

@@ -15,6 +15,7 @@ pub mod error;
 pub mod flow;
 pub mod jina;
 pub mod package;
+pub mod read;
 pub mod topology;
 pub mod write;
 

@@ -1,7 +1,14 @@
 //! Writing to disk atomically: a chart goes to a temporary sibling directory and a file to a
 //! temporary sibling file, each renamed into place, so a failure never leaves a half-written one.
+//!
+//! Replacing an existing chart swaps the two directories in one `renameat2(RENAME_EXCHANGE)` on
+//! Linux, so a process killed at any point leaves the old chart or the new one at the path, never
+//! neither. Elsewhere (or on file systems without the exchange) it takes two renames, with a short
+//! window where the path is missing. Siblings left by killed runs (`.<name>.flowhelm-*-<pid>`
+//! whose process is gone) are removed by the next run.
 
 use std::fs;
+use std::io::ErrorKind as IoKind;
 use std::path::{Path, PathBuf};
 
 use crate::chart::{Files, GENERATED_MARKER};
@@ -10,6 +17,7 @@ use crate::error::{Error, Result};
 /// Write `files` to `dir`. An existing `dir` is replaced only if flowhelm generated it (its
 /// Chart.yaml starts with the marker) or `force` is set.
 pub fn write_chart(dir: &Path, files: &Files, force: bool) -> Result<()> {
+    refuse_non_directory(dir)?;
     if dir.exists() && !force && !is_generated(dir) {
         let empty = fs::read_dir(dir)
             .map(|mut d| d.next().is_none())
@@ -23,8 +31,8 @@ pub fn write_chart(dir: &Path, files: &Files, force: bool) -> Result<()> {
         }
     }
     let tmp = sibling(dir, "tmp")?;
-    let old = sibling(dir, "old")?;
-    let result = write_all(&tmp, files).and_then(|()| swap(dir, &tmp, &old));
+    remove_stale_siblings(dir);
+    let result = write_all(&tmp, dir, files).and_then(|()| swap(dir, &tmp));
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }
@@ -33,7 +41,12 @@ pub fn write_chart(dir: &Path, files: &Files, force: bool) -> Result<()> {
 
 /// Write one file through a temporary sibling and a rename, so readers never see a partial file.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::input_file(path, "is a directory, not a file")
+            .with_hint("name a file to write, or a directory that does not exist yet"));
+    }
     let tmp = sibling(path, "tmp")?;
+    remove_stale_siblings(path);
     let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
@@ -42,46 +55,161 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// `.<name>.flowhelm-<tag>-<pid>` next to `path` (same file system, so renames are atomic);
-/// creates the parent directory.
-fn sibling(path: &Path, tag: &str) -> Result<PathBuf> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    Ok(parent.join(format!(".{name}.flowhelm-{tag}-{}", std::process::id())))
-}
-
-fn write_all(root: &Path, files: &Files) -> Result<()> {
-    if root.exists() {
-        fs::remove_dir_all(root).map_err(|e| Error::io(root, e))?;
+/// A chart directory cannot replace a file, nor live under one.
+fn refuse_non_directory(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::input_file(dir, "is a file, not a directory")
+            .with_hint("choose an output directory (-o) that is a directory or does not exist"));
     }
-    for (rel, bytes) in files {
-        let path = root.join(rel);
-        if let Some(p) = path.parent() {
-            fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+    let mut up = dir.parent();
+    while let Some(p) = up.filter(|p| !p.as_os_str().is_empty()) {
+        if p.exists() && !p.is_dir() {
+            return Err(Error::input_file(
+                dir,
+                format!("cannot be created: `{}` is a file", p.display()),
+            )
+            .with_hint("choose an output directory (-o) whose parents are directories"));
         }
-        fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        up = p.parent();
     }
     Ok(())
 }
 
-fn swap(dir: &Path, tmp: &Path, old: &Path) -> Result<()> {
-    if dir.exists() {
-        fs::rename(dir, old).map_err(|e| Error::io(dir, e))?;
-        if let Err(e) = fs::rename(tmp, dir) {
-            let _ = fs::rename(old, dir);
-            return Err(Error::io(dir, e));
-        }
-        fs::remove_dir_all(old).map_err(|e| Error::io(old, e))
-    } else {
-        fs::rename(tmp, dir).map_err(|e| Error::io(dir, e))
+const SIBLING_TAG: &str = ".flowhelm-";
+
+/// `.<name>.flowhelm-<tag>-<pid>` next to `path` (same file system, so renames are atomic);
+/// creates the parent directory.
+fn sibling(path: &Path, tag: &str) -> Result<PathBuf> {
+    let parent = parent_of(path);
+    fs::create_dir_all(&parent).map_err(|e| Error::io(path, e))?;
+    Ok(parent.join(format!(
+        ".{}{SIBLING_TAG}{tag}-{}",
+        file_name(path),
+        std::process::id()
+    )))
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into())
+}
+
+/// Remove the temporary siblings of `path` that killed runs left behind (their process is
+/// gone); a sibling of a live run is left to it. Best effort: a failure here loses nothing.
+fn remove_stale_siblings(path: &Path) {
+    let prefix = format!(".{}{SIBLING_TAG}", file_name(path));
+    let Ok(entries) = fs::read_dir(parent_of(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.rsplit('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| pid != std::process::id() && !process_alive(pid)) {
+            let p = entry.path();
+            let _ = fs::remove_dir_all(&p).or_else(|_| fs::remove_file(&p));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 checks existence only; EPERM means it exists under another user.
+    // SAFETY: kill with signal 0 sends nothing.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // No cheap check: keep every sibling rather than remove a live run's.
+    true
+}
+
+/// Files go under `root` (the temporary directory); errors name them under `shown` (the chart
+/// directory the user asked for), since the temporary path means nothing to them.
+fn write_all(root: &Path, shown: &Path, files: &Files) -> Result<()> {
+    if root.exists() {
+        fs::remove_dir_all(root).map_err(|e| Error::io(shown, e))?;
+    }
+    fs::create_dir_all(root).map_err(|e| Error::io(shown, e))?;
+    for (rel, bytes) in files {
+        let path = root.join(rel);
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p).map_err(|e| Error::io(&shown.join(rel), e))?;
+        }
+        fs::write(&path, bytes).map_err(|e| Error::io(&shown.join(rel), e))?;
+    }
+    Ok(())
+}
+
+/// Put `tmp` at `dir`; the old `dir`, if any, ends up at `tmp` and is removed.
+fn swap(dir: &Path, tmp: &Path) -> Result<()> {
+    if !dir.exists() {
+        return fs::rename(tmp, dir).map_err(|e| Error::io(dir, e));
+    }
+    match exchange(tmp, dir) {
+        Ok(()) => {}
+        Err(e) if matches!(e.kind(), IoKind::Unsupported | IoKind::InvalidInput) => {
+            let old = sibling(dir, "old")?;
+            fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
+            if let Err(e) = fs::rename(tmp, dir) {
+                let _ = fs::rename(&old, dir);
+                return Err(Error::io(dir, e));
+            }
+            return fs::remove_dir_all(&old).map_err(|e| Error::io(dir, e));
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+    }
+    fs::remove_dir_all(tmp).map_err(|e| Error::io(dir, e))
+}
+
+/// Swap two paths in one step.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(IoKind::InvalidInput))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated paths, relative ones resolved against the cwd.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::ENOSYS) | Some(libc::EINVAL) => Err(IoKind::Unsupported.into()),
+        _ => Err(err),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(IoKind::Unsupported.into())
 }
 
 /// Whether `dir` holds a chart flowhelm generated.

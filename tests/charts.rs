@@ -384,6 +384,40 @@ fn values_check_names_the_offending_key() {
     );
 }
 
+/// `executors.X: null` deletes the executor in helm's merge while `flow.graph` still routes to it:
+/// `values check` and the render both refuse it, naming the key.
+#[test]
+fn an_executor_removed_by_null_is_refused_where_the_gateway_would_still_route_to_it() {
+    let tmp = TempDir::new("nullexec");
+    let chart = tmp.path().join("c");
+    generate_chart(
+        &common::root().join("examples/search.yml"),
+        &chart,
+        "search",
+    );
+    let file = tmp.path().join("null.yaml");
+    std::fs::write(&file, "# drop it\nexecutors:\n  indexer: null\n").unwrap();
+    let o = flowhelm()
+        .args(["values", "check"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(&format!("{}:3:3: error: `executors.indexer` is removed (null), but `flow.graph` still routes requests to `indexer`", file.display())),
+        "{}",
+        stderr(&o)
+    );
+    let home = tmp.path().join("home");
+    for (name, helm) in helms() {
+        let f = file.display().to_string();
+        let err = try_render(&helm, &chart, &home, "rel", "ns", &["-f", &f]).unwrap_err();
+        assert!(err.contains("executors.indexer is removed (null), but flow.graph still routes requests to indexer"), "{name}: {err}");
+    }
+}
+
 /// `executorDefaults` lies under every executor's own block: maps merge key by key, the
 /// executor's explicit values win even when they are false or "" (where sprig's `merge` would
 /// let the default through), and executors that set nothing get the defaults.

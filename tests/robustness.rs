@@ -19,7 +19,7 @@ fn fixture_flows() -> Vec<(String, String)> {
                 {
                     out.push((
                         p.display().to_string(),
-                        std::fs::read_to_string(&p).unwrap(),
+                        String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
                     ));
                 }
             }

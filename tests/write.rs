@@ -159,3 +159,129 @@ fn a_user_skeleton_replaces_the_builtin_one() {
     );
     assert!(!out2.exists());
 }
+
+/// Every file of a chart directory, relative path → bytes.
+fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_killed_anywhere_leaves_the_old_chart_or_the_new_one_and_the_next_run_cleans_up() {
+    let tmp = TempDir::new("kill");
+    // A large chart (values.yaml and README of 600 executors), so writes take a while.
+    let mut yaml = String::from("jtype: Flow\nexecutors:\n");
+    for i in 0..600 {
+        yaml.push_str(&format!(
+            "  - name: executor_{i:04}\n    uses: docker://acme/x:1\n    env: {{A: \"{}\"}}\n",
+            "x".repeat(200)
+        ));
+    }
+    let flow = tmp.path().join("flow.yml");
+    std::fs::write(&flow, yaml).unwrap();
+    let out = tmp.path().join("chart");
+    let chart = |version: &str| {
+        let mut cmd = flowhelm();
+        cmd.arg("chart")
+            .arg(&flow)
+            .arg("-o")
+            .arg(&out)
+            .args(["--chart-version", version]);
+        cmd
+    };
+    let o = chart("1.0.0").output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let old = snapshot(&out);
+    let o = chart("2.0.0").output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let new = snapshot(&out);
+    assert_ne!(old, new);
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..40u64 {
+        let version = if i % 2 == 0 { "1.0.0" } else { "2.0.0" };
+        let mut child = chart(version)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over a run's whole life (about 10-60 ms here).
+        std::thread::sleep(std::time::Duration::from_micros(i * 1500));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let now = snapshot(&out);
+        let which = if now == old {
+            "old"
+        } else if now == new {
+            "new"
+        } else {
+            panic!(
+                "kill {i} (after {} µs, {status}) left neither chart: {} files",
+                i * 1500,
+                now.len()
+            );
+        };
+        seen.insert((which, status.success()));
+    }
+    assert!(
+        seen.iter().any(|(_, finished)| !finished),
+        "no run was killed: {seen:?}"
+    );
+    let o = chart("2.0.0").output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "flow.yml" && n != "chart")
+        .collect();
+    assert!(
+        left.is_empty(),
+        "killed runs' leftovers survive the next run: {left:?}"
+    );
+    assert_eq!(snapshot(&out), new);
+}
+
+#[test]
+fn an_output_path_that_is_or_lies_under_a_file_is_refused_plainly() {
+    let tmp = TempDir::new("ofile");
+    let file = tmp.path().join("notes.txt");
+    std::fs::write(&file, "keep").unwrap();
+    for (out, want) in [
+        (
+            file.clone(),
+            format!("{}: error: is a file, not a directory", file.display()),
+        ),
+        (
+            file.join("chart"),
+            format!(
+                "{}: error: cannot be created: `{}` is a file",
+                file.join("chart").display(),
+                file.display()
+            ),
+        ),
+    ] {
+        let o = flowhelm()
+            .arg("chart")
+            .arg(flow())
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
+        assert!(
+            !stderr(&o).contains(".flowhelm-"),
+            "a temporary path leaked: {}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
+    let left = std::fs::read_dir(tmp.path()).unwrap().count();
+    assert_eq!(left, 1, "nothing is left beside the file");
+}

@@ -9,7 +9,7 @@ Usage: include "flowhelm.startupThreshold" (list $timeoutReady $periodSeconds)
 {{- 2147483647 -}}
 {{- else -}}
 {{- $period := mul 1000 (int (index . 1)) -}}
-{{- max 3 (div (add $ms (sub $period 1)) $period) -}}
+{{- min 2147483647 (max 3 (div (add $ms (sub $period 1)) $period)) -}}
 {{- end -}}
 {{- end -}}
 

@@ -16,6 +16,14 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
 {{- fail (printf "object names start with %q, and Service names must start with a letter: choose a release name that does, or set fullnameOverride" .fullname) }}
 {{- end }}
 {{- $flow := .root.Values.flow }}
+{{- $executors := .root.Values.executors | default dict }}
+{{- range $from, $to := $flow.graph }}
+{{- range $name := prepend $to $from }}
+{{- if and (not (hasKey $executors $name)) (ne $name "start-gateway") (ne $name "end-gateway") }}
+{{- fail (printf "executors.%s is removed (null), but flow.graph still routes requests to %s: set the executor's keys instead, or regenerate the chart from a Flow without it" $name $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- range $field := list "conditions" "grpcMetadata" }}
 {{- range $name, $text := index $flow $field }}
 {{- include "flowhelm.validateJsonText" (list $text (printf "flow.%s.%s" $field $name)) }}

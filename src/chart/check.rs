@@ -54,6 +54,7 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> 
             }
         }
     }
+    removed_executors(&merged, &sources)?;
     let validator = jsonschema::validator_for(&schema)
         .map_err(|e| Error::input_file(&schema_path, format!("invalid schema: {e}")))?;
     let mut errors: Vec<(String, String)> = validator
@@ -87,6 +88,45 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> 
         }
     }
     Err(err.with_hint("see the chart's README for every value and its type"))
+}
+
+/// `executors.X: null` deletes the executor's block in helm's merge, so its workloads vanish
+/// while `flow.graph` (and so the gateway) still sends requests to it.
+fn removed_executors(merged: &J, sources: &[(PathBuf, Node)]) -> Result<()> {
+    let Some(J::Object(graph)) = merged.pointer("/flow/graph") else {
+        return Ok(());
+    };
+    let executors = merged.get("executors").and_then(J::as_object);
+    let present = |name: &str| executors.is_some_and(|e| e.contains_key(name));
+    let mut named: Vec<&str> = graph.keys().map(String::as_str).collect();
+    named.extend(
+        graph
+            .values()
+            .filter_map(J::as_array)
+            .flatten()
+            .filter_map(J::as_str),
+    );
+    let Some(gone) = named
+        .into_iter()
+        .find(|n| !matches!(*n, "start-gateway" | "end-gateway") && !present(n))
+    else {
+        return Ok(());
+    };
+    let path = format!("executors.{gone}");
+    let message = format!(
+        "`{path}` is removed (null), but `flow.graph` still routes requests to `{gone}`: the gateway would fail"
+    );
+    let hint = "set the executor's keys instead (e.g. `replicas`), or regenerate the chart from a Flow without it";
+    for (file, node) in sources.iter().rev() {
+        if let Some(pos) = locate(node, &path) {
+            return Err(Error::input(pos, message).in_file(file).with_hint(hint));
+        }
+    }
+    Err(Error::input_file(
+        sources.last().map(|s| s.0.clone()).unwrap_or_default(),
+        message,
+    )
+    .with_hint(hint))
 }
 
 /// A key a `propertyNames` list does not allow (a misspelt executor): named by its own path, so
@@ -144,7 +184,7 @@ fn empty_maps(node: &Node, base: &J, path: &str) -> Vec<Warning> {
 }
 
 fn read_values(path: &Path) -> Result<(Node, String)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::read::text(path)?;
     let node = if text.trim().is_empty() {
         Node::new(Pos::new(1, 1), Value::Map(vec![]))
     } else {

@@ -287,7 +287,11 @@ fn yaml_scalar(v: &Val) -> String {
         Val::Bool(b) => b.to_string(),
         Val::Int(i) => i.to_string(),
         Val::Float(f) => crate::flow::node::python_float(*f),
-        Val::Str(s) => serde_json::to_string(s).unwrap_or_default(),
+        Val::Str(s) => {
+            let mut out = String::new();
+            push_json_string(&mut out, s);
+            out
+        }
         Val::List(_) | Val::Map(_) => unreachable!("collections are written by write_value"),
     }
 }
@@ -448,13 +452,13 @@ fn leaf(out: &mut String, e: &Entry, path: &str) {
     };
     let mut default = String::new();
     push_json(&mut default, &e.val);
-    out.push_str("| `");
-    out.push_str(path);
-    out.push_str("` | ");
+    out.push_str("| ");
+    out.push_str(&md_code(path));
+    out.push_str(" | ");
     out.push_str(ty);
-    out.push_str(" | `");
-    push_cell(out, &default);
-    out.push_str("` | ");
+    out.push_str(" | ");
+    out.push_str(&md_code(&default));
+    out.push_str(" | ");
     push_cell(out, &e.doc);
     out.push_str(" |\n");
 }
@@ -505,9 +509,13 @@ fn push_json(out: &mut String, v: &Val) {
 }
 
 /// A JSON string literal (valid YAML double-quoted scalar too), escaped as serde_json does.
+/// A double-quoted string both JSON and YAML read back exactly: besides JSON's escapes, every
+/// character YAML does not allow as printable text (C0, DEL, C1, surrogates' neighbours U+FFFE/
+/// U+FFFF) and every one a YAML 1.1 reader folds or drops (NEL, the line and paragraph
+/// separators, the byte-order mark) is written as `\uXXXX`.
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !s.chars().any(needs_escape) {
         out.push_str(s);
         out.push('"');
         return;
@@ -521,11 +529,61 @@ fn push_json_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
     out.push('"');
+}
+
+/// `s` as a double-quoted scalar JSON and every YAML reader take back exactly.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_json_string(&mut out, s);
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    matches!(c, '\0'..='\u{1f}' | '"' | '\\' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// Markdown inline code showing `text` as it is: a backtick fence longer than any run inside,
+/// `|` escaped (GitHub tables split cells before reading code spans), line breaks and other
+/// control characters written as their JSON escapes so the span stays on one line.
+pub fn md_code(text: &str) -> String {
+    let mut body = String::new();
+    for c in text.chars() {
+        match c {
+            '|' => body.push_str("\\|"),
+            '\n' => body.push_str("\\n"),
+            '\r' => body.push_str("\\r"),
+            '\t' => body.push_str("\\t"),
+            c if needs_escape(c) && c != '"' && c != '\\' => {
+                body.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => body.push(c),
+        }
+    }
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if body.starts_with('`') || body.ends_with('`') || body.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{body}{pad}{fence}")
+}
+
+/// Markdown text on one line: line breaks become spaces, other control characters are dropped
+/// (a warning in a list item must not end the item or start a heading).
+pub fn md_line(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => Some(' '),
+            c if needs_escape(c) && c != '"' && c != '\\' => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -560,18 +618,38 @@ mod tests {
     }
 
     #[test]
-    fn strings_are_escaped_as_serde_json_does() {
+    fn strings_are_escaped_as_serde_json_does_and_more() {
         for text in [
             "plain",
             "q\"uote\\",
             "tab\tnl\ncr\r",
-            "\u{1}\u{8}\u{c}\u{1f}\u{7f}",
+            "\u{1}\u{8}\u{c}\u{1f}",
             "é✓ {{ x }}",
         ] {
             let mut ours = String::new();
             push_json_string(&mut ours, text);
             assert_eq!(ours, serde_json::to_string(text).unwrap());
         }
+        // What YAML refuses raw (DEL, C1, U+FFFE) or a YAML 1.1 reader folds (NEL, U+2028/9).
+        let mut ours = String::new();
+        push_json_string(
+            &mut ours,
+            "\u{7f}\u{85}\u{9f}\u{2028}\u{2029}\u{feff}\u{fffe}ok",
+        );
+        assert_eq!(ours, r#""\u007f\u0085\u009f\u2028\u2029\ufeff\ufffeok""#);
+        assert_eq!(
+            serde_json::from_str::<String>(&ours).unwrap(),
+            "\u{7f}\u{85}\u{9f}\u{2028}\u{2029}\u{feff}\u{fffe}ok"
+        );
+    }
+
+    #[test]
+    fn markdown_code_spans_hold_any_text_on_one_line() {
+        assert_eq!(md_code("plain"), "`plain`");
+        assert_eq!(md_code("a`b"), "``a`b``");
+        assert_eq!(md_code("`x"), "`` `x ``");
+        assert_eq!(md_code("a|b\nc"), "`a\\|b\\nc`");
+        assert_eq!(md_line("one\n# two"), "one # two");
     }
 
     #[test]

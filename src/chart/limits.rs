@@ -13,7 +13,11 @@ use crate::jina;
 /// The shortest namespace a release can be installed in.
 const SHORTEST_NAMESPACE: &str = "n";
 
+/// What the API server stores in one ConfigMap (its `data` keys and values together).
+const MAX_CONFIG_MAP: usize = 1024 * 1024;
+
 pub fn check(flow: &Flow, chart: &str) -> Result<()> {
+    pods(flow)?;
     if flow.kind == FlowKind::Flow {
         let addresses = gateway_addresses(flow, chart);
         let count = flow.executors.len();
@@ -61,6 +65,53 @@ pub fn check(flow: &Flow, chart: &str) -> Result<()> {
             "shards",
             x.pos,
         )?;
+    }
+    Ok(())
+}
+
+/// Each pod's ConfigMap (its `env`) and the JSON blobs that become one argument each.
+fn pods(flow: &Flow) -> Result<()> {
+    let gateway = flow
+        .gateway
+        .iter()
+        .map(|g| ("the gateway".to_string(), g.pos, &g.pod, &g.uses_with));
+    let executors = flow
+        .executors
+        .iter()
+        .map(|x| (format!("`{}`", x.name), x.pos, &x.pod, &x.uses_with));
+    for (who, pos, pod, uses_with) in gateway.chain(executors) {
+        let size: usize = pod.env.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > MAX_CONFIG_MAP {
+            return Err(Error::input(
+                pos,
+                format!(
+                    "{who}'s `env` is {size} bytes; a ConfigMap holds at most {MAX_CONFIG_MAP}"
+                ),
+            )
+            .with_hint("move large data into a volume or an image, and keep `env` to settings"));
+        }
+        if let Some((k, v)) = pod
+            .env
+            .iter()
+            .find(|(k, v)| k.len() + v.len() + 1 >= jina::MAX_ARG_LEN)
+        {
+            return Err(Error::input(
+                pos,
+                format!("{who}'s `env.{k}` is {} bytes, over Linux's {}-byte limit for one environment variable (MAX_ARG_STRLEN): it could not start", k.len() + v.len() + 1, jina::MAX_ARG_LEN),
+            )
+            .with_hint("move large data into a volume or an image"));
+        }
+        let blob = uses_with
+            .as_ref()
+            .map(crate::flow::python_json)
+            .unwrap_or_default();
+        if blob.len() >= jina::MAX_ARG_LEN {
+            return Err(Error::input(
+                pos,
+                format!("{who}'s `uses_with` is {} bytes as `--uses-with`, over Linux's {}-byte limit for one argument (MAX_ARG_STRLEN): it could not start", blob.len(), jina::MAX_ARG_LEN),
+            )
+            .with_hint("pass large data through a volume or the image, and keep `uses_with` to settings"));
+        }
     }
     Ok(())
 }

@@ -63,6 +63,10 @@ pub fn render(files: &Files, context: &minijinja::Value) -> Result<Files> {
     );
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // Text from the Flow reaches Markdown only through these, and YAML through `yaml_str`.
+    env.add_filter("md_code", |s: String| crate::chart::doc::md_code(&s));
+    env.add_filter("md_line", |s: String| crate::chart::doc::md_line(&s));
+    env.add_filter("yaml_str", |s: String| crate::chart::doc::quoted(&s));
     let mut out = Files::new();
     for (path, bytes) in files {
         match path.strip_suffix(".j2") {

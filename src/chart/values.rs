@@ -289,7 +289,7 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
             .schema(|| json!({"type": "array", "items": {"type": "string"}})),
         e("monitoring", "Serve Prometheus metrics (`--monitoring`) and add a ServiceMonitor.", Val::Bool(p.monitoring)),
         e("timeoutReady", "Milliseconds Jina waits for the workload to start (`--timeout-ready`; -1 waits forever); also sets the startup probe's failure threshold.", Val::Int(p.timeout_ready.unwrap_or(jina::DEFAULT_TIMEOUT_READY)))
-            .schema(|| json!({"type": "integer", "minimum": -1})),
+            .schema(|| json!({"type": "integer", "minimum": -1, "maximum": i32::MAX})),
         e("args", "Other Jina options, as in the Flow (`snake_case: value`); `true` is a bare flag, lists repeat the value.", args(&p.args))
             .schema(args_schema),
         e("resources", "Container resources (requests/limits); GPU limits come from `gpus`.", resources)
@@ -408,7 +408,7 @@ fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
         image(&img, "Gateway image (default: `JINA_GATEWAY_IMAGE` at generation time)."),
         e("uses", "`--uses` of a custom gateway image (`config.yml`); empty for Jina's built-in gateways.", s(uses)),
         e("usesWith", "`--uses-with` of a custom gateway: its exact JSON text (empty: none).", uses_with).schema(json_text_schema),
-        e("replicas", "Number of gateway pods.", Val::Int(i64::from(gw.replicas))).schema(|| json!({"type": "integer", "minimum": 1})),
+        e("replicas", "Number of gateway pods.", Val::Int(i64::from(gw.replicas))).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
         e("protocols", "Protocols served (`grpc`, `http`, `websocket`), one port each.", protocols(&gw.protocols))
             .schema(protocols_schema),
         service(),
@@ -626,9 +626,9 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         e("uses", "`--uses` passed to the executor: `config.yml` for docker images, empty for BaseExecutor.", s(uses)),
         e("dnsName", "The executor's name in Kubernetes object names (each executor has its own; a DNS label).", s(&x.dns))
             .schema(|| json!({"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", "maxLength": 53})),
-        e("replicas", "Pods per shard.", Val::Int(i64::from(x.replicas))).schema(|| json!({"type": "integer", "minimum": 1})),
+        e("replicas", "Pods per shard.", Val::Int(i64::from(x.replicas))).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
         e("shards", "Shards; above 1 a head pod fans requests out to one workload per shard.", Val::Int(i64::from(x.shards)))
-            .schema(|| json!({"type": "integer", "minimum": 1, "maximum": 9999})),
+            .schema(|| json!({"type": "integer", "minimum": 1, "maximum": jina::MAX_SHARDS})),
         e("polling", "How the head polls shards: `ANY` (one shard) or `ALL` (every shard), for endpoints not in `pollingByEndpoint`.", s(&polling))
             .schema(|| json!({"type": "string", "enum": ["ANY", "ALL"]})),
         e("pollingByEndpoint", "Polling of particular endpoints (`/search: ALL`), over `polling`.", string_map(&by_endpoint))

@@ -13,7 +13,7 @@ use crate::jina::keys::{self, KeySpec, Kind};
 
 /// Read and load a Flow file, substituting `${{ ENV.X }}` from the process environment.
 pub fn load_file(path: &std::path::Path) -> Result<Flow> {
-    let source = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let source = crate::read::text(path)?;
     load_str(&source, &|name| std::env::var(name).ok()).map_err(|e| e.in_file(path))
 }
 
@@ -22,11 +22,40 @@ pub fn load_str(source: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Fl
     let mut root = node::parse(source)?;
     envsubst::substitute(&mut root, env)?;
     let mut cx = Loader::default();
+    if let Some(pos) = helm3_unsafe(&root) {
+        cx.warnings.push(Warning {
+            pos,
+            message: "this string holds DEL, a C1 control character or U+FFFE/U+FFFF: helm 4 renders it exactly, helm 3 refuses the chart's values (\"control characters are not allowed\")".into(),
+        });
+    }
     let flow = cx.flow(&root)?;
     Ok(Flow {
         warnings: cx.warnings,
         ..flow
     })
+}
+
+/// Where the first string helm 3 cannot carry in values is: helm 3 checks values against the
+/// schema after writing them as YAML, and its YAML writer puts these characters out raw, which
+/// its reader then refuses.
+fn helm3_unsafe(node: &Node) -> Option<Pos> {
+    let bad = |s: &str| {
+        s.chars().any(
+            |c| matches!(c, '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}'),
+        )
+    };
+    match &node.value {
+        Value::Str(s) if bad(s) => Some(node.pos),
+        Value::Seq(items) => items.iter().find_map(helm3_unsafe),
+        Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+            if bad(&k.name) {
+                Some(k.pos)
+            } else {
+                helm3_unsafe(v)
+            }
+        }),
+        _ => None,
+    }
 }
 
 #[derive(Default)]
@@ -290,10 +319,12 @@ impl Loader {
             "monitoring" => pod.monitoring = value.as_bool("monitoring")?,
             "timeout_ready" => {
                 let ms = value.as_int("timeout_ready")?;
-                if ms < -1 {
+                // Helm reads numbers as float64 and the probe threshold is an int32: beyond
+                // 2^31-1 ms (24.8 days) neither stays exact.
+                if !(-1..=i64::from(i32::MAX)).contains(&ms) {
                     return Err(Error::input(
                         value.pos,
-                        format!("`timeout_ready` must be -1 (wait forever) or a number of milliseconds, found {ms}"),
+                        format!("`timeout_ready` must be -1 (wait forever) or 0 to 2147483647 milliseconds, found {ms}"),
                     ));
                 }
                 pod.timeout_ready = Some(ms);
@@ -479,7 +510,7 @@ impl Loader {
             "protocol" => e.protocols = protocols(value)?,
             "grpc_metadata" => e.grpc_metadata = Some(json_map(value, name)?),
             "external" => ext.external = Some((key.pos, value.as_bool(name)?)),
-            "host" => ext.hosts = Some((key.pos, string_list(value, name)?)),
+            "host" => ext.hosts = Some((key.pos, hosts(value)?)),
             "port" => ext.ports = Some((key.pos, ports(value, name)?)),
             "tls" => ext.tls = value.as_bool(name)?,
             // Jina's CastPeerPorts: a list is the ports of shard 0; a mapping is per shard.
@@ -739,15 +770,22 @@ fn executor_name(value: &Node) -> Result<String> {
     Ok(name)
 }
 
+/// A count Kubernetes keeps in an `int32` (`replicas`), or `shards`, whose workloads each need a
+/// name and an address in the head's list (the schema's maximum too).
 fn count(value: &Node, what: &str) -> Result<u32> {
     let n = value.as_int(what)?;
-    if n < 1 {
+    let max = if what == "shards" {
+        crate::jina::MAX_SHARDS
+    } else {
+        i32::MAX as u32
+    };
+    if n < 1 || n > i64::from(max) {
         return Err(Error::input(
             value.pos,
-            format!("`{what}` must be at least 1, found {n}"),
+            format!("`{what}` must be between 1 and {max}, found {n}"),
         ));
     }
-    u32::try_from(n).map_err(|_| Error::input(value.pos, format!("`{what}` is too large: {n}")))
+    Ok(n as u32)
 }
 
 fn port_number(value: &Node, p: i64, what: &str) -> Result<u16> {
@@ -766,6 +804,28 @@ fn ports(value: &Node, what: &str) -> Result<Vec<u16>> {
             .collect(),
         _ => Err(value_type(value, what, "a port number or a list of them")),
     }
+}
+
+/// External hosts: each a DNS name or an IP address, since Jina dials it as given.
+fn hosts(value: &Node) -> Result<Vec<String>> {
+    let items: Vec<&Node> = match &value.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let host = item.as_text("host")?;
+            let ip = host.parse::<std::net::IpAddr>().is_ok();
+            let dns = names::is_dns_subdomain(&host.to_ascii_lowercase());
+            if ip || dns {
+                Ok(host)
+            } else {
+                Err(Error::input(item.pos, format!("`{host}` is not a host name or IP address"))
+                    .with_hint("write a DNS name (`encoder.example.com`) or an IP address; scheme and port go in `port`/`tls`"))
+            }
+        })
+        .collect()
 }
 
 fn string_list(value: &Node, what: &str) -> Result<Vec<String>> {
@@ -875,9 +935,19 @@ fn volumes(value: &Node) -> Result<Vec<Volume>> {
                 )
                 .with_hint("write `HOST:/container/path` or `/container/path`"));
             }
-            Ok(Volume { source, mount_path })
+            Ok((item.pos, Volume { source, mount_path }))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .and_then(|located| {
+            let mut seen = std::collections::HashSet::new();
+            for (pos, v) in &located {
+                if !seen.insert(v.mount_path.trim_end_matches('/').to_string()) {
+                    return Err(Error::input(*pos, format!("two volumes are mounted at `{}`", v.mount_path))
+                        .with_hint("Kubernetes refuses a pod with two mounts at one path: give each volume its own container path"));
+                }
+            }
+            Ok(located.into_iter().map(|(_, v)| v).collect())
+        })
 }
 
 fn env_from_secret(value: &Node) -> Result<IndexMap<String, SecretRef>> {

@@ -154,11 +154,10 @@ fn collision(e: &Executor, other: &Executor, object: &str) -> Error {
 pub fn parse_image(text: &str) -> std::result::Result<Image, String> {
     let (rest, digest) = match text.split_once('@') {
         Some((r, d)) => {
-            let valid = d.split_once(':').is_some_and(|(alg, hex)| {
-                !alg.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-            });
-            if !valid {
-                return Err(format!("`{d}` is not an image digest"));
+            if !is_digest(d) {
+                return Err(format!(
+                    "`{d}` is not an image digest (`sha256:` and 64 lower-case hex digits)"
+                ));
             }
             (r, d.to_string())
         }
@@ -178,29 +177,116 @@ pub fn parse_image(text: &str) -> std::result::Result<Image, String> {
     if !tag_ok {
         return Err(format!("`{tag}` is not a valid image tag"));
     }
-    let repo_ok = !repository.is_empty()
-        && repository.split('/').enumerate().all(|(i, part)| {
-            !part.is_empty()
-                && if i == 0 && (part.contains('.') || part.contains(':') || part == "localhost") {
-                    part.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
-                } else {
-                    part.bytes().all(|b| {
-                        b.is_ascii_lowercase()
-                            || b.is_ascii_digit()
-                            || matches!(b, b'.' | b'_' | b'-')
-                    }) && !part.starts_with(['.', '_', '-'])
-                        && !part.ends_with(['.', '_', '-'])
-                }
-        });
-    if !repo_ok {
-        return Err(format!("`{text}` is not a valid image reference"));
+    if repository.len() > 255 {
+        return Err(format!(
+            "image repository `{repository}` is {} characters long; at most 255 are allowed",
+            repository.len()
+        ));
+    }
+    if let Err(why) = check_repository(repository) {
+        return Err(format!("`{text}` is not a valid image reference: {why}"));
     }
     Ok(Image {
         repository: repository.to_string(),
         tag: tag.to_string(),
         digest,
     })
+}
+
+/// The distribution reference grammar: `[host[:port]/]component(/component)*`.
+fn check_repository(repository: &str) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = repository.split('/').collect();
+    let has_host = parts.len() > 1
+        && (parts[0].contains(['.', ':'])
+            || parts[0] == "localhost"
+            || parts[0].bytes().any(|b| b.is_ascii_uppercase()));
+    let path = if has_host {
+        check_host(parts[0])?;
+        &parts[1..]
+    } else {
+        &parts[..]
+    };
+    match path.iter().find(|p| !is_path_component(p)) {
+        Some(p) => Err(format!(
+            "`{p}` must be lower-case letters and digits, joined by `.`, `_`, `__` or dashes"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_host(host: &str) -> std::result::Result<(), String> {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (host, None),
+    };
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if !name.split('.').all(label) {
+        return Err(format!("registry host `{name}` is not a host name"));
+    }
+    match port {
+        Some(p)
+            if !p.bytes().all(|b| b.is_ascii_digit())
+                || !matches!(p.parse::<u32>(), Ok(1..=65535)) =>
+        {
+            Err(format!(
+                "registry port `{p}` is not a port number (1-65535)"
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+fn is_path_component(p: &str) -> bool {
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let b = p.as_bytes();
+    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &p[start..i];
+        if !(sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|c| c == b'-')) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `algorithm:hex`, the hex as long as the algorithm's output where it is a known one.
+fn is_digest(d: &str) -> bool {
+    let Some((alg, hex)) = d.split_once(':') else {
+        return false;
+    };
+    let alg_ok = !alg.is_empty()
+        && alg.split(['+', '.', '_', '-']).all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    let len_ok = match alg {
+        "sha256" => hex.len() == 64,
+        "sha384" => hex.len() == 96,
+        "sha512" => hex.len() == 128,
+        _ => hex.len() >= 32,
+    };
+    let hex_ok = hex
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    alg_ok && len_ok && hex_ok
 }
 
 #[cfg(test)]
@@ -219,6 +305,14 @@ mod tests {
         assert!(parse_image("Acme/Enc:1").is_err());
         assert!(parse_image("acme/enc:bad tag").is_err());
         assert!(parse_image("acme//enc").is_err());
+        assert!(parse_image("reg.io:99999/acme/enc:1").is_err());
+        assert!(parse_image("reg.io:http/acme/enc").is_err());
+        assert!(parse_image("acme/enc@sha256:abcd").is_err());
+        assert!(parse_image(&format!("acme/{}", "a".repeat(300))).is_err());
+        assert!(parse_image("acme/a..b").is_err());
+        assert!(parse_image("acme/a___b").is_err());
+        assert!(parse_image("acme/a--b__c.d").is_ok());
+        assert!(parse_image(&format!("acme/enc@sha256:{}", "0".repeat(64))).is_ok());
     }
 
     #[test]

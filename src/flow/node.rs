@@ -184,7 +184,7 @@ fn saphyr_options() -> serde_saphyr::Options {
 fn parse_general(source: &str) -> Result<Node> {
     let raw: Spanned<RawNode> = serde_saphyr::from_str_with_options(source, saphyr_options())
         .map_err(|e| yaml_error(&e))?;
-    Ok(convert(raw, source))
+    convert(raw, source)
 }
 
 /// Build the tree straight from granit-parser's events (the parser serde-saphyr itself runs on),
@@ -408,10 +408,14 @@ fn resolve_plain(text: &str) -> Option<Plain> {
     }
     const TRUE: &[&str] = &["y", "yes", "true", "on"];
     const FALSE: &[&str] = &["n", "no", "false", "off"];
-    if TRUE.iter().any(|t| text.eq_ignore_ascii_case(t)) {
+    let is = |words: &[&str]| words.iter().any(|t| text.eq_ignore_ascii_case(t));
+    if (is(TRUE) || is(FALSE)) && ambiguous_bool(text) {
+        return None; // refused by the general route, with its position
+    }
+    if is(TRUE) {
         return Some(Plain::Bool(true));
     }
-    if FALSE.iter().any(|t| text.eq_ignore_ascii_case(t)) {
+    if is(FALSE) {
         return Some(Plain::Bool(false));
     }
     let (negative, unsigned) = match text.strip_prefix(['+', '-']) {
@@ -470,7 +474,38 @@ fn resolve_plain(text: &str) -> Option<Plain> {
     None
 }
 
+/// A resource limit of the YAML reader, said as what the file does too much of, with the limit.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let b = serde_saphyr::budget::Budget::default();
+    let (what, limit) = match breach {
+        B::Depth { .. } => ("nests mappings and lists too deeply", b.max_depth),
+        B::Nodes { .. } => ("has too many values", b.max_nodes),
+        B::Events { .. } => ("is too large", b.max_events),
+        B::Aliases { .. } => ("uses too many aliases (`*name`)", b.max_aliases),
+        B::Anchors { .. } => ("defines too many anchors (`&name`)", b.max_anchors),
+        B::ScalarBytes { .. } => ("holds too much text", b.max_total_scalar_bytes),
+        B::CommentBytes { .. } => ("holds too many comments", b.max_total_comment_bytes),
+        B::MergeKeys { .. } => ("uses too many merge keys (`<<`)", b.max_merge_keys),
+        B::Documents { .. } => ("holds too many documents", b.max_documents),
+        _ => ("expands too much (aliases or nesting)", 0),
+    };
+    if limit == 0 {
+        format!("the file {what} for flowhelm's YAML reader")
+    } else {
+        format!("the file {what}: flowhelm's YAML reader allows {limit}")
+    }
+}
+
 fn yaml_error(e: &serde_saphyr::Error) -> Error {
+    if let serde_saphyr::Error::Budget { breach, location } = e {
+        let pos = Pos::new(
+            (location.line() as usize).max(1),
+            (location.column() as usize).max(1),
+        );
+        return Error::input(pos, format!("invalid YAML: {}", budget_message(breach)))
+            .with_hint("a Flow this large or deep is not one Jina could serve either; check the file is the Flow you meant");
+    }
     let pos = e
         .location()
         .map(|l| Pos::new(l.line() as usize, l.column() as usize))
@@ -483,7 +518,10 @@ fn yaml_error(e: &serde_saphyr::Error) -> Error {
         .replace('\n', " ");
     let message = strip_location_suffix(&message);
     // serde-saphyr names its own API here; say what is wrong with the file instead.
-    let message = if message.starts_with("multiple YAML documents detected") {
+    let message = message.replace("rejected by the configured policy", "is not allowed");
+    let message = if message.starts_with("recursion limit exceeded") {
+        "the file nests lists and mappings too deeply for flowhelm's YAML reader".to_string()
+    } else if message.starts_with("multiple YAML documents detected") {
         "the file holds more than one YAML document; a Flow is a single document".to_string()
     } else if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
         format!("duplicate key `{key}`")
@@ -525,10 +563,29 @@ fn pos_of(loc: &serde_saphyr::Location) -> Pos {
     Pos::new(loc.line() as usize, loc.column() as usize)
 }
 
-fn convert(raw: Spanned<RawNode>, source: &str) -> Node {
+/// The spellings YAML 1.1 readers take for booleans and PyYAML (so Jina) does not: `y`, `n`,
+/// `on`, `off` (Jina drops those from its resolver) and mixed case (`yEs`). flowhelm refuses them
+/// rather than guess which reader the user had in mind.
+fn ambiguous_bool(text: &str) -> bool {
+    const WORDS: &[&str] = &["y", "n", "yes", "no", "true", "false", "on", "off"];
+    if !WORDS.iter().any(|w| text.eq_ignore_ascii_case(w)) {
+        return false; // quoted, tagged or spelt otherwise: not a plain boolean word
+    }
+    const PYYAML: &[&str] = &[
+        "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+    ];
+    !PYYAML.contains(&text)
+}
+
+fn ambiguous_bool_error(pos: Pos, text: &str) -> Error {
+    Error::input(pos, format!("plain `{text}` is true or false to some YAML readers and the string \"{text}\" to Jina"))
+        .with_hint(format!("quote it (`\"{text}\"`) for the text, or write `true`/`false`"))
+}
+
+fn convert(raw: Spanned<RawNode>, source: &str) -> Result<Node> {
     let pos = pos_of(&raw.referenced);
-    let raw_text = || {
-        let span = raw.referenced.span();
+    let text_of = |loc: &serde_saphyr::Location| {
+        let span = loc.span();
         match (span.byte_offset(), span.byte_len()) {
             (Some(start), Some(len)) => source
                 .get(start as usize..(start + len) as usize)
@@ -536,9 +593,13 @@ fn convert(raw: Spanned<RawNode>, source: &str) -> Node {
             _ => "",
         }
     };
+    let raw_text = || text_of(&raw.referenced);
     let value = match raw.value {
         RawNode::Null => Value::Null,
-        RawNode::Bool(b) => Value::Bool(b),
+        RawNode::Bool(b) => match raw_text() {
+            t if ambiguous_bool(t) => return Err(ambiguous_bool_error(pos, t)),
+            _ => Value::Bool(b),
+        },
         // PyYAML keeps `0o17` as a string; its int rule only knows `0` + octal digits.
         RawNode::Int(i) => match raw_text() {
             t if t.trim_start_matches(['-', '+']).starts_with("0o") => Value::Str(t.to_string()),
@@ -550,21 +611,31 @@ fn convert(raw: Spanned<RawNode>, source: &str) -> Node {
             _ => Value::Float(f),
         },
         RawNode::Str(s) => Value::Str(s),
-        RawNode::Seq(items) => Value::Seq(items.into_iter().map(|n| convert(n, source)).collect()),
+        RawNode::Seq(items) => Value::Seq(
+            items
+                .into_iter()
+                .map(|n| convert(n, source))
+                .collect::<Result<_>>()?,
+        ),
         RawNode::Map(entries) => Value::Map(
             entries
                 .into_iter()
                 .map(|(k, v)| {
+                    let kpos = pos_of(&k.referenced);
+                    let ktext = text_of(&k.referenced);
+                    if matches!(k.value.0.as_str(), "True" | "False") && ambiguous_bool(ktext) {
+                        return Err(ambiguous_bool_error(kpos, ktext));
+                    }
                     let key = Key {
-                        pos: pos_of(&k.referenced),
+                        pos: kpos,
                         name: k.value.0,
                     };
-                    (key, convert(v, source))
+                    Ok((key, convert(v, source)?))
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
         ),
     };
-    Node { pos, value }
+    Ok(Node { pos, value })
 }
 
 /// What serde-saphyr hands us before positions are flattened.
@@ -679,7 +750,14 @@ mod tests {
     #[test]
     fn scalars_follow_pyyaml() {
         assert_eq!(scalar("yes"), Value::Bool(true));
-        assert_eq!(scalar("Off"), Value::Bool(false));
+        assert_eq!(scalar("NO"), Value::Bool(false));
+        // YAML 1.1 booleans PyYAML (or Jina's resolver) does not take are refused, located.
+        for text in ["Off", "on", "y", "N", "yEs"] {
+            let err = parse(&format!("k: {text}\n")).unwrap_err();
+            assert_eq!(err.pos, Some(Pos::new(1, 4)), "{text}");
+            assert!(err.message.contains("to Jina"), "{text}: {}", err.message);
+        }
+        assert!(parse("on: 1\n").is_err());
         assert_eq!(scalar("0755"), Value::Int(493));
         assert_eq!(scalar("1_000"), Value::Int(1000));
         assert_eq!(scalar("0o755"), Value::Str("0o755".into()));
@@ -741,7 +819,7 @@ mod tests {
             .map(|p| {
                 (
                     p.display().to_string(),
-                    std::fs::read_to_string(&p).unwrap(),
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
                 )
             })
             .collect();

@@ -37,6 +37,9 @@ pub const USES_AFTER_MONITORING_PORT: u16 = 9092;
 pub const HOST: &str = "0.0.0.0";
 /// `timeout_ready`'s default in milliseconds (`parsers/orchestrate/pod.py`).
 pub const DEFAULT_TIMEOUT_READY: i64 = 600_000;
+/// Shards one executor may have: Jina sets no limit, but each shard is a workload whose name
+/// carries its number, and name budgets (src/chart/limits.rs, `flowhelm.objname`) allow four digits.
+pub const MAX_SHARDS: u32 = 9999;
 /// `--timeout` of the liveness probe's `jina ping`, in milliseconds
 /// (`resources/k8s/template/deployment-executor.yml`).
 pub const PING_TIMEOUT_MS: i64 = 9500;
