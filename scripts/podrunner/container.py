@@ -94,10 +94,12 @@ def make_root(spec):
         mount(point, inside(point), None, MS_BIND | MS_REC)
     mount(None, inside('/sys'), None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     mount('tmpfs', inside('/dev/shm'), 'tmpfs', 0, 'mode=1777,size=64m')
+    fresh_tmpfs = []
     for point, fstype in host_mounts((layer,)):
         if not os.path.isdir(inside(point)):
             continue
         if fstype == 'tmpfs':
+            fresh_tmpfs.append(point)
             mount('tmpfs', inside(point), 'tmpfs', 0, 'mode=1777')
         else:
             mount(point, inside(point), None, MS_BIND | MS_REC)
@@ -107,9 +109,25 @@ def make_root(spec):
             f.write(text)
     for m in spec['mounts']:
         bind_volume(root, m)
+    keep_image_dirs(root, [m['target'] for m in spec['mounts']] + fresh_tmpfs)
     if spec['readOnlyRoot']:
         mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     return root
+
+
+# This machine is the containers' image, and the project (fixtures, the tools' virtualenvs) is
+# part of it: a clone under /tmp must stay visible when an emptyDir or a fresh tmpfs covers /tmp.
+IMAGE_DIRS = [os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))]
+
+
+def keep_image_dirs(root, covering):
+    for keep in IMAGE_DIRS:
+        if not any(keep == c or keep.startswith(c.rstrip('/') + '/') for c in covering):
+            continue
+        target = os.path.join(root, keep.lstrip('/'))
+        os.makedirs(target, exist_ok=True)
+        mount(keep, target, None, MS_BIND | MS_REC)
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 
 
 def bind_volume(root, m):
