@@ -116,18 +116,42 @@ def make_root(spec):
 
 
 # This machine is the containers' image, and the project (fixtures, the tools' virtualenvs) is
-# part of it: a clone under /tmp must stay visible when an emptyDir or a fresh tmpfs covers /tmp.
+# part of it, readable by any UID as an image's files are. Two things can hide it: a volume or
+# fresh tmpfs over the directory it lives in (a clone under /tmp, an emptyDir at /tmp), and a
+# directory on its path that others cannot enter (mktemp -d makes 0700 ones).
 IMAGE_DIRS = [os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))]
 
 
 def keep_image_dirs(root, covering):
     for keep in IMAGE_DIRS:
-        if not any(keep == c or keep.startswith(c.rstrip('/') + '/') for c in covering):
-            continue
         target = os.path.join(root, keep.lstrip('/'))
-        os.makedirs(target, exist_ok=True)
-        mount(keep, target, None, MS_BIND | MS_REC)
-        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+        # Each directory on the way gets o+x (o+rx for the project) in this container only: on
+        # the overlay that is a copy-up, in a covering volume a directory of the volume's own.
+        path = root
+        for part in keep.strip('/').split('/'):
+            path = os.path.join(path, part)
+            try:
+                os.makedirs(path, exist_ok=True)
+                mode = os.stat(path).st_mode
+                want = mode | 0o001 | (0o004 if path == target else 0)
+                if want != mode:
+                    os.chmod(path, want)
+            except OSError:
+                pass  # a read-only mount on the way: left as the machine has it
+        if any(keep == c or keep.startswith(c.rstrip('/') + '/') for c in covering):
+            # Bound entry by entry, so the directory itself stays the container's traversable one.
+            for name in os.listdir(keep):
+                source, inner = os.path.join(keep, name), os.path.join(target, name)
+                if os.path.islink(source):
+                    if not os.path.lexists(inner):
+                        os.symlink(os.readlink(source), inner)
+                    continue
+                if os.path.isdir(source):
+                    os.makedirs(inner, exist_ok=True)
+                elif not os.path.lexists(inner):
+                    open(inner, 'a').close()
+                mount(source, inner, None, MS_BIND | MS_REC)
+                mount(None, inner, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 
 
 def bind_volume(root, m):
