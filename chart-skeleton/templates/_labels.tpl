@@ -16,11 +16,12 @@ app.kubernetes.io/part-of: {{ include "flowhelm.name" . }}
 {{/*
 What every workload of a release shares, computed once per template file rather than per
 object: the labels block, and the namespace, release and chart names already quoted.
-Usage: $shared := include "flowhelm.shared" $ | fromJson → {labels, nsQ, releaseQ, nameQ}
+Usage: $shared := include "flowhelm.shared" $ | fromJson → {labels, nsQ, releaseQ, nameQ}; labels
+come indented for metadata.labels (each line after a newline and four spaces), built once.
 */}}
 {{- define "flowhelm.shared" -}}
 {{- toJson (dict
-      "labels" (include "flowhelm.labels" .)
+      "labels" (include "flowhelm.labels" . | nindent 4)
       "nsQ" (.Release.Namespace | quote)
       "releaseQ" (.Release.Name | quote)
       "nameQ" (include "flowhelm.name" . | quote)

@@ -19,7 +19,7 @@ metadata:
   name: {{ $nameQ }}
   namespace: {{ $w.q.ns }}
   labels:
-    {{- $w.shared.labels | nindent 4 }}
+    {{- $w.shared.labels }}
     app.kubernetes.io/component: {{ $w.q.component }}
     app: {{ $nameQ }}
   {{- with $svc.annotations }}
@@ -70,7 +70,7 @@ metadata:
   name: {{ .q.name }}
   namespace: {{ .q.ns }}
   labels:
-    {{- .shared.labels | nindent 4 }}
+    {{- .shared.labels }}
     app.kubernetes.io/component: {{ .q.component }}
     {{- range $k, $v := $sm.labels }}
     {{ $k | quote }}: {{ $v | quote }}

@@ -31,7 +31,7 @@ metadata:
   name: {{ .q.configMap }}
   namespace: {{ $nsQ }}
   labels:
-    {{- $labels | nindent 4 }}
+    {{- $labels }}
     app.kubernetes.io/component: {{ $componentQ }}
 data:
   pythonunbuffered: "1"
@@ -53,7 +53,7 @@ metadata:
   name: {{ $nameQ }}
   namespace: {{ $nsQ }}
   labels:
-    {{- $labels | nindent 4 }}
+    {{- $labels }}
     app.kubernetes.io/component: {{ $componentQ }}
 spec:
   replicas: {{ .replicas | int }}
@@ -260,10 +260,10 @@ Usage: include "flowhelm.container" (dict "w" $w "c" $c "stateful" bool), $c: {n
           {{- $probes = index $w.probeCache $key }}
           {{- end }}
           {{- if not $probes }}
-          {{- $probes = include "flowhelm.probes" (dict "probes" $cfg.probes "container" $c "timeoutReady" $cfg.timeoutReady "jina" $w.jina) | trim }}
+          {{- $probes = include "flowhelm.probes" (dict "probes" $cfg.probes "container" $c "timeoutReady" $cfg.timeoutReady "jina" $w.jina) | trim | nindent 10 }}
           {{- if $key }}{{ $_ := set $w.probeCache $key $probes }}{{ end }}
           {{- end }}
-          {{- $probes | nindent 10 }}
+          {{- $probes }}
           lifecycle:
             preStop:
               exec:

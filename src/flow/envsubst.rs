@@ -4,7 +4,7 @@
 //! variable is an error (Jina would leave the text as is and deploy it literally).
 
 use crate::error::{Error, Pos, Result};
-use crate::flow::node::{self, Node, Value};
+use crate::flow::node::{Node, Value};
 
 /// Replace `${{ ENV.X }}` / `${{ env.X }}` in every string of `root`, in place.
 pub fn substitute(root: &mut Node, lookup: &dyn Fn(&str) -> Option<String>) -> Result<()> {
@@ -32,26 +32,17 @@ pub fn substitute(root: &mut Node, lookup: &dyn Fn(&str) -> Option<String>) -> R
     }
 }
 
+/// What Jina's `parse_arg` makes of a substituted value: Python's `int()`, then `float()`, then
+/// `true`/`false` in any case, `""` as None, else the text (`010` is 10, `yes` stays "yes").
+/// Integers beyond 64 bits and non-finite floats stay text: no manifest field takes them.
 fn retype(text: &str) -> Value {
-    match node::parse(&format!("v: {}\n", quote_if_needed(text))) {
-        Ok(doc) => match doc.get("v") {
-            Some(n) if !matches!(n.value, Value::Seq(_) | Value::Map(_)) => n.value.clone(),
-            _ => Value::Str(text.to_string()),
-        },
-        Err(_) => Value::Str(text.to_string()),
-    }
-}
-
-/// Only plain one-word scalars get re-typed; anything YAML would read as structure stays text.
-fn quote_if_needed(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "''"))
+    use crate::flow::resolve::{parse_arg, Plain};
+    match parse_arg(text) {
+        Plain::Int(i) => Value::Int(i),
+        Plain::Float(f) if f.is_finite() => Value::Float(f),
+        Plain::Bool(b) => Value::Bool(b),
+        Plain::Null => Value::Null,
+        _ => Value::Str(text.to_string()),
     }
 }
 
@@ -103,10 +94,13 @@ mod tests {
     use super::*;
 
     fn run(src: &str) -> Result<Node> {
-        let mut doc = node::parse(src)?;
+        let mut doc = crate::flow::node::parse(src)?;
         let env = |name: &str| match name {
             "TAG" => Some("1.2.3".to_string()),
             "REPLICAS" => Some("3".to_string()),
+            "OCTAL" => Some("010".to_string()),
+            "WORD" => Some("yes".to_string()),
+            "FLAG" => Some("TRUE".to_string()),
             _ => None,
         };
         substitute(&mut doc, &env)?;
@@ -126,6 +120,12 @@ mod tests {
     fn whole_value_is_retyped_like_jina() {
         let doc = run("replicas: ${{ env.REPLICAS }}\n").unwrap();
         assert_eq!(doc.get("replicas").unwrap().value, Value::Int(3));
+        // Python's int("010") is 10, where YAML 1.1 would read octal 8; "yes" is no boolean
+        // to parse_arg, "TRUE" is.
+        let doc = run("a: ${{ ENV.OCTAL }}\nb: ${{ ENV.WORD }}\nc: ${{ ENV.FLAG }}\n").unwrap();
+        assert_eq!(doc.get("a").unwrap().value, Value::Int(10));
+        assert_eq!(doc.get("b").unwrap().value, Value::Str("yes".into()));
+        assert_eq!(doc.get("c").unwrap().value, Value::Bool(true));
     }
 
     #[test]

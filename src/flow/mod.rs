@@ -6,6 +6,7 @@ mod load;
 pub mod model;
 pub mod names;
 pub mod node;
+pub mod resolve;
 
 pub use load::{load_file, load_str, python_json};
 pub use model::*;

@@ -148,16 +148,28 @@ impl Node {
     }
 }
 
-/// Python's `repr`/`str` of a float: always with a decimal point or exponent.
+/// Python's `repr`/`str` of a float: the shortest digits that read back as `f`, in fixed
+/// notation unless the decimal exponent is below -4 or at least 16 (`1e-05`, `1e+16`), always
+/// with a `.` or an exponent.
 pub fn python_float(f: f64) -> String {
     if f.is_nan() {
-        "nan".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "inf" } else { "-inf" }.into()
-    } else if f == f.trunc() && f.abs() < 1e16 {
-        format!("{f:.1}")
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..16).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    let fixed = format!("{f}");
+    if fixed.contains('.') {
+        fixed
     } else {
-        format!("{f}")
+        fixed + ".0"
     }
 }
 
@@ -765,6 +777,23 @@ mod tests {
         assert_eq!(scalar("3.34"), Value::Float(3.34));
         assert_eq!(scalar("'0755'"), Value::Str("0755".into()));
         assert_eq!(scalar("~"), Value::Null);
+    }
+
+    #[test]
+    fn floats_are_written_as_python_does() {
+        for (f, want) in [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (123456789.0, "123456789.0"),
+            (-2.5e-7, "-2.5e-07"),
+            (1e22, "1e+22"),
+        ] {
+            assert_eq!(python_float(f), want, "{f}");
+        }
     }
 
     #[test]
