@@ -359,6 +359,11 @@ fn values_check_names_the_offending_key() {
     };
     let ok = values_check(&common::root().join("examples/search.values-prod.yaml"));
     assert!(ok.status.success(), "{}", stderr(&ok));
+    // Comments only: nothing set, as helm reads it.
+    let comments = tmp.path().join("comments.yaml");
+    std::fs::write(&comments, "# nothing for this environment yet\n").unwrap();
+    let ok = values_check(&comments);
+    assert!(ok.status.success(), "{}", stderr(&ok));
     let bad = tmp.path().join("bad.yaml");
     std::fs::write(&bad, "executors:\n  indexer:\n    replicas: two\n").unwrap();
     let o = values_check(&bad);

@@ -188,12 +188,25 @@ fn read_values(path: &Path) -> Result<(Node, String)> {
     let node = if text.trim().is_empty() {
         Node::new(Pos::new(1, 1), Value::Map(vec![]))
     } else {
-        node::parse(&text).map_err(|e| e.in_file(path))?
+        node::parse(&text).map_err(|e| values_yaml_error(e).in_file(path))?
     };
-    if !matches!(node.value, Value::Map(_) | Value::Null) {
-        return Err(Error::input(node.pos, "a values file must be a mapping").in_file(path));
-    }
+    // A file of comments only (or `~`) sets nothing, as for helm.
+    let node = match node.value {
+        Value::Null => Node::new(node.pos, Value::Map(vec![])),
+        Value::Map(_) => node,
+        _ => return Err(Error::input(node.pos, "a values file must be a mapping").in_file(path)),
+    };
     Ok((node, text))
+}
+
+/// The Flow reader's wording, said of a values file.
+fn values_yaml_error(e: Error) -> Error {
+    if e.message.contains("more than one YAML document") {
+        let pos = e.pos.unwrap_or(Pos::new(1, 1));
+        return Error::input(pos, "invalid YAML: the file holds more than one YAML document: helm 3 reads only the first, helm 4 merges them, and `values check` reads none")
+            .with_hint("put the documents in one mapping, or in separate files passed with -f in the same order");
+    }
+    e
 }
 
 /// Helm's merge: maps merge key by key, anything else replaces; `null` deletes the key.
