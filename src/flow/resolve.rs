@@ -142,11 +142,7 @@ fn yaml_int(text: &str) -> Option<Plain> {
         }
         let mut value: i128 = clean(head).parse().ok()?;
         for part in parts {
-            if part.is_empty()
-                || part.len() > 2
-                || !part.bytes().all(|b| b.is_ascii_digit())
-                || (part.len() == 2 && part.as_bytes()[0] > b'5')
-            {
+            if !is_base60_digit(part) {
                 return None;
             }
             value = value
@@ -203,11 +199,7 @@ fn yaml_float(text: &str) -> Option<f64> {
         }
         let mut value: f64 = head.replace('_', "").parse().ok()?;
         for part in parts {
-            if part.is_empty()
-                || part.len() > 2
-                || !part.bytes().all(|b| b.is_ascii_digit())
-                || (part.len() == 2 && part.as_bytes()[0] > b'5')
-            {
+            if !is_base60_digit(part) {
                 return None;
             }
             value = value * 60.0 + part.parse::<f64>().ok()?;
@@ -232,6 +224,12 @@ fn yaml_float(text: &str) -> Option<f64> {
         return None;
     }
     body.replace('_', "").parse::<f64>().ok().map(signed)
+}
+
+/// One `:`-separated digit of a sexagesimal number: `[0-5]?[0-9]`.
+fn is_base60_digit(part: &str) -> bool {
+    let b = part.as_bytes();
+    matches!(b.len(), 1 | 2) && b.iter().all(u8::is_ascii_digit) && (b.len() == 1 || b[0] <= b'5')
 }
 
 /// PyYAML's timestamp: `YYYY-MM-DD`, or that with a time (`T` or blanks), fraction and zone.
