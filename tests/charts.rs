@@ -389,6 +389,166 @@ fn values_check_names_the_offending_key() {
     );
 }
 
+/// Values files whose YAML typing is where readers part ways (go-yaml v2's YAML 1.1 words and
+/// numbers, tags, anchors, merges, odd keys, several documents, directives): `values check` must
+/// give each the verdict helm 3 and helm 4 give it, and where the two helms disagree it must
+/// refuse the file or warn that helm 3 will.
+const VALUES_YAML_CASES: &[&str] = &[
+    "executors:\n  enc:\n    replicas: 1e3\n",
+    "executors:\n  enc:\n    replicas: 0o10\n",
+    "executors:\n  enc:\n    replicas: 010\n",
+    "executors:\n  enc:\n    replicas: 08\n",
+    "executors:\n  enc:\n    replicas: 0x10\n",
+    "executors:\n  enc:\n    replicas: 1_0\n",
+    "executors:\n  enc:\n    replicas: +3\n",
+    "executors:\n  enc:\n    replicas: 1.\n",
+    "executors:\n  enc:\n    replicas: 3.0\n",
+    "executors:\n  enc:\n    replicas: \"3\"\n",
+    "executors:\n  enc:\n    replicas: 1.5\n",
+    "executors:\n  enc:\n    replicas: 1e10\n",
+    "executors:\n  enc:\n    replicas: 12345678901234567890\n",
+    "executors:\n  enc:\n    replicas: -0b11\n",
+    "executors:\n  enc:\n    replicas: .inf\n",
+    "executors:\n  enc:\n    replicas: .nan\n",
+    "executors:\n  enc:\n    replicas: y\n",
+    "executors:\n  enc:\n    replicas: !!float \"2\"\n",
+    "executors:\n  enc:\n    replicas: !!int \"2\"\n",
+    "executors:\n  enc:\n    replicas: !!str 2\n",
+    "executors:\n  enc:\n    replicas: !!int 1.5\n",
+    "executors:\n  enc:\n    replicas: !foo 2\n",
+    "executors:\n  enc:\n    monitoring: yEs\n",
+    "executors:\n  enc:\n    monitoring: on\n",
+    "executors:\n  enc:\n    monitoring: Off\n",
+    "executors:\n  enc:\n    monitoring: y\n",
+    "executors:\n  enc:\n    monitoring: !!bool 1\n",
+    "gateway:\n  replicas: 0b10\n",
+    "gateway:\n  podAnnotations: !!python/object:x.Y {a: b}\n",
+    "gateway:\n  podAnnotations: {a: !!binary aGk=}\n",
+    "gateway:\n  podAnnotations: {a: !!binary \"!!\"}\n",
+    "gateway:\n  podAnnotations: {a: 2001-12-14}\n",
+    "gateway:\n  podAnnotations: {a: !!timestamp nope}\n",
+    "gateway:\n  podAnnotations: {a: 1:30}\n",
+    "gateway:\n  podAnnotations: {a: 1e3}\n",
+    "gateway:\n  podAnnotations: {a: !!null x}\n",
+    "gateway:\n  podAnnotations:\n    1.0: x\n    0.1234567891: y\n    1e6: z\n",
+    "gateway:\n  podAnnotations:\n    ~: x\n",
+    "gateway:\n  podAnnotations:\n    12345678901234567890: x\n",
+    "gateway:\n  podAnnotations:\n    a: |\n      text",
+    "gateway:\n  podAnnotations:\n    a: \"\\x7f\"\n",
+    "executorDefaults: &d\n  replicas: 2\nexecutors:\n  enc: *d\n",
+    "executors:\n  enc: {replicas: 5, <<: {replicas: 2}}\n",
+    "executors:\n  enc: {<<: [{replicas: 2}, {replicas: two}]}\n",
+    "executors:\n  enc: {<<: [{replicas: two}, {replicas: 2}]}\n",
+    "executors:\n  enc: {<<: 1}\n",
+    "executors:\n  enc:\n    replicas: two\n    replicas: 2\n",
+    "executors:\n  enc:\n    replicas: 2\n    replicas: two\n",
+    "executors:\n  y:\n    replicas: 1\n",
+    "? [a]\n: x\n",
+    "# comments only\n",
+    "~\n",
+    "",
+    "gateway:\n  replicas: 2\n---\ngateway:\n  replicas: two\n",
+    "%YAML 1.1\n---\ngateway:\n  replicas: 2\n",
+    "- a\n",
+    "a\n",
+    "gateway: b: c\n",
+    "\tgateway: {}\n",
+    "gateway:\n  podAnnotations: {a:\tb}\n",
+    "gateway:\n  podAnnotations:\n    a:\tb\n",
+    "gateway:\n  podAnnotations:\n    a: b\t# c\n",
+    "gateway:\n  podAnnotations:\n\t  a: b\n",
+    "\t# a comment\ngateway: {}\n",
+    "gateway: {}\n\t\n",
+    "gateway:\n  tolerations:\n    - \t{key: a}\n",
+    "gateway:\n  podAnnotations:\n    a: \"x\n\ty\"\n",
+    "gateway:\n  podAnnotations: {a: [1,\n\t2]}\n",
+    "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+];
+
+#[test]
+fn values_check_gives_helms_verdict_on_yaml_that_readers_type_differently() {
+    let tmp = TempDir::new("vyaml");
+    let flow = tmp.path().join("f.yml");
+    std::fs::write(
+        &flow,
+        "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n",
+    )
+    .unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&flow, &chart, "vyaml");
+    let files: Vec<PathBuf> = VALUES_YAML_CASES
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let f = tmp.path().join(format!("case{i}.yaml"));
+            std::fs::write(&f, text).unwrap();
+            f
+        })
+        .collect();
+    // One thread per helm: each case is a process start, and there are two cores.
+    let verdicts: Vec<Vec<Result<String, String>>> = std::thread::scope(|s| {
+        let jobs: Vec<_> = helms()
+            .into_iter()
+            .map(|(name, helm)| {
+                let (files, chart, home) = (&files, &chart, tmp.path().join(name));
+                s.spawn(move || {
+                    files
+                        .iter()
+                        .map(|f| {
+                            let f = f.display().to_string();
+                            try_render(&helm, chart, &home, "rel", "ns", &["-f", &f])
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    let (mut accepted, mut refused, mut split) = (0, 0, 0);
+    for (i, f) in files.iter().enumerate() {
+        let text = VALUES_YAML_CASES[i];
+        let o = flowhelm()
+            .args(["values", "check"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(f)
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        let (h3, h4) = (&verdicts[0][i], &verdicts[1][i]);
+        match (h3.is_ok(), h4.is_ok()) {
+            (true, true) => {
+                accepted += 1;
+                assert!(
+                    o.status.success(),
+                    "{text:?}: helm 3 and 4 accept it, values check says:\n{err}"
+                );
+            }
+            (false, false) => {
+                refused += 1;
+                assert_eq!(
+                    o.status.code(),
+                    Some(2),
+                    "{text:?}: helm 3 and 4 refuse it ({}), values check passes it",
+                    h4.as_ref().unwrap_err()
+                );
+                // Located: `file:line:col: error: …` (an empty-but-wrong root has no line).
+                let located = format!("{}:", f.display());
+                assert!(err.starts_with(&located), "{text:?}: {err}");
+            }
+            _ => {
+                split += 1;
+                let refused_or_warned = o.status.code() == Some(2) || err.contains("helm 3");
+                assert!(refused_or_warned, "{text:?}: helm 3 says {h3:?}, helm 4 {h4:?}; values check neither refuses nor warns:\n{err}");
+            }
+        }
+    }
+    assert!(
+        accepted >= 25 && refused >= 20 && split >= 3,
+        "{accepted} accepted, {refused} refused, {split} split"
+    );
+}
+
 /// `executors.X: null` deletes the executor in helm's merge while `flow.graph` still routes to it:
 /// `values check` and the render both refuse it, naming the key.
 #[test]

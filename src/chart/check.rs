@@ -9,7 +9,7 @@ use serde_json::Value as J;
 use jsonschema::error::ValidationErrorKind;
 
 use crate::error::{did_you_mean, Error, Pos, Result, Warning};
-use crate::flow::node::{self, Node, Value};
+use crate::flow::node::{Node, Value};
 
 /// A finding that does not make the values invalid: `(file, warning)`.
 pub type FileWarning = (PathBuf, Warning);
@@ -26,11 +26,16 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> 
             .in_file(&schema_path)
     })?;
     let defaults_path = chart.join("values.yaml");
-    let mut merged = read_values(&defaults_path)?.0.to_json();
+    let defaults = read_values(&defaults_path)?;
+    let mut warnings: Vec<FileWarning> = crate::flow::load::helm3_unsafe_warning(&defaults)
+        .map(|w| (defaults_path.clone(), w))
+        .into_iter()
+        .collect();
+    let mut merged = defaults.to_json();
     let mut sources = Vec::new();
-    let mut warnings = Vec::new();
     for f in files {
-        let (node, _) = read_values(f)?;
+        let node = read_values(f)?;
+        warnings.extend(crate::flow::load::helm3_unsafe_warning(&node).map(|w| (f.clone(), w)));
         warnings.extend(
             empty_maps(&node, &merged, "")
                 .into_iter()
@@ -183,30 +188,10 @@ fn empty_maps(node: &Node, base: &J, path: &str) -> Vec<Warning> {
     out
 }
 
-fn read_values(path: &Path) -> Result<(Node, String)> {
+/// A values file as helm reads it (go-yaml's rules, not the Flow reader's).
+fn read_values(path: &Path) -> Result<Node> {
     let text = crate::read::text(path)?;
-    let node = if text.trim().is_empty() {
-        Node::new(Pos::new(1, 1), Value::Map(vec![]))
-    } else {
-        node::parse(&text).map_err(|e| values_yaml_error(e).in_file(path))?
-    };
-    // A file of comments only (or `~`) sets nothing, as for helm.
-    let node = match node.value {
-        Value::Null => Node::new(node.pos, Value::Map(vec![])),
-        Value::Map(_) => node,
-        _ => return Err(Error::input(node.pos, "a values file must be a mapping").in_file(path)),
-    };
-    Ok((node, text))
-}
-
-/// The Flow reader's wording, said of a values file.
-fn values_yaml_error(e: Error) -> Error {
-    if e.message.contains("more than one YAML document") {
-        let pos = e.pos.unwrap_or(Pos::new(1, 1));
-        return Error::input(pos, "invalid YAML: the file holds more than one YAML document: helm 3 reads only the first, helm 4 merges them, and `values check` reads none")
-            .with_hint("put the documents in one mapping, or in separate files passed with -f in the same order");
-    }
-    e
+    super::helmyaml::parse(&text).map_err(|e| e.in_file(path))
 }
 
 /// Helm's merge: maps merge key by key, anything else replaces; `null` deletes the key.

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod doc;
+pub mod helmyaml;
 mod limits;
 pub mod skeleton;
 pub mod values;

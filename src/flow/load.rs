@@ -22,16 +22,19 @@ pub fn load_str(source: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Fl
     let mut root = node::parse(source)?;
     envsubst::substitute(&mut root, env)?;
     let mut cx = Loader::default();
-    if let Some(pos) = helm3_unsafe(&root) {
-        cx.warnings.push(Warning {
-            pos,
-            message: "this string holds DEL, a C1 control character or U+FFFE/U+FFFF: helm 4 renders it exactly, helm 3 refuses the chart's values (\"control characters are not allowed\")".into(),
-        });
-    }
+    cx.warnings.extend(helm3_unsafe_warning(&root));
     let flow = cx.flow(&root)?;
     Ok(Flow {
         warnings: cx.warnings,
         ..flow
+    })
+}
+
+/// A warning at the first string helm 3 cannot carry in values.
+pub(crate) fn helm3_unsafe_warning(root: &Node) -> Option<Warning> {
+    helm3_unsafe(root).map(|pos| Warning {
+        pos,
+        message: "this string holds DEL, a C1 control character or U+FFFE/U+FFFF: helm 4 renders it exactly, helm 3 refuses the chart's values (\"control characters are not allowed\")".into(),
     })
 }
 

@@ -2,7 +2,7 @@
 
 mod envsubst;
 mod graph;
-mod load;
+pub(crate) mod load;
 pub mod model;
 pub mod names;
 pub mod node;
