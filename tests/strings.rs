@@ -327,7 +327,7 @@ fn any_string_in_a_flow_or_a_values_file_reaches_the_objects_exactly() {
             }
         }
         // The Flow's name reaches values.yaml (flow.name) and the README.
-        let values_yaml = flowhelm::flow::node::parse(
+        let values_yaml = flowhelm::chart::helmyaml::parse(
             &std::fs::read_to_string(chart.join("values.yaml")).unwrap(),
         )
         .unwrap()

@@ -124,7 +124,7 @@ fn global() -> Entry {
                 .schema(|| json!({"type": "string", "enum": ["replace", "prefix"]})),
             e("storageClass", "Storage class of every volume claim without its own `persistence.storageClass` (empty: the cluster's default class).", s("")),
             e("imagePullSecrets", "Names of Secrets used to pull every image, added to each workload's own.", Val::List(vec![]))
-                .schema(|| json!({"type": "array", "items": {"type": "string"}})),
+                .schema(secret_names_schema),
             e("commonLabels", "Labels added to every object.", Val::open()),
             e("serviceMesh", "Service mesh that balances gRPC between replicas: `linkerd` (Jina's default annotation), `istio` or `none`.", s("linkerd"))
                 .schema(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
@@ -233,6 +233,18 @@ fn split_registry(repository: &str) -> (&str, &str) {
 
 /// A DNS-1123 label (RFC 1123, lower case), as Kubernetes checks names and volume names.
 const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+/// A DNS-1123 subdomain, what a Secret's name must be (so what a reference to one must be).
+const DNS_SUBDOMAIN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// A container environment variable's name, as the API server checks it before Kubernetes 1.32
+/// relaxed the rule (the chart supports 1.29).
+const ENV_NAME: &str = "^[-._a-zA-Z][-._a-zA-Z0-9]*$";
+/// A ConfigMap or Secret data key.
+const DATA_KEY: &str = "^[-._a-zA-Z0-9]+$";
+
+/// Names of Secrets, as `imagePullSecrets` lists them.
+fn secret_names_schema() -> serde_json::Value {
+    json!({"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}})
+}
 
 fn protocols(ps: &[Protocol]) -> Val {
     Val::List(ps.iter().map(|p| s(p.scheme())).collect())
@@ -282,11 +294,11 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
     );
     let mut entries = vec![
         e("env", "Environment variables, stored in the workload's ConfigMap (the Flow's `env`).", string_map(&p.env))
-            .schema(|| json!({"type": "object", "additionalProperties": {"type": "string"}})),
+            .schema(|| json!({"type": "object", "propertyNames": {"pattern": ENV_NAME}, "additionalProperties": {"type": "string"}})),
         e("envFromSecret", "Environment variables read from Secrets: `VAR: {name: SECRET, key: KEY}` (the Flow's `env_from_secret`).", secrets)
-            .schema(|| json!({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "minLength": 1}, "key": {"type": "string", "minLength": 1}}}})),
+            .schema(|| json!({"type": "object", "propertyNames": {"pattern": ENV_NAME}, "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}, "key": {"type": "string", "pattern": DATA_KEY, "maxLength": 253}}}})),
         e("imagePullSecrets", "Names of Secrets used to pull this workload's images (the Flow's `image_pull_secrets`).", strings(&p.image_pull_secrets))
-            .schema(|| json!({"type": "array", "items": {"type": "string"}})),
+            .schema(secret_names_schema),
         e("monitoring", "Serve Prometheus metrics (`--monitoring`) and add a ServiceMonitor.", Val::Bool(p.monitoring)),
         e("timeoutReady", "Milliseconds Jina waits for the workload to start (`--timeout-ready`; -1 waits forever); also sets the startup probe's failure threshold.", Val::Int(p.timeout_ready.unwrap_or(jina::DEFAULT_TIMEOUT_READY)))
             .schema(|| json!({"type": "integer", "minimum": -1, "maximum": i32::MAX})),

@@ -316,9 +316,7 @@ impl Loader {
         match key.name.as_str() {
             "env" => self.env_into(&mut pod.env, value)?,
             "env_from_secret" => pod.env_from_secret = env_from_secret(value)?,
-            "image_pull_secrets" => {
-                pod.image_pull_secrets = string_list(value, "image_pull_secrets")?
-            }
+            "image_pull_secrets" => pod.image_pull_secrets = pull_secrets(value)?,
             "monitoring" => pod.monitoring = value.as_bool("monitoring")?,
             "timeout_ready" => {
                 let ms = value.as_int("timeout_ready")?;
@@ -839,6 +837,25 @@ fn string_list(value: &Node, what: &str) -> Result<Vec<String>> {
     }
 }
 
+/// Names of Secrets: DNS subdomains, or the kubelet can never find them.
+fn pull_secrets(value: &Node) -> Result<Vec<String>> {
+    let names = string_list(value, "image_pull_secrets")?;
+    let items: Vec<&Node> = match &value.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    for (name, node) in names.iter().zip(items) {
+        if !names::is_dns_subdomain(name) {
+            return Err(Error::input(
+                node.pos,
+                format!("image pull secret `{name}` is not a valid Secret name"),
+            )
+            .with_hint("Secret names are lower-case DNS names (letters, digits, `-` and `.`), at most 253 characters"));
+        }
+    }
+    Ok(names)
+}
+
 fn json_map(value: &Node, what: &str) -> Result<serde_json::Value> {
     match &value.value {
         Value::Map(_) => Ok(value.to_json()),
@@ -997,9 +1014,27 @@ fn env_from_secret(value: &Node) -> Result<IndexMap<String, SecretRef>> {
                 format!("secret name `{name}` is not a valid Kubernetes name"),
             ));
         }
+        if !is_data_key(&key) {
+            return Err(Error::input(
+                v.pos,
+                format!("secret key `{key}` is not a valid Secret data key"),
+            )
+            .with_hint("a Secret's keys are letters, digits, `-`, `_` and `.`, at most 253 of them"));
+        }
         out.insert(k.name.clone(), SecretRef { name, key });
     }
     Ok(out)
+}
+
+/// A ConfigMap or Secret data key (`IsConfigMapKey`).
+fn is_data_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && key != "."
+        && key != ".."
 }
 
 fn is_env_name(name: &str) -> bool {

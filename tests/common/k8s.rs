@@ -65,10 +65,12 @@ pub fn documents(yaml: &str) -> Vec<J> {
         if body.trim().is_empty() {
             continue;
         }
-        let node = flowhelm::flow::node::parse(&body)
+        // Read as the API server reads a manifest (go-yaml v2 rules through JSON), not as the
+        // Flow reader reads a Flow.
+        let node = flowhelm::chart::helmyaml::parse(&body)
             .unwrap_or_else(|e| panic!("helm output is not YAML: {e}\n{body}"));
         let v = node.to_json();
-        if !v.is_null() {
+        if v.as_object().is_some_and(|o| !o.is_empty()) {
             docs.push(v);
         }
     }
