@@ -245,12 +245,15 @@ fn heads_and_sidecars_inherit_what_jina_copies() {
 fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
     // helm 4 drops null entries of values, prints 1.0 as 1 and rounds integers above 2^53:
     // such blobs travel as their exact json.dumps text; plain ones stay editable mappings.
-    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    uses_with: {a: null, b: 1.0, c: 0.5, d: 9007199254740993}\n    uses_metas: {threshold: 0.25, name: m}\n    when: {tags__x: {$eq: null}}\n";
+    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    uses_with: {a: null, b: 1.0, c: 0.5, d: 9007199254740993, e: 1e3, f: -.5, g: 1:30, h: '1e3', i: 1e16}\n    uses_metas: {threshold: 0.25, name: m}\n    when: {tags__x: {$eq: null}}\n";
     for (h, docs) in render_flow(flow, "blobs") {
         let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
         assert_eq!(
             values(&a, "--uses-with").unwrap(),
-            [r#"{"a": null, "b": 1.0, "c": 0.5, "d": 9007199254740993}"#],
+            // Plain 1e3, -.5 and 1:30 as Jina's loader reads them (parse_arg, PyYAML's base 60).
+            [
+                r#"{"a": null, "b": 1.0, "c": 0.5, "d": 9007199254740993, "e": 1000.0, "f": -0.5, "g": 90, "h": "1e3", "i": 1e+16}"#
+            ],
             "{h}"
         );
         let metas: J = serde_json::from_str(&values(&a, "--uses-metas").unwrap()[0]).unwrap();

@@ -1019,7 +1019,9 @@ fn env_from_secret(value: &Node) -> Result<IndexMap<String, SecretRef>> {
                 v.pos,
                 format!("secret key `{key}` is not a valid Secret data key"),
             )
-            .with_hint("a Secret's keys are letters, digits, `-`, `_` and `.`, at most 253 of them"));
+            .with_hint(
+                "a Secret's keys are letters, digits, `-`, `_` and `.`, at most 253 of them",
+            ));
         }
         out.insert(k.name.clone(), SecretRef { name, key });
     }

@@ -410,6 +410,14 @@ enum Plain {
 /// since Rust's `inf`/`nan` spellings are refused as non-finite. Text outside those shapes is a
 /// string.
 fn resolve_plain(text: &str) -> Option<Plain> {
+    match saphyr_plain(text)? {
+        Plain::Str if jina_retypes(text) => None,
+        plain => Some(plain),
+    }
+}
+
+/// serde-saphyr's reading of a plain scalar (see [`resolve_plain`]).
+fn saphyr_plain(text: &str) -> Option<Plain> {
     if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
         return Some(Plain::Null);
     }
@@ -531,6 +539,14 @@ fn yaml_error(e: &serde_saphyr::Error) -> Error {
     let message = strip_location_suffix(&message);
     // serde-saphyr names its own API here; say what is wrong with the file instead.
     let message = message.replace("rejected by the configured policy", "is not allowed");
+    // serde-saphyr refuses `.inf`/`.nan` itself; say it as the plain-scalar rule does.
+    if let Some(rest) = message.strip_prefix("non-finite float `") {
+        if let Some(text) = rest.split('`').next() {
+            if let Err(e) = jina_plain(pos, text) {
+                return e;
+            }
+        }
+    }
     let message = if message.starts_with("recursion limit exceeded") {
         "the file nests lists and mappings too deeply for flowhelm's YAML reader".to_string()
     } else if message.starts_with("multiple YAML documents detected") {
@@ -594,6 +610,43 @@ fn ambiguous_bool_error(pos: Pos, text: &str) -> Error {
         .with_hint(format!("quote it (`\"{text}\"`) for the text, or write `true`/`false`"))
 }
 
+/// Whether Jina reads a plain scalar that serde-saphyr takes as text as something else
+/// (`1e3`, `-.5`, `1:30`, `inf`).
+fn jina_retypes(text: &str) -> bool {
+    use super::resolve::{self, Plain as P};
+    let maybe = text.as_bytes().first().is_some_and(|b| {
+        b.is_ascii_digit()
+            || matches!(
+                b,
+                b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+            )
+    });
+    maybe && !matches!(resolve::jina(text), P::Str | P::Timestamp | P::ValueKey)
+}
+
+/// What Jina makes of a plain scalar, or `None` for text. Values Jina would read but flowhelm
+/// cannot pass on exactly are refused: integers beyond 64 bits (Python's are unbounded, the
+/// tree's are i64, and helm rounds typed numbers to float64) and infinities and NaN (JSON has
+/// no such numbers).
+fn jina_plain(pos: Pos, text: &str) -> Result<Option<Value>> {
+    use super::resolve::{self, Plain as P};
+    Ok(Some(match resolve::jina(text) {
+        P::Null => Value::Null,
+        P::Bool(b) => Value::Bool(b),
+        P::Int(i) => Value::Int(i),
+        P::Float(f) if f.is_finite() => Value::Float(f),
+        P::Float(_) => {
+            return Err(Error::input(pos, format!("plain `{text}` is infinity or NaN to Jina, which flowhelm cannot pass on (JSON has no such number)"))
+                .with_hint(format!("quote it (`\"{text}\"`) for the text")))
+        }
+        P::BigInt(_) => {
+            return Err(Error::input(pos, format!("`{text}` is an integer beyond 64 bits: Jina keeps it exactly, flowhelm's values cannot"))
+                .with_hint(format!("quote it (`\"{text}\"`) for the text")))
+        }
+        P::Str | P::Timestamp | P::ValueKey => return Ok(None),
+    }))
+}
+
 fn convert(raw: Spanned<RawNode>, source: &str) -> Result<Node> {
     let pos = pos_of(&raw.referenced);
     let text_of = |loc: &serde_saphyr::Location| {
@@ -606,22 +659,36 @@ fn convert(raw: Spanned<RawNode>, source: &str) -> Result<Node> {
         }
     };
     let raw_text = || text_of(&raw.referenced);
+    // A plain scalar means what Jina makes of it (PyYAML's types, then `parse_arg`); quoted,
+    // tagged and anchored ones keep serde-saphyr's reading. Spans leave quotes and tags out, so a
+    // scalar is plain when the text before it ends in an indicator (or nothing).
+    let plain = |t: &str| {
+        let start = raw.referenced.span().byte_offset().unwrap_or(0) as usize;
+        let before = source
+            .get(..start)
+            .unwrap_or("")
+            .trim_end_matches([' ', '\t', '\r', '\n']);
+        !t.is_empty()
+            && !t.starts_with(['"', '\'', '|', '>'])
+            && (before.is_empty() || before.ends_with([':', '-', '[', ',', '{', '?']))
+    };
     let value = match raw.value {
+        RawNode::Null | RawNode::Bool(_) | RawNode::Int(_) | RawNode::Float(_)
+            if plain(raw_text()) =>
+        {
+            let t = raw_text();
+            if ambiguous_bool(t) {
+                return Err(ambiguous_bool_error(pos, t));
+            }
+            jina_plain(pos, t)?.unwrap_or_else(|| Value::Str(t.to_string()))
+        }
+        RawNode::Str(s) if raw_text() == s && plain(&s) => {
+            jina_plain(pos, &s)?.unwrap_or(Value::Str(s))
+        }
         RawNode::Null => Value::Null,
-        RawNode::Bool(b) => match raw_text() {
-            t if ambiguous_bool(t) => return Err(ambiguous_bool_error(pos, t)),
-            _ => Value::Bool(b),
-        },
-        // PyYAML keeps `0o17` as a string; its int rule only knows `0` + octal digits.
-        RawNode::Int(i) => match raw_text() {
-            t if t.trim_start_matches(['-', '+']).starts_with("0o") => Value::Str(t.to_string()),
-            _ => Value::Int(i),
-        },
-        // PyYAML's float needs a `.` (`1e3` stays a string), except for .inf / .nan.
-        RawNode::Float(f) => match raw_text() {
-            t if !t.is_empty() && !t.contains('.') => Value::Str(t.to_string()),
-            _ => Value::Float(f),
-        },
+        RawNode::Bool(b) => Value::Bool(b),
+        RawNode::Int(i) => Value::Int(i),
+        RawNode::Float(f) => Value::Float(f),
         RawNode::Str(s) => Value::Str(s),
         RawNode::Seq(items) => Value::Seq(
             items
@@ -773,8 +840,19 @@ mod tests {
         assert_eq!(scalar("0755"), Value::Int(493));
         assert_eq!(scalar("1_000"), Value::Int(1000));
         assert_eq!(scalar("0o755"), Value::Str("0o755".into()));
-        assert_eq!(scalar("1e3"), Value::Str("1e3".into()));
         assert_eq!(scalar("3.34"), Value::Float(3.34));
+        // Jina's `parse_arg` retypes what PyYAML leaves as text; quotes and tags keep the text.
+        assert_eq!(scalar("1e3"), Value::Float(1000.0));
+        assert_eq!(scalar("-.5"), Value::Float(-0.5));
+        assert_eq!(scalar("1:30"), Value::Int(90));
+        assert_eq!(scalar("'1e3'"), Value::Str("1e3".into()));
+        assert_eq!(scalar("!!str 1e3"), Value::Str("1e3".into()));
+        assert_eq!(scalar("!!float \"1\""), Value::Float(1.0));
+        assert_eq!(scalar("2001-12-14"), Value::Str("2001-12-14".into()));
+        for text in ["inf", ".inf", "-.inf", ".nan", "123456789012345678901234"] {
+            let err = parse(&format!("k: {text}\n")).unwrap_err();
+            assert_eq!(err.pos, Some(Pos::new(1, 4)), "{text}");
+        }
         assert_eq!(scalar("'0755'"), Value::Str("0755".into()));
         assert_eq!(scalar("~"), Value::Null);
     }
