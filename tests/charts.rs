@@ -738,6 +738,19 @@ fn toggles() -> Vec<(&'static str, Vec<&'static str>)> {
             ],
         ),
         (
+            "balanced without a mesh, persistent shards",
+            vec![
+                "--set",
+                "global.serviceMesh=none",
+                "--set",
+                "executorDefaults.persistence.enabled=true",
+                "--set",
+                "executorDefaults.persistence.volumes.toggled.mountPath=/toggled",
+                "--set",
+                "executorDefaults.shards=2",
+            ],
+        ),
+        (
             "maxSurge 0",
             vec![
                 "--set",

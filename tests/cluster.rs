@@ -886,3 +886,136 @@ fn reference_flows_run_shards_sidecars_protocols_secrets_and_a_deployment() {
     c.client("r-flow-gateway.env", "grpc", "/", 1, "{}");
     c.assert_helm_test();
 }
+
+/// How many documents each pod of `runtime` (a Jina name: `enc`, `idx-0`) served.
+fn served_by(docs: &[J], runtime: &str) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for d in docs {
+        if let Some(pod) = d["tags"][runtime]["pod"].as_str() {
+            *out.entry(pod.to_string()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+/// The manifests with one Deployment's `spec.replicas` changed and nothing else, as an
+/// autoscaler changes it (a values change also changes Jina's `--replicas`, which rolls the pods).
+fn scaled(manifests: &Path, deployment: &str, replicas: u32, out: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(manifests).unwrap();
+    let name = format!("name: \"{deployment}\"");
+    let docs: Vec<String> = text
+        .split("\n---")
+        .map(|d| {
+            if d.contains("kind: \"Deployment\"") && d.contains(&name) {
+                let at = d
+                    .find("\n  replicas: ")
+                    .expect("a Deployment's spec.replicas");
+                let end = at + d[at + 1..].find('\n').unwrap() + 1;
+                format!("{}\n  replicas: {replicas}{}", &d[..at], &d[end..])
+            } else {
+                d.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(out, docs.join("\n---")).unwrap();
+    out.to_path_buf()
+}
+
+/// Without a mesh a ClusterIP Service spreads connections, and the gateway keeps one: one pod
+/// serves everything. loadBalancing `jina` (the default once serviceMesh is none) spreads calls
+/// over every Ready pod, behind the gateway and behind a head, picks up a pod an autoscaler adds
+/// within the stated bound, and loses no request when a pod is deleted.
+#[test]
+fn requests_spread_over_replicas_without_a_mesh() {
+    let c = Cluster::new("balance");
+    let flow = cluster_fixture("balancing.yml");
+    let none = ["--set", "global.serviceMesh=none"];
+    // Short connection ages so the test sees re-resolution in seconds: A = 5 s, R = 1 s.
+    let fast = [
+        "--set",
+        "global.loadBalancing.maxConnectionAgeMs=5000",
+        "--set",
+        "global.loadBalancing.maxConnectionAgeGraceMs=5000",
+        "--set",
+        "global.loadBalancing.resolveIntervalMs=1000",
+    ];
+    let render_to = |name: &str, args: &[&str]| {
+        let out = render(c.path(), &flow, "lb", args);
+        let to = c.path().join(name);
+        std::fs::rename(&out, &to).unwrap();
+        to
+    };
+    let baseline = render_to(
+        "mesh.yaml",
+        &[none[0], none[1], "--set", "global.loadBalancing.mode=mesh"],
+    );
+    c.up(&[baseline], "lb", &[]);
+    c.assert_healthy();
+    let docs = c.client("r-balancing-gateway", "grpc", "/", 60, "{}");
+    let enc = served_by(&docs, "enc");
+    assert!(
+        enc.values().max() >= Some(&57),
+        "without balancing one pod should serve (nearly) all: {enc:?}"
+    );
+
+    let mut args: Vec<&str> = none.to_vec();
+    args.extend(fast);
+    let balanced = render_to("jina.yaml", &args);
+    c.up(std::slice::from_ref(&balanced), "lb", &[]);
+    c.assert_healthy();
+    let docs = c.client("r-balancing-gateway", "grpc", "/", 60, "{}");
+    for runtime in ["enc", "idx-0", "idx-1"] {
+        let served = served_by(&docs, runtime);
+        assert_eq!(served.len(), 3, "{runtime}: {served:?}");
+        assert!(
+            served.values().all(|&n| n >= 12),
+            "{runtime}: every replica should serve at least 20% of 60: {served:?}"
+        );
+    }
+
+    // A values change: `--replicas` is in the executor's arguments, so the pods roll and the
+    // gateway's channel re-resolves to the four new ones.
+    let mut four = args.clone();
+    four.extend(["--set", "executors.enc.replicas=4"]);
+    let four = render_to("jina-4.yaml", &four);
+    c.up(std::slice::from_ref(&four), "lb", &[]);
+    let docs = c.client("r-balancing-gateway", "grpc", "/", 40, "{}");
+    let served = served_by(&docs, "enc");
+    assert_eq!(served.len(), 4, "after --set replicas=4: {served:?}");
+
+    // An autoscaler's change (spec.replicas only): the new pod gets calls once the gateway's
+    // connections reach their age, within 1.1 A + R plus DNS (the README's bound; 5 s slack).
+    let five = scaled(&four, "r-balancing-enc", 5, &c.path().join("jina-5.yaml"));
+    c.up(&[five], "lb", &[]);
+    let ready = std::time::Instant::now();
+    let bound = std::time::Duration::from_millis(1100 * 5 + 1000 + 5000);
+    let mut seen = 0;
+    while ready.elapsed() < bound && seen < 5 {
+        let docs = c.client("r-balancing-gateway", "grpc", "/", 10, "{}");
+        seen = served_by(&docs, "enc").len();
+    }
+    assert_eq!(seen, 5, "the fifth pod got no call within {bound:?}");
+
+    // A pod deleted while requests flow: Jina retries a failed call on a new channel, so no
+    // request fails, and once the replacement is Ready the deleted pod gets nothing.
+    let victim = c.pod_named("r-balancing-enc-");
+    let during = std::thread::scope(|s| {
+        let load = s.spawn(|| {
+            (0..6)
+                .map(|_| c.client("r-balancing-gateway", "grpc", "/", 5, "{}").len())
+                .sum::<usize>()
+        });
+        let o = c.run(&["delete-pod", &victim]);
+        assert!(o.status.success(), "delete-pod: {}", stderr(&o));
+        load.join().unwrap()
+    });
+    assert_eq!(during, 30);
+    wait_until(
+        || c.endpoints("r-balancing-enc-pods").len() == 5,
+        "the replacement pod Ready",
+    );
+    let docs = c.client("r-balancing-gateway", "grpc", "/", 60, "{}");
+    let served = served_by(&docs, "enc");
+    assert!(!served.contains_key(&victim), "{served:?}");
+    assert_eq!(served.values().sum::<usize>(), 60);
+}

@@ -74,8 +74,9 @@ Usage: include "flowhelm.ports" (list $first $count) → JSON list of `count` po
 {{- end -}}
 
 {{/*
-An executor container: shard `shard` of executor `x` (one of `shards` when sharded).
-Usage: include "flowhelm.executorArgs" (dict "x" $x "shard" $i "common" $common "jina" $jina)
+An executor container: shard `shard` of executor `x` (one of `shards` when sharded); `server`:
+gRPC server options of loadBalancing mode jina (empty otherwise).
+Usage: include "flowhelm.executorArgs" (dict "x" $x "shard" $i "common" $common "jina" $jina "server" $opts)
 */}}
 {{- define "flowhelm.executorArgs" -}}
 {{- $x := .x -}}
@@ -93,14 +94,16 @@ Usage: include "flowhelm.executorArgs" (dict "x" $x "shard" $i "common" $common 
 {{- if gt (int $x.replicas) 1 }}{{ $_ := set $options "replicas" (toString (int $x.replicas)) }}{{ end -}}
 {{- if gt (int .shard) 0 }}{{ $_ := set $options "shard-id" (toString .shard) }}{{ end -}}
 {{- if $x.gpus }}{{ $_ := set $options "gpus" (toString $x.gpus) }}{{ end -}}
+{{- with .server }}{{ $_ := set $options "grpc-server-options" (toJson .) }}{{ end -}}
 {{- range $k, $v := .common.user }}{{ $_ := set $options $k $v }}{{ end -}}
 {{- include "flowhelm.argv" (list "executor" $options) -}}
 {{- end -}}
 
 {{/*
 The head of a sharded executor: polls its shards (`connection`, shard → address) and runs the
-uses_before / uses_after containers listed in `sidecars` (their addresses in the pod).
-Usage: include "flowhelm.headArgs" (dict "x" $x "connection" $c "sidecars" $s "common" $common "jina" $jina)
+uses_before / uses_after containers listed in `sidecars` (their addresses in the pod); `channel`:
+gRPC channel options of loadBalancing mode jina (empty otherwise).
+Usage: include "flowhelm.headArgs" (dict "x" $x "connection" $c "sidecars" $s "common" $common "jina" $jina "channel" $opts)
 */}}
 {{- define "flowhelm.headArgs" -}}
 {{- $x := .x -}}
@@ -123,6 +126,7 @@ Usage: include "flowhelm.headArgs" (dict "x" $x "connection" $c "sidecars" $s "c
 {{- $_ := set $options "polling" $x.polling -}}
 {{- end -}}
 {{- range .sidecars }}{{ $_ := set $options .addressFlag (printf "127.0.0.1:%v" .port) }}{{ end -}}
+{{- with .channel }}{{ $_ := set $options "grpc-channel-options" (toJson .) }}{{ end -}}
 {{- include "flowhelm.validateArgLength" (list (index $options "connection-list") "--connection-list" (printf "%s's head" $x.name) (len .connection) "shards" .jina) -}}
 {{- $drop := .jina.head.dropArgs -}}
 {{- range $k, $v := .common.user }}{{ if not (has $k $drop) }}{{ $_ := set $options $k $v }}{{ end }}{{ end -}}
@@ -152,8 +156,9 @@ Usage: include "flowhelm.sidecarArgs" (dict "x" $x "side" $side "s" $s "common" 
 
 {{/*
 The gateway: every executor's addresses (`addresses`: name → list), the graph, its `when`
-filters and gRPC metadata, and the executors that do not reduce (`noReduce`).
-Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $n "jina" $jina)
+filters and gRPC metadata, the executors that do not reduce (`noReduce`), and the gRPC channel
+options of loadBalancing mode jina (`channel`, empty otherwise).
+Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $n "jina" $jina "channel" $opts)
 */}}
 {{- define "flowhelm.gatewayArgs" -}}
 {{- $gw := .root.Values.gateway -}}
@@ -180,6 +185,7 @@ Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $
 {{- if ne (int $gw.timeoutReady) (int .jina.timeoutReady) }}{{ $_ := set $options "timeout-ready" (toString (int $gw.timeoutReady)) }}{{ end -}}
 {{- if ne (join "," $protocols) "grpc" }}{{ $_ := set $options "protocol" (include "flowhelm.protocolNames" $protocols | fromJsonArray) }}{{ end -}}
 {{- if $gw.monitoring }}{{ $_ := set $options "monitoring" true }}{{ end -}}
+{{- with .channel }}{{ $_ := set $options "grpc-channel-options" (toJson .) }}{{ end -}}
 {{- range $k, $v := $gw.args }}{{ $_ := set $options (replace "_" "-" $k) $v }}{{ end -}}
 {{- include "flowhelm.argv" (list "gateway" $options) -}}
 {{- end -}}

@@ -4,7 +4,7 @@ graph, exactly as Jina's export passes them, with names and namespace taken from
 `addresses` (executor name → list of addresses) and `noReduce` are gathered by flow.yaml while
 it renders the executors.
 Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "addresses" $a
-  "noReduce" $n "serviceMonitor" bool "fullname" $fullname)
+  "noReduce" $n "serviceMonitor" bool "fullname" $fullname "channel" gRPC channel options or {})
 */}}
 {{- define "flowhelm.gateway" -}}
 {{- $root := .root -}}
@@ -18,7 +18,7 @@ Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "
       "name" "gateway"
       "image" (include "flowhelm.image" (list $gw.image $root.Values.global))
       "pullPolicy" $gw.image.pullPolicy
-      "args" (include "flowhelm.gatewayArgs" (dict "root" $root "addresses" .addresses "noReduce" .noReduce "jina" .jina))
+      "args" (include "flowhelm.gatewayArgs" (dict "root" $root "addresses" .addresses "noReduce" .noReduce "jina" .jina "channel" .channel))
       "port" .jina.port
       "scheme" (first $protocols)
       "pingKind" "gateway"

@@ -4,18 +4,23 @@ its appProtocol, and with monitoring one per metrics port. The gateway's `servic
 the type, the port numbers clients use (targets stay Jina's), annotations and, only for the
 types that take them, node ports and source ranges. `headless` gives a StatefulSet's governing
 Service "<name>-headless" instead: no cluster IP, every pod's address published, Ready or not,
-so that each pod has its DNS name; traffic goes through the ordinary Service.
-Usage: include "flowhelm.service" (dict "w" $workload "headless" false)
+so that each pod has its DNS name; traffic goes through the ordinary Service. `pods` gives
+"<name>-pods", headless too but with Ready pods only: the name the gateway and heads resolve in
+`loadBalancing` mode `jina`, one address per Ready pod for gRPC's round_robin.
+Usage: include "flowhelm.service" (dict "w" $workload "headless" false "pods" false)
 */}}
 {{- define "flowhelm.service" -}}
 {{- $w := .w -}}
 {{- $svc := $w.service | default dict -}}
-{{- $type := ternary "ClusterIP" ($svc.type | default "ClusterIP") .headless -}}
+{{- $noIP := or .headless .pods -}}
+{{- $type := ternary "ClusterIP" ($svc.type | default "ClusterIP") $noIP -}}
 {{- $nodePorts := ternary ($svc.nodePorts | default dict) dict (has $type (list "NodePort" "LoadBalancer")) -}}
 apiVersion: v1
 kind: Service
 metadata:
-  {{- $nameQ := ternary (printf "%s-headless" $w.name | quote) $w.q.name .headless }}
+  {{- $nameQ := $w.q.name }}
+  {{- if .headless }}{{ $nameQ = printf "%s-headless" $w.name | quote }}{{ end }}
+  {{- if .pods }}{{ $nameQ = printf "%s%s" $w.name $w.jina.balancing.podsSuffix | quote }}{{ end }}
   name: {{ $nameQ }}
   namespace: {{ $w.q.ns }}
   labels:
@@ -27,8 +32,10 @@ metadata:
   {{- end }}
 spec:
   type: {{ $type | quote }}
-  {{- if .headless }}
+  {{- if $noIP }}
   clusterIP: None
+  {{- end }}
+  {{- if .headless }}
   publishNotReadyAddresses: true
   {{- end }}
   {{- if and (eq $type "LoadBalancer") $svc.loadBalancerSourceRanges }}
@@ -46,7 +53,7 @@ spec:
       nodePort: {{ . | int }}
       {{- end }}
     {{- end }}
-    {{- range (ternary list $w.metricsPorts .headless) }}
+    {{- range (ternary list $w.metricsPorts $noIP) }}
     - name: {{ .name | quote }}
       port: {{ .port | int }}
       targetPort: {{ .port | int }}

@@ -11,6 +11,7 @@ Usage: include "flowhelm.workload" (dict
   "containers" container dicts (see flowhelm.container)  "protocols" served protocols
   "metricsPorts" [{name, port}] (empty without monitoring)  "serviceMonitor" bool
   "persistence" {enabled, volumes, …}  ["service" the gateway's service values]
+  ["balanced" true: also a "<name>-pods" Service for loadBalancing mode jina]
   ["probeCache" dict shared by the render  "probeKey" where the probe settings come from,
    when they are shared])
 */}}
@@ -41,10 +42,14 @@ data:
   {{ $k | quote }}: {{ $v | toString | quote }}
   {{- end }}
 ---
-{{ include "flowhelm.service" (dict "w" $ "headless" false) }}
+{{ include "flowhelm.service" (dict "w" $ "headless" false "pods" false) }}
 {{- if $stateful }}
 ---
-{{ include "flowhelm.service" (dict "w" $ "headless" true) }}
+{{ include "flowhelm.service" (dict "w" $ "headless" true "pods" false) }}
+{{- end }}
+{{- if .balanced }}
+---
+{{ include "flowhelm.service" (dict "w" $ "headless" false "pods" true) }}
 {{- end }}
 ---
 apiVersion: apps/v1

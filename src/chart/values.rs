@@ -128,6 +128,16 @@ fn global() -> Entry {
             e("commonLabels", "Labels added to every object.", Val::open()),
             e("serviceMesh", "Service mesh that balances gRPC between replicas: `linkerd` (Jina's default annotation), `istio` or `none`.", s("linkerd"))
                 .schema(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
+            e("loadBalancing", "How gRPC calls are spread over an executor's replicas (a ClusterIP Service spreads connections, and Jina keeps one per address).", Val::Map(vec![
+                e("mode", "`auto`: `jina` when `serviceMesh` is `none`, else `mesh`; `mesh`: the mesh balances (`serviceMesh`); `jina`: the gateway and heads resolve a headless `<workload>-pods` Service to every Ready pod and spread calls with gRPC's round_robin, and executors close connections after `maxConnectionAgeMs` so that clients find new pods.", s("auto"))
+                    .schema(|| json!({"type": "string", "enum": ["auto", "mesh", "jina"]})),
+                e("maxConnectionAgeMs", "`jina` mode: executors end each client connection after this long (±10 %), so clients re-resolve; bounds how soon a new pod gets calls and a not-Ready one stops getting them.", Val::Int(30_000))
+                    .schema(|| json!({"type": "integer", "minimum": 1000, "maximum": i32::MAX})),
+                e("maxConnectionAgeGraceMs", "`jina` mode: how long calls in flight may finish on a connection being closed.", Val::Int(30_000))
+                    .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
+                e("resolveIntervalMs", "`jina` mode: the shortest time between two DNS resolutions of one channel (gRPC's default is 30 s).", Val::Int(5_000))
+                    .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
+            ])),
         ]),
     )
 }

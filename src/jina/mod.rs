@@ -103,6 +103,20 @@ pub const MAX_ARG_LEN: usize = 131_072;
 
 /// What the chart's templates need of the above, as the JSON that `templates/_jina.tpl`
 /// returns. Constants only: nothing from a Flow, so nothing a user wrote reaches a template.
+/// Balancing without a mesh (`global.loadBalancing.mode: jina`). Jina hands an address string to
+/// `grpc.aio.insecure_channel` unresolved (`serve/networking/connection_pool_map.py`,
+/// `replica_list.py`), so a name with one A record per Ready pod plus gRPC's `round_robin` policy
+/// (`--grpc-channel-options`, gateway and head parsers: `parsers/orchestrate/runtimes/remote.py`,
+/// `worker.py`) spreads calls over the pods; a maximum connection age on the servers
+/// (`--grpc-server-options`) makes clients re-resolve, which is when new pods join.
+pub const LB_POLICY_OPTION: &str = "grpc.lb_policy_name";
+pub const LB_POLICY: &str = "round_robin";
+pub const DNS_MIN_RESOLUTION_OPTION: &str = "grpc.dns_min_time_between_resolutions_ms";
+pub const MAX_CONNECTION_AGE_OPTION: &str = "grpc.max_connection_age_ms";
+pub const MAX_CONNECTION_AGE_GRACE_OPTION: &str = "grpc.max_connection_age_grace_ms";
+/// Suffix of the headless Service naming every Ready pod of a workload.
+pub const PODS_SERVICE_SUFFIX: &str = "-pods";
+
 pub fn template_constants() -> serde_json::Value {
     let classes: serde_json::Map<String, serde_json::Value> = GATEWAY_CLASSES
         .iter()
@@ -133,5 +147,11 @@ pub fn template_constants() -> serde_json::Value {
         "sidecarDropArgs": SIDECAR_DROPPED_ARGS,
         "gatewayClasses": classes,
         "compositeGateway": COMPOSITE_GATEWAY,
+        "balancing": {
+            "lbPolicyOption": LB_POLICY_OPTION, "lbPolicy": LB_POLICY,
+            "dnsMinResolutionOption": DNS_MIN_RESOLUTION_OPTION,
+            "maxAgeOption": MAX_CONNECTION_AGE_OPTION, "maxAgeGraceOption": MAX_CONNECTION_AGE_GRACE_OPTION,
+            "podsSuffix": PODS_SERVICE_SUFFIX,
+        },
     })
 }
