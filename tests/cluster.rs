@@ -924,20 +924,25 @@ fn scaled(manifests: &Path, deployment: &str, replicas: u32, out: &Path) -> Path
 /// Without a mesh a ClusterIP Service spreads connections, and the gateway keeps one: one pod
 /// serves everything. loadBalancing `jina` (the default once serviceMesh is none) spreads calls
 /// over every Ready pod, behind the gateway and behind a head, picks up a pod an autoscaler adds
-/// within the stated bound, and loses no request when a pod is deleted.
+/// within the stated bound, stops sending to a pod that is not Ready within the same bound, and
+/// loses no request when a pod is deleted.
 #[test]
 fn requests_spread_over_replicas_without_a_mesh() {
     let c = Cluster::new("balance");
     let flow = cluster_fixture("balancing.yml");
     let none = ["--set", "global.serviceMesh=none"];
-    // Short connection ages so the test sees re-resolution in seconds: A = 5 s, R = 1 s.
+    // Short connection ages so the test sees re-resolution in seconds: A = 3 s, R = 1 s.
+    // A readiness probe a test can fail (`touch /tmp/not-ready` in the container).
+    let readiness = r#"executors.enc.probes.readiness={"handler":{"exec":{"command":["sh","-c","test ! -e /tmp/not-ready"]}},"periodSeconds":1,"failureThreshold":1,"initialDelaySeconds":1}"#;
     let fast = [
         "--set",
-        "global.loadBalancing.maxConnectionAgeMs=5000",
+        "global.loadBalancing.maxConnectionAgeMs=3000",
         "--set",
-        "global.loadBalancing.maxConnectionAgeGraceMs=5000",
+        "global.loadBalancing.maxConnectionAgeGraceMs=3000",
         "--set",
         "global.loadBalancing.resolveIntervalMs=1000",
+        "--set-json",
+        readiness,
     ];
     let render_to = |name: &str, args: &[&str]| {
         let out = render(c.path(), &flow, "lb", args);
@@ -958,11 +963,16 @@ fn requests_spread_over_replicas_without_a_mesh() {
         "without balancing one pod should serve (nearly) all: {enc:?}"
     );
 
+    // The README's bound for a Ready pod to get calls: 1.1 A + R plus DNS (the runner publishes
+    // a Ready change at once: 2 s of slack). A rollout starts the gateway while the executor's
+    // pods are still coming up, so the spread is measured once the bound has passed.
+    let bound = std::time::Duration::from_millis(1100 * 3 + 1000 + 2000);
     let mut args: Vec<&str> = none.to_vec();
     args.extend(fast);
     let balanced = render_to("jina.yaml", &args);
     c.up(std::slice::from_ref(&balanced), "lb", &[]);
     c.assert_healthy();
+    std::thread::sleep(bound);
     let docs = c.client("r-balancing-gateway", "grpc", "/", 60, "{}");
     for runtime in ["enc", "idx-0", "idx-1"] {
         let served = served_by(&docs, runtime);
@@ -973,22 +983,22 @@ fn requests_spread_over_replicas_without_a_mesh() {
         );
     }
 
-    // A values change: `--replicas` is in the executor's arguments, so the pods roll and the
-    // gateway's channel re-resolves to the four new ones.
+    // A values change: `--replicas` is in the executor's arguments, so the pods roll, and within
+    // the bound the gateway's channel has re-resolved to the four new ones.
     let mut four = args.clone();
     four.extend(["--set", "executors.enc.replicas=4"]);
     let four = render_to("jina-4.yaml", &four);
     c.up(std::slice::from_ref(&four), "lb", &[]);
+    std::thread::sleep(bound);
     let docs = c.client("r-balancing-gateway", "grpc", "/", 40, "{}");
     let served = served_by(&docs, "enc");
     assert_eq!(served.len(), 4, "after --set replicas=4: {served:?}");
 
     // An autoscaler's change (spec.replicas only): the new pod gets calls once the gateway's
-    // connections reach their age, within 1.1 A + R plus DNS (the README's bound; 5 s slack).
+    // connections reach their age.
     let five = scaled(&four, "r-balancing-enc", 5, &c.path().join("jina-5.yaml"));
     c.up(&[five], "lb", &[]);
     let ready = std::time::Instant::now();
-    let bound = std::time::Duration::from_millis(1100 * 5 + 1000 + 5000);
     let mut seen = 0;
     while ready.elapsed() < bound && seen < 5 {
         let docs = c.client("r-balancing-gateway", "grpc", "/", 10, "{}");
@@ -996,9 +1006,33 @@ fn requests_spread_over_replicas_without_a_mesh() {
     }
     assert_eq!(seen, 5, "the fifth pod got no call within {bound:?}");
 
+    // A pod that stops being Ready (it still serves gRPC) gets no new call once the same bound
+    // has passed since it left the Service's endpoints.
+    let unready = c.pod_named("r-balancing-enc-");
+    assert_eq!(c.exec(&unready, &["touch", "/tmp/not-ready"]).0, 0);
+    wait_until(
+        || !c.endpoints("r-balancing-enc-pods").contains(&unready),
+        "the not-Ready pod leaves the -pods Service",
+    );
+    let left = std::time::Instant::now();
+    while left.elapsed() < bound {
+        c.client("r-balancing-gateway", "grpc", "/", 10, "{}");
+    }
+    let docs = c.client("r-balancing-gateway", "grpc", "/", 20, "{}");
+    let served = served_by(&docs, "enc");
+    assert!(
+        !served.contains_key(&unready),
+        "{bound:?} after leaving the endpoints: {served:?}"
+    );
+    assert_eq!(served.len(), 4, "{served:?}");
+
     // A pod deleted while requests flow: Jina retries a failed call on a new channel, so no
     // request fails, and once the replacement is Ready the deleted pod gets nothing.
-    let victim = c.pod_named("r-balancing-enc-");
+    let victim = c
+        .endpoints("r-balancing-enc-pods")
+        .into_iter()
+        .next()
+        .expect("a Ready enc pod");
     let during = std::thread::scope(|s| {
         let load = s.spawn(|| {
             (0..6)
@@ -1011,11 +1045,17 @@ fn requests_spread_over_replicas_without_a_mesh() {
     });
     assert_eq!(during, 30);
     wait_until(
-        || c.endpoints("r-balancing-enc-pods").len() == 5,
+        || {
+            let ready = c.endpoints("r-balancing-enc-pods");
+            ready.len() == 4 && !ready.contains(&victim)
+        },
         "the replacement pod Ready",
     );
     let docs = c.client("r-balancing-gateway", "grpc", "/", 60, "{}");
     let served = served_by(&docs, "enc");
-    assert!(!served.contains_key(&victim), "{served:?}");
+    assert!(
+        !served.contains_key(&victim) && !served.contains_key(&unready),
+        "{served:?}"
+    );
     assert_eq!(served.values().sum::<usize>(), 60);
 }
