@@ -7,8 +7,10 @@
 #   docker-registry (Debian package, for the OCI publishing tests) and htpasswd (apache2-utils)
 #   iptables and dnsmasq (Debian packages) and .tools/jina-3.34.0, a virtualenv of jina 3.34.0
 #     pinned by hash: what the pod runner (scripts/cluster) needs
+#   .tools/checkov, a virtualenv of checkov 3.3.30 pinned by hash (scripts/checkov-score)
 # Every download is pinned by sha256. Downloads are cached in ~/.cache/flowhelm-tools so a reused
-# machine installs in a second; a fresh one needs about 100 MB from PyPI.
+# machine installs in a second (a lost checkov venv is rebuilt from them in about 90 s); a fresh
+# one needs about 155 MB from PyPI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -110,6 +112,24 @@ if [ ! -f "$jina_stamp" ]; then
   "$jina_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
     --require-hashes -r "$root/scripts/jina-requirements.txt" >&2
   touch "$jina_stamp"
+fi
+
+# checkov 3.3.30 (the IaC scanner scripts/checkov-score runs), every package pinned by hash
+# (scripts/checkov-requirements.txt). The wheels are kept in the cache, so a reused machine builds
+# the venv without the network; the stamp names the lock file it was built from.
+checkov_venv="$tools/checkov"
+checkov_req="$root/scripts/checkov-requirements.txt"
+checkov_stamp="$checkov_venv/.complete-$(sha256sum "$checkov_req" | cut -c1-16)"
+if [ ! -f "$checkov_stamp" ]; then
+  mkdir -p "$cache/checkov"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+    --only-binary=:all: -r "$checkov_req" -d "$cache/checkov" >&2
+  rm -rf "$checkov_venv"
+  python3 -m venv "$checkov_venv"
+  "$checkov_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --require-hashes --no-index --find-links "$cache/checkov" -r "$checkov_req" >&2
+  "$checkov_venv/bin/checkov" --version >/dev/null
+  touch "$checkov_stamp"
 fi
 
 "$tools/bin/helm3" version --short

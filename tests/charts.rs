@@ -3,6 +3,8 @@
 //! value changes that reshape the deployment, the closed values schema, and determinism.
 
 mod common;
+#[path = "charts/production.rs"]
+mod production;
 
 use std::path::{Path, PathBuf};
 

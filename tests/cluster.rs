@@ -574,10 +574,26 @@ fn search_example_prod_values_then_value_changes_apply_to_the_running_set() {
     let flow = root().join("examples/search.yml");
     let prod = root().join("examples/search.values-prod.yaml");
     let prod = prod.to_str().unwrap();
-    // Production values, replica counts lowered to fit two cores.
+    // The shipped hardened profile under production values (non-root, read-only root
+    // filesystem, NetworkPolicies, limits), replica counts lowered to fit two cores, and the
+    // indexer's head replicated (heads keep no state).
+    let chart = c.path().join("chart-prod"); // where render() keeps the chart of namespace prod
+    let o = flowhelm()
+        .arg("chart")
+        .arg(&flow)
+        .arg("-o")
+        .arg(&chart)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "flowhelm chart: {}", stderr(&o));
+    let hardened = chart.join("values-hardened.yaml");
     let lowered = [
         "-f",
+        hardened.to_str().unwrap(),
+        "-f",
         prod,
+        "--set",
+        "executors.indexer.head.replicas=2",
         "--set",
         "gateway.replicas=1",
         "--set",
@@ -617,6 +633,20 @@ fn search_example_prod_values_then_value_changes_apply_to_the_running_set() {
     assert_eq!(
         env_of(&c, &indexer, &["DB_PASSWORD"])["DB_PASSWORD"],
         "prod-secret"
+    );
+    // Two heads behind the head's Service, both Ready; the pods run as UID 10001 on a
+    // read-only root.
+    assert_eq!(c.endpoints("r-search-indexer-head").len(), 2);
+    let (_, out) = c.exec(
+        &indexer,
+        &["sh", "-c", "id -u; touch /x 2>/dev/null; echo $?"],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.first(), Some(&"10001"), "{out}");
+    assert_ne!(
+        lines.last(),
+        Some(&"0"),
+        "the root filesystem is writable: {out}"
     );
 
     // Three shards: the same chart re-rendered and applied to the running set.

@@ -215,7 +215,7 @@ fn heads_and_sidecars_inherit_what_jina_copies() {
             assert!(values(&h, absent).is_none(), "head has {absent}");
         }
         assert!(
-            head["spec"]["template"]["spec"]["containers"][0]["resources"].is_null(),
+            head["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"].is_null(),
             "head has no GPU limit"
         );
         assert_eq!(
@@ -502,6 +502,30 @@ executors:
             &[
                 "Deployment/rel-demo-enc:.spec.replicas",
                 "Deployment/rel-demo-enc:*.args.--replicas",
+                "PodDisruptionBudget/rel-demo-enc:*",
+            ],
+        ),
+        (
+            &["executors.enc.autoscaling.enabled=true"],
+            &[
+                "Deployment/rel-demo-enc:.spec.replicas",
+                "HorizontalPodAutoscaler/rel-demo-enc:*",
+                "PodDisruptionBudget/rel-demo-enc:*",
+            ],
+        ),
+        (
+            &["executors.idx.head.replicas=2"],
+            &[
+                "Deployment/rel-demo-idx-head:.spec.replicas",
+                "PodDisruptionBudget/rel-demo-idx-head:*",
+            ],
+        ),
+        (
+            &["executors.enc.serviceAccount.name=enc-sa"],
+            &[
+                "Deployment/rel-demo-enc:.spec.template.spec.serviceAccountName",
+                "ServiceAccount/enc-sa:*",
+                "ServiceAccount/rel-demo-enc:*",
             ],
         ),
         (
@@ -516,6 +540,7 @@ executors:
             &[
                 "Deployment/rel-demo-gateway:.spec.replicas",
                 "Deployment/rel-demo-gateway:*.args.--replicas",
+                "PodDisruptionBudget/rel-demo-gateway:*",
             ],
         ),
         (

@@ -181,6 +181,22 @@ const ALLOWED: &[(&str, &str, &str, &str)] = &[
         "strategy",
         "GPU executors roll without a surge",
     ),
+    // Jina's pods request nothing, so they are BestEffort (evicted first under memory
+    // pressure): every container of Jina's requests 100m CPU and 256Mi here.
+    (
+        "*",
+        "*",
+        "container.*.resources",
+        "requests for every Jina container",
+    ),
+    // Jina hands a sharded executor's Secrets to its head, a router that runs no executor
+    // code; the head here gets only its own (`head.envFromSecret`).
+    (
+        "28-shards-head-inherit",
+        "*-head",
+        "container.executor.env.DB_PASSWORD",
+        "heads do not get the executor's Secrets",
+    ),
     // An external executor with several hosts: Jina uses only the first; we address them all.
     (
         "27-external-variants",

@@ -91,7 +91,8 @@ Usage: include "flowhelm.executorArgs" (dict "x" $x "shard" $i "common" $common 
       "native" true
 -}}
 {{- range $k, $v := .common.options }}{{ $_ := set $options $k $v }}{{ end -}}
-{{- if gt (int $x.replicas) 1 }}{{ $_ := set $options "replicas" (toString (int $x.replicas)) }}{{ end -}}
+{{- /* Jina only hands the count to the executor's runtime_args; an autoscaler changes it. */ -}}
+{{- if and (gt (int $x.replicas) 1) (not $x.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $x.replicas)) }}{{ end -}}
 {{- if gt (int .shard) 0 }}{{ $_ := set $options "shard-id" (toString .shard) }}{{ end -}}
 {{- if $x.gpus }}{{ $_ := set $options "gpus" (toString $x.gpus) }}{{ end -}}
 {{- with .server }}{{ $_ := set $options "grpc-server-options" (toJson .) }}{{ end -}}
@@ -173,7 +174,7 @@ Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $
       "port" (include "flowhelm.ports" (list .jina.port (len $protocols)) | fromJsonArray)
       "port-monitoring" (toString .jina.monitoringPort)
 -}}
-{{- if ne (int $gw.replicas) 1 }}{{ $_ := set $options "replicas" (toString (int $gw.replicas)) }}{{ end -}}
+{{- if and (ne (int $gw.replicas) 1) (not $gw.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $gw.replicas)) }}{{ end -}}
 {{- if $flow.graph }}{{ $_ := set $options "graph-description" (toJson $flow.graph) }}{{ end -}}
 {{- if $flow.conditions }}{{ $_ := set $options "graph-conditions" (include "flowhelm.jsonTexts" $flow.conditions) }}{{ end -}}
 {{- if $flow.grpcMetadata }}{{ $_ := set $options "deployments-metadata" (include "flowhelm.jsonTexts" $flow.grpcMetadata) }}{{ end -}}

@@ -4,7 +4,8 @@ graph, exactly as Jina's export passes them, with names and namespace taken from
 `addresses` (executor name → list of addresses) and `noReduce` are gathered by flow.yaml while
 it renders the executors.
 Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "addresses" $a
-  "noReduce" $n "serviceMonitor" bool "fullname" $fullname "channel" gRPC channel options or {})
+  "noReduce" $n "serviceMonitor" bool "fullname" $fullname "channel" gRPC channel options or {}
+  "callees" "external" what it calls, for its NetworkPolicy)
 */}}
 {{- define "flowhelm.gateway" -}}
 {{- $root := .root -}}
@@ -42,6 +43,8 @@ Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "
     "serviceMonitor" .serviceMonitor
     "persistence" dict
     "service" $gw.service
+    "account" $name "ownsAccount" true "scales" true
+    "callers" list "callees" .callees "external" .external
 ) }}
 {{- end -}}
 

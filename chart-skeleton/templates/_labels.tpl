@@ -16,7 +16,8 @@ app.kubernetes.io/part-of: {{ include "flowhelm.name" . }}
 {{/*
 What every workload of a release shares, computed once per template file rather than per
 object: the labels block, and the namespace, release and chart names already quoted.
-Usage: $shared := include "flowhelm.shared" $ | fromJson → {labels, nsQ, releaseQ, nameQ}; labels
+Usage: $shared := include "flowhelm.shared" $ | fromJson → {labels, nsQ, releaseQ, nameQ,
+annotations (global.commonAnnotations)}; labels
 come indented for metadata.labels (each line after a newline and four spaces), built once.
 */}}
 {{- define "flowhelm.shared" -}}
@@ -25,5 +26,6 @@ come indented for metadata.labels (each line after a newline and four spaces), b
       "nsQ" (.Release.Namespace | quote)
       "releaseQ" (.Release.Name | quote)
       "nameQ" (include "flowhelm.name" . | quote)
+      "annotations" (.Values.global.commonAnnotations | default dict)
 ) -}}
 {{- end -}}

@@ -27,7 +27,7 @@ metadata:
     {{- $w.shared.labels }}
     app.kubernetes.io/component: {{ $w.q.component }}
     app: {{ $nameQ }}
-  {{- with $svc.annotations }}
+  {{- with merge (dict) ($svc.annotations | default dict) $w.shared.annotations }}
   annotations: {{ toJson . }}
   {{- end }}
 spec:
@@ -82,6 +82,9 @@ metadata:
     {{- range $k, $v := $sm.labels }}
     {{ $k | quote }}: {{ $v | quote }}
     {{- end }}
+  {{- with .shared.annotations }}
+  annotations: {{ toJson . }}
+  {{- end }}
 spec:
   endpoints:
     {{- range .metricsPorts }}

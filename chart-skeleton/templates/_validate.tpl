@@ -9,6 +9,8 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
 {{- $defaults := .root.Values.executorDefaults }}
 {{- include "flowhelm.validateStrategy" (list $defaults.strategy "executorDefaults" $defaults.persistence.enabled) }}
 {{- include "flowhelm.validateMountPaths" (list $defaults "executorDefaults") }}
+{{- include "flowhelm.validateScaling" (list $defaults "executorDefaults") }}
+{{- include "flowhelm.validateScaling" (list $defaults.head "executorDefaults.head") }}
 {{- range $field := list "usesWith" "usesMetas" }}
 {{- with index $defaults $field }}{{ include "flowhelm.validateJsonText" (list . (printf "executorDefaults.%s" $field)) }}{{ end }}
 {{- end }}
@@ -34,6 +36,7 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
 {{- include "flowhelm.validateJsonText" (list .usesWith "gateway.usesWith") }}
 {{- include "flowhelm.validateStrategy" (list .strategy "gateway" false) }}
 {{- include "flowhelm.validateMountPaths" (list . "gateway") }}
+{{- include "flowhelm.validateScaling" (list . "gateway") }}
 {{- end }}
 {{- end }}
 {{- end -}}
@@ -57,6 +60,12 @@ Usage: include "flowhelm.validateExecutor" (list $x $own)
 {{- end }}
 {{- if or $own.persistence $own.writableDirs $own.extraVolumeMounts }}
 {{- include "flowhelm.validateMountPaths" (list $x (printf "executors.%s" $x.name)) }}
+{{- end }}
+{{- if or $own.podDisruptionBudget $own.autoscaling $own.resources }}
+{{- include "flowhelm.validateScaling" (list $x (printf "executors.%s" $x.name)) }}
+{{- end }}
+{{- if $own.head }}
+{{- include "flowhelm.validateScaling" (list $x.head (printf "executors.%s.head" $x.name)) }}
 {{- end }}
 {{- with $own.usesWith }}{{ include "flowhelm.validateJsonText" (list . (printf "executors.%s.usesWith" $x.name)) }}{{ end }}
 {{- with $own.usesMetas }}{{ include "flowhelm.validateJsonText" (list . (printf "executors.%s.usesMetas" $x.name)) }}{{ end }}
@@ -133,5 +142,35 @@ Usage: include "flowhelm.validateMountPaths" (list $workloadValues "executors.x"
 {{- fail (printf "%s.%s and %s.%s both mount %s: a container mounts each path once" $key (index $seen $path) $key (index $entry 1) $path) -}}
 {{- end -}}
 {{- $_ := set $seen $path (index $entry 1) -}}
+{{- end -}}
+{{- end -}}
+
+
+{{/*
+A workload's disruption budget and autoscaler (`cfg`, a block of values at `key`): one budget
+count at most, a replica range that is one, and a CPU target only with a CPU request (the
+autoscaler measures use against the request, and has no figure without one).
+Usage: include "flowhelm.validateScaling" (list $cfg "values.key")
+*/}}
+{{- define "flowhelm.validateScaling" -}}
+{{- $cfg := index . 0 -}}
+{{- $key := index . 1 -}}
+{{- with $cfg.podDisruptionBudget -}}
+{{- if and (ne (toString .minAvailable) "") (ne (toString .maxUnavailable) "") -}}
+{{- fail (printf "%s.podDisruptionBudget sets both minAvailable and maxUnavailable; a PodDisruptionBudget takes one: set the other to \"\"" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- with $cfg.autoscaling -}}
+{{- if .enabled -}}
+{{- if gt (int .minReplicas) (int .maxReplicas) -}}
+{{- fail (printf "%s.autoscaling.minReplicas (%v) is above maxReplicas (%v)" $key .minReplicas .maxReplicas) -}}
+{{- end -}}
+{{- if and (gt (int .targetCPUUtilizationPercentage) 0) (not (($cfg.resources | default dict).requests | default dict).cpu) -}}
+{{- fail (printf "%s.autoscaling.targetCPUUtilizationPercentage needs %s.resources.requests.cpu: the autoscaler measures CPU use against the request" $key $key) -}}
+{{- end -}}
+{{- if and (gt (int .targetMemoryUtilizationPercentage) 0) (not (($cfg.resources | default dict).requests | default dict).memory) -}}
+{{- fail (printf "%s.autoscaling.targetMemoryUtilizationPercentage needs %s.resources.requests.memory: the autoscaler measures memory use against the request" $key $key) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

@@ -13,7 +13,12 @@ Usage: include "flowhelm.workload" (dict
   "persistence" {enabled, volumes, …}  ["service" the gateway's service values]
   ["balanced" true: also a "<name>-pods" Service for loadBalancing mode jina]
   ["probeCache" dict shared by the render  "probeKey" where the probe settings come from,
-   when they are shared])
+   when they are shared]
+  "account" the ServiceAccount name `serviceAccount.create` gives  "ownsAccount" true: create it
+  here (a sharded executor's shards share one)  "scales" true: `autoscaling` applies (not heads)
+  "callers" "callees" "external": the Flow's edges, see flowhelm.networkPolicy)
+Beside the workload: its ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler and
+NetworkPolicy, each when its values ask for it.
 */}}
 {{- define "flowhelm.workload" -}}
 {{- $root := .root -}}
@@ -26,6 +31,8 @@ Usage: include "flowhelm.workload" (dict
 {{- $labels := .shared.labels -}}
 {{- $stateful := .persistence.enabled | default false -}}
 {{- $mesh := $root.Values.global.serviceMesh -}}
+{{- $autoscaled := and .scales $cfg.autoscaling.enabled -}}
+{{- $account := include "flowhelm.serviceAccountName" (list $cfg.serviceAccount .account) -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -34,6 +41,9 @@ metadata:
   labels:
     {{- $labels }}
     app.kubernetes.io/component: {{ $componentQ }}
+  {{- with .shared.annotations }}
+  annotations: {{ toJson . }}
+  {{- end }}
 data:
   pythonunbuffered: "1"
   PYTHONUNBUFFERED: "1"
@@ -60,8 +70,14 @@ metadata:
   labels:
     {{- $labels }}
     app.kubernetes.io/component: {{ $componentQ }}
+  {{- with .shared.annotations }}
+  annotations: {{ toJson . }}
+  {{- end }}
 spec:
+  {{- /* Autoscaled: the HorizontalPodAutoscaler owns the count, and an upgrade must not reset it. */}}
+  {{- if not $autoscaled }}
   replicas: {{ .replicas | int }}
+  {{- end }}
   selector:
     matchLabels:
       app: {{ $nameQ }}
@@ -113,7 +129,17 @@ spec:
         {{ $k | quote }}: {{ $v | quote }}
         {{- end }}
     spec:
-      automountServiceAccountToken: false
+      {{- with $account }}
+      serviceAccountName: {{ quote . }}
+      {{- end }}
+      automountServiceAccountToken: {{ $cfg.serviceAccount.automount | default false }}
+      {{- with $cfg.priorityClassName }}
+      priorityClassName: {{ quote . }}
+      {{- end }}
+      {{- with $cfg.runtimeClassName }}
+      runtimeClassName: {{ quote . }}
+      {{- end }}
+      terminationGracePeriodSeconds: {{ $cfg.terminationGracePeriodSeconds | int }}
       {{- /* Jina reads none of the <SERVICE>_PORT variables; with thousands of Services in a
       namespace they would outgrow what a process can be started with. */}}
       enableServiceLinks: false
@@ -136,9 +162,27 @@ spec:
       {{- with $cfg.tolerations }}
       tolerations: {{ toJson . }}
       {{- end }}
+      {{- with $cfg.topologySpreadConstraints }}
+      {{- $spread := list }}
+      {{- range . }}
+      {{- $c := . }}
+      {{- if not (hasKey . "labelSelector") }}{{ $c = merge (dict "labelSelector" (dict "matchLabels" (dict "app" $.name "app.kubernetes.io/instance" $root.Release.Name))) . }}{{ end }}
+      {{- $spread = append $spread $c }}
+      {{- end }}
+      topologySpreadConstraints: {{ toJson $spread }}
+      {{- end }}
+      {{- with $cfg.initContainers }}
+      initContainers:
+        {{- range . }}
+        - {{ toJson . }}
+        {{- end }}
+      {{- end }}
       containers:
         {{- range $c := .containers }}
         {{- include "flowhelm.container" (dict "w" $ "c" $c "stateful" $stateful) }}
+        {{- end }}
+        {{- range $cfg.sidecars }}
+        - {{ toJson . }}
         {{- end }}
       {{- if or $cfg.extraVolumes $cfg.writableDirs }}
       volumes:
@@ -172,6 +216,22 @@ spec:
 {{- if and .metricsPorts .serviceMonitor }}
 ---
 {{ include "flowhelm.serviceMonitor" $ }}
+{{- end }}
+{{- if and .ownsAccount $cfg.serviceAccount.create }}
+---
+{{ include "flowhelm.serviceAccount" (dict "w" $ "name" $account) }}
+{{- end }}
+{{- if and $cfg.podDisruptionBudget.enabled (or $autoscaled (gt (int .replicas) 1)) }}
+---
+{{ include "flowhelm.podDisruptionBudget" $ }}
+{{- end }}
+{{- if $autoscaled }}
+---
+{{ include "flowhelm.autoscaler" (dict "w" $ "kind" (ternary "StatefulSet" "Deployment" $stateful)) }}
+{{- end }}
+{{- if $root.Values.networkPolicy.enabled }}
+---
+{{ include "flowhelm.networkPolicy" (dict "w" $ "callers" .callers "callees" .callees "external" .external) }}
 {{- end }}
 {{- end -}}
 
@@ -269,10 +329,9 @@ Usage: include "flowhelm.container" (dict "w" $w "c" $c "stateful" bool), $c: {n
           {{- if $key }}{{ $_ := set $w.probeCache $key $probes }}{{ end }}
           {{- end }}
           {{- $probes }}
-          lifecycle:
-            preStop:
-              exec:
-                command: ["/bin/sh", "-c", "sleep 2"]
+          {{- with $cfg.lifecycle }}
+          lifecycle: {{ toJson . }}
+          {{- end }}
           {{- with $c.resources }}
           resources: {{ toJson . }}
           {{- end }}

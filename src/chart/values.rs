@@ -109,6 +109,7 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
         "Extra Kubernetes objects to deploy with the release (e.g. a ConfigMap or Secret): mappings, or YAML text; each is rendered with `tpl`.",
         Val::List(vec![]),
     ).schema(|| json!({"type": "array", "items": {"type": ["object", "string"]}})));
+    top.push(network_policy());
     top.push(service_monitor());
     top.push(test_pod(opts));
     top
@@ -126,6 +127,7 @@ fn global() -> Entry {
             e("imagePullSecrets", "Names of Secrets used to pull every image, added to each workload's own.", Val::List(vec![]))
                 .schema(secret_names_schema),
             e("commonLabels", "Labels added to every object.", Val::open()),
+            e("commonAnnotations", "Annotations added to every object (not to pods: see `podAnnotations`).", Val::open()),
             e("serviceMesh", "Service mesh that balances gRPC between replicas: `linkerd` (Jina's default annotation), `istio` or `none`.", s("linkerd"))
                 .schema(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
             e("loadBalancing", "How gRPC calls are spread over an executor's replicas (a ClusterIP Service spreads connections, and Jina keeps one per address).", Val::Map(vec![
@@ -245,6 +247,8 @@ fn split_registry(repository: &str) -> (&str, &str) {
 const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 /// A DNS-1123 subdomain, what a Secret's name must be (so what a reference to one must be).
 const DNS_SUBDOMAIN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// The same without anchors, to allow an empty alternative.
+const DNS_SUBDOMAIN_BODY: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 /// A container environment variable's name, as the API server checks it before Kubernetes 1.32
 /// relaxed the rule (the chart supports 1.29).
 const ENV_NAME: &str = "^[-._a-zA-Z][-._a-zA-Z0-9]*$";
@@ -306,7 +310,7 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
         e("env", "Environment variables, stored in the workload's ConfigMap (the Flow's `env`).", string_map(&p.env))
             .schema(|| json!({"type": "object", "propertyNames": {"pattern": ENV_NAME}, "additionalProperties": {"type": "string"}})),
         e("envFromSecret", "Environment variables read from Secrets: `VAR: {name: SECRET, key: KEY}` (the Flow's `env_from_secret`).", secrets)
-            .schema(|| json!({"type": "object", "propertyNames": {"pattern": ENV_NAME}, "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}, "key": {"type": "string", "pattern": DATA_KEY, "maxLength": 253}}}})),
+            .schema(env_from_secret_schema),
         e("imagePullSecrets", "Names of Secrets used to pull this workload's images (the Flow's `image_pull_secrets`).", strings(&p.image_pull_secrets))
             .schema(secret_names_schema),
         e("monitoring", "Serve Prometheus metrics (`--monitoring`) and add a ServiceMonitor.", Val::Bool(p.monitoring)),
@@ -314,7 +318,7 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
             .schema(|| json!({"type": "integer", "minimum": -1, "maximum": i32::MAX})),
         e("args", "Other Jina options, as in the Flow (`snake_case: value`); `true` is a bare flag, lists repeat the value.", args(&p.args))
             .schema(args_schema),
-        e("resources", "Container resources (requests/limits); GPU limits come from `gpus`.", resources)
+        e("resources", "Container resources (requests/limits; the default requests keep pods out of the BestEffort class, set real ones); GPU limits come from `gpus`.", resources)
             .schema(|| json!({"type": "object"})),
     ];
     if fixed {
@@ -324,7 +328,7 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
 }
 
 fn pod_fixed() -> Vec<Entry> {
-    vec![
+    let mut entries = vec![
         e("extraEnv", "More container `env` entries, as Kubernetes writes them.", Val::List(vec![]))
             .schema(|| json!({"type": "array", "items": {"type": "object"}})),
         e("podAnnotations", "Annotations added to the pods.", Val::open()),
@@ -347,8 +351,75 @@ fn pod_fixed() -> Vec<Entry> {
             .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^/"}})),
         e("extraVolumes", "More pod volumes.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
         e("extraVolumeMounts", "More container volume mounts.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e("initContainers", "Init containers run before the workload's own, as Kubernetes writes them.", Val::List(vec![]))
+            .schema(containers_schema),
+        e("sidecars", "More containers in each pod, as Kubernetes writes them (e.g. a log shipper).", Val::List(vec![]))
+            .schema(containers_schema),
+        e("lifecycle", "Lifecycle hooks of the Jina container. The default preStop pause lets endpoints drop the pod before Jina stops; it needs `/bin/sh` in the image (set `preStop: null` for images without one).", Val::Map(vec![
+            e("preStop", "", Val::Map(vec![e("exec", "", Val::Map(vec![e("command", "", Val::List(vec![s("/bin/sh"), s("-c"), s("sleep 2")]))]))])),
+        ])).schema(|| json!({"type": "object", "additionalProperties": false, "properties": {"preStop": {"type": ["object", "null"]}, "postStart": {"type": ["object", "null"]}}})),
         probes(),
+    ];
+    entries.extend(scheduling());
+    entries.extend(production(true));
+    entries
+}
+
+/// Where and with what priority the pods run: what a head sets on its own too.
+fn scheduling() -> Vec<Entry> {
+    vec![
+        e("topologySpreadConstraints", "How the pods spread over zones or nodes; a constraint without `labelSelector` gets the workload's own pod labels.", Val::List(vec![]))
+            .schema(|| json!({"type": "array", "items": {"type": "object", "required": ["maxSkew", "topologyKey", "whenUnsatisfiable"]}})),
+        e("priorityClassName", "PriorityClass of the pods (empty: the cluster's default).", s(""))
+            .schema(|| json!({"type": "string", "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"), "maxLength": 253})),
+        e("runtimeClassName", "RuntimeClass of the pods (e.g. `nvidia` on clusters whose GPU runtime is not the default; empty: the default).", s(""))
+            .schema(|| json!({"type": "string", "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"), "maxLength": 253})),
+        e("terminationGracePeriodSeconds", "Seconds a pod has to finish its requests after SIGTERM before it is killed.", Val::Int(30))
+            .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
     ]
+}
+
+/// Objects beside the workload: its ServiceAccount, PodDisruptionBudget and, for the workloads
+/// that scale (`scales`: not heads), a HorizontalPodAutoscaler.
+fn production(scales: bool) -> Vec<Entry> {
+    let mut entries = vec![
+        e("serviceAccount", "The pods' ServiceAccount.", Val::Map(vec![
+            e("create", "Create one for the workload (named after it; a sharded executor's shards share one, its head has its own).", Val::Bool(true)),
+            e("name", "Its name: with `create`, instead of the workload's; without, an existing account (empty: the namespace's `default`).", s(""))
+                .schema(|| json!({"type": "string", "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"), "maxLength": 253})),
+            e("annotations", "Annotations of the created account (e.g. `eks.amazonaws.com/role-arn` for IRSA, `iam.gke.io/gcp-service-account` for Workload Identity).", Val::open()),
+            e("automount", "Mount the account's API token in the pods (Jina never calls the Kubernetes API).", Val::Bool(false)),
+        ])),
+        e("podDisruptionBudget", "A PodDisruptionBudget, created when the workload runs more than one pod (or autoscales): a budget on a single pod would block every node drain.", Val::Map(vec![
+            e("enabled", "Create it.", Val::Bool(true)),
+            e("minAvailable", "Pods that must stay up during a voluntary disruption: a number or a percentage (empty: unset; set at most one of the two).", s(""))
+                .schema(budget_schema),
+            e("maxUnavailable", "Pods that may be down at once during a voluntary disruption: a number or a percentage (both empty: 1).", s(""))
+                .schema(budget_schema),
+        ])),
+    ];
+    if scales {
+        entries.push(e("autoscaling", "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it (not rendered) and Jina is not told a replica count (see the README).", Val::Map(vec![
+            e("enabled", "Create it.", Val::Bool(false)),
+            e("minReplicas", "Fewest pods.", Val::Int(1)).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+            e("maxReplicas", "Most pods.", Val::Int(5)).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+            e("targetCPUUtilizationPercentage", "Average CPU use, in percent of `resources.requests.cpu`, to keep (0: no CPU target).", Val::Int(80))
+                .schema(|| json!({"type": "integer", "minimum": 0})),
+            e("targetMemoryUtilizationPercentage", "Average memory use, in percent of `resources.requests.memory`, to keep (0: no memory target).", Val::Int(0))
+                .schema(|| json!({"type": "integer", "minimum": 0})),
+            e("behavior", "Scaling behavior, as in an autoscaling/v2 HorizontalPodAutoscaler (`scaleUp`, `scaleDown`).", Val::open()),
+        ])));
+    }
+    entries
+}
+
+/// A PodDisruptionBudget count: a number, a percentage, or empty for unset.
+fn budget_schema() -> serde_json::Value {
+    json!({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^([0-9]+%)?$"}]})
+}
+
+fn containers_schema() -> serde_json::Value {
+    json!({"type": "array", "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "pattern": DNS_LABEL, "maxLength": 63}}}})
 }
 
 /// Which thresholds a probe offers: the startup one derives its failure threshold from
@@ -435,8 +506,10 @@ fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
             .schema(protocols_schema),
         service(),
         ingress(),
+        http_route(),
+        grpc_route(),
     ];
-    entries.extend(pod(&gw.pod, Val::open(), true));
+    entries.extend(pod(&gw.pod, jina_resources(), true));
     entries
 }
 
@@ -459,6 +532,30 @@ fn service() -> Entry {
                 .schema(per_protocol),
             e("loadBalancerSourceRanges", "CIDRs allowed to reach the load balancer; only with type LoadBalancer.", Val::List(vec![]))
                 .schema(|| json!({"type": "array", "items": {"type": "string"}})),
+        ]),
+    )
+}
+
+fn network_policy() -> Entry {
+    let peers = || json!({"type": "array", "items": {"type": "object"}});
+    e(
+        "networkPolicy",
+        "NetworkPolicies from the Flow's graph: each executor, shard and head accepts traffic only from the pods that call it in the Flow (the gateway, or its head); the entry point (the gateway, or a `jtype: Deployment`'s executor) from `clients`.",
+        Val::Map(vec![
+            e("enabled", "Create one NetworkPolicy per workload.", Val::Bool(false)),
+            e("clients", "Who may reach the entry point's protocol ports, as NetworkPolicy `from` peers (empty: any source). The `helm test` Pod is always allowed.", Val::List(vec![]))
+                .schema(peers),
+            e("metrics", "Who may scrape metrics ports (workloads with `monitoring`), as `from` peers (empty: any source).", Val::List(vec![]))
+                .schema(peers),
+            e("egress", "Restrict what pods may connect to.", Val::Map(vec![
+                e("enabled", "Allow only DNS, the Flow's own edges (gateway to executors and heads, heads to shards), external executors' ports, and `extra`.", Val::Bool(false)),
+                e("dns", "Where DNS is, as `to` peers (port 53, UDP and TCP).", Val::List(vec![Val::Map(vec![
+                    e("namespaceSelector", "", Val::Map(vec![e("matchLabels", "", Val::Map(vec![e("kubernetes.io/metadata.name", "", s("kube-system"))]))])),
+                    e("podSelector", "", Val::Map(vec![e("matchLabels", "", Val::Map(vec![e("k8s-app", "", s("kube-dns"))]))])),
+                ])])).schema(peers),
+                e("extra", "More egress rules for every workload, as a NetworkPolicy writes them (`to`, `ports`).", Val::List(vec![]))
+                    .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+            ])),
         ]),
     )
 }
@@ -553,15 +650,65 @@ fn ingress() -> Entry {
                 .schema(|| json!({"type": "string", "enum": ["", "grpc", "http", "websocket"]})),
             e("className", "IngressClass name.", s("")),
             e("annotations", "Ingress annotations.", Val::open()),
-            e("hosts", "Hosts and paths routed to the gateway.", Val::List(vec![Val::Map(vec![
+            e("hosts", "Hosts and paths routed to the gateway; a path's own `protocol` routes it to another of the gateway's protocols.", Val::List(vec![Val::Map(vec![
                 e("host", "", s("flow.example.com")),
                 e("paths", "", Val::List(vec![Val::Map(vec![e("path", "", s("/")), e("pathType", "", s("Prefix"))])])),
             ])]))
             .schema(|| json!({"type": "array", "items": {"type": "object", "required": ["host"], "properties": {
                 "host": {"type": "string"},
-                "paths": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "pathType": {"type": "string", "enum": ["Prefix", "Exact", "ImplementationSpecific"]}}}}}}})),
+                "paths": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "pathType": {"type": "string", "enum": ["Prefix", "Exact", "ImplementationSpecific"]},
+                    "protocol": {"type": "string", "enum": ["grpc", "http", "websocket"]}}}}}}})),
             e("tls", "TLS settings, as in an Ingress spec.", Val::List(vec![])).schema(|| json!({"type": "array"})),
         ]),
+    )
+}
+
+/// The Gateway API's parentRefs, hostnames and rules, as helm's starter chart offers them.
+fn route(
+    key: &'static str,
+    doc: &'static str,
+    section: &'static str,
+    protocol: Option<Entry>,
+    rules: Val,
+) -> Entry {
+    let mut entries = vec![
+        e("enabled", "Create it.", Val::Bool(false)),
+        e("annotations", "Its annotations.", Val::open()),
+    ];
+    entries.extend(protocol);
+    entries.extend([
+        e("parentRefs", "The Gateways (gateway.networking.k8s.io) it attaches to.", Val::List(vec![Val::Map(vec![
+            e("name", "", s("gateway")),
+            e("sectionName", "", s(section)),
+        ])])).schema(|| json!({"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name"]}})),
+        e("hostnames", "Host names it answers for.", Val::List(vec![s("flow.example.com")]))
+            .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "maxLength": 253}})),
+        e("rules", "Its rules, as the route's spec writes them; each is sent to the gateway's Service (a rule's own `backendRefs` are replaced).", rules)
+            .schema(|| json!({"type": "array", "minItems": 1, "items": {"type": "object"}})),
+    ]);
+    e(key, doc, Val::Map(entries))
+}
+
+fn http_route() -> Entry {
+    route(
+        "httpRoute",
+        "A Gateway API HTTPRoute to the gateway's `http` or `websocket` protocol.",
+        "http",
+        Some(e("protocol", "The protocol it routes to: `http` or `websocket` (empty: `http` when served, else `websocket`).", s(""))
+            .schema(|| json!({"type": "string", "enum": ["", "http", "websocket"]}))),
+        Val::List(vec![Val::Map(vec![e("matches", "", Val::List(vec![Val::Map(vec![
+            e("path", "", Val::Map(vec![e("type", "", s("PathPrefix")), e("value", "", s("/"))])),
+        ])]))])]),
+    )
+}
+
+fn grpc_route() -> Entry {
+    route(
+        "grpcRoute",
+        "A Gateway API GRPCRoute to the gateway's `grpc` protocol.",
+        "grpc",
+        None,
+        Val::List(vec![Val::open()]),
     )
 }
 
@@ -609,7 +756,8 @@ fn sidecar(
                 "Port it listens on inside the head pod.",
                 Val::Int(port),
             ),
-            e("resources", "Container resources.", Val::open()),
+            e("resources", "Container resources.", jina_resources())
+                .schema(|| json!({"type": "object"})),
         ]),
     )
 }
@@ -698,10 +846,7 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         entries.push(e(
             "head",
             "The head pod of a sharded executor.",
-            Val::Map(vec![
-                image(&opts.jina_image, "Head image (Jina's base image)."),
-                e("resources", "Head container resources.", Val::open()),
-            ]),
+            Val::Map(head(opts)),
         ));
     }
     let sidecars = [
@@ -723,7 +868,7 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
             entries.push(sidecar(key, doc, uses, port, opts));
         }
     }
-    entries.extend(pod(&x.pod, Val::open(), fixed));
+    entries.extend(pod(&x.pod, jina_resources(), fixed));
     // A GPU executor rolls without a spare GPU: one pod down at a time, none added.
     if x.gpus.is_some() {
         entries.push(
@@ -746,6 +891,40 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         );
     }
     entries
+}
+
+/// The head of a sharded executor: a router Jina runs from its own image, scheduled, sized and
+/// given credentials apart from the executor (a CPU-only router need not land on the model node
+/// pool, nor see the executor's Secrets).
+fn head(opts: &ValuesOptions) -> Vec<Entry> {
+    let mut entries = vec![
+        image(&opts.jina_image, "Head image (Jina's base image)."),
+        e("replicas", "Head pods. Jina runs one; heads keep no state, so more behind the head's Service survive a node drain.", Val::Int(1))
+            .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+        e("resources", "Head container resources.", jina_resources()).schema(|| json!({"type": "object"})),
+        e("envFromSecret", "Environment variables of the head container read from Secrets (the executor's are not given to it).", Val::open())
+            .schema(env_from_secret_schema),
+        e("nodeSelector", "Node selector of the head pods (the executor's is not inherited).", Val::open()),
+        e("tolerations", "Tolerations of the head pods.", Val::List(vec![])).schema(|| json!({"type": "array"})),
+        e("affinity", "Affinity of the head pods.", Val::open()),
+    ];
+    entries.extend(scheduling());
+    entries.extend(production(false));
+    entries
+}
+
+/// Requests for a process of Jina's own (gateway, head): enough that it is not BestEffort, the
+/// first to be evicted under memory pressure.
+fn jina_resources() -> Val {
+    Val::Map(vec![e(
+        "requests",
+        "",
+        Val::Map(vec![e("cpu", "", s("100m")), e("memory", "", s("256Mi"))]),
+    )])
+}
+
+fn env_from_secret_schema() -> serde_json::Value {
+    json!({"type": "object", "propertyNames": {"pattern": ENV_NAME}, "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}, "key": {"type": "string", "pattern": DATA_KEY, "maxLength": 253}}}})
 }
 
 fn external(ext: Option<&External>) -> Val {

@@ -127,11 +127,15 @@ fn validator(version: &str, api_version: &str, kind: &str) -> Arc<jsonschema::Va
     if let Some(v) = cache().lock().unwrap().get(&key) {
         return v.clone();
     }
-    let (dir, file) = if api_version == "monitoring.coreos.com/v1" && kind == "ServiceMonitor" {
-        (
-            root().join("tests/fixtures/crds"),
-            "servicemonitor.json".to_string(),
-        )
+    // Custom resources: schemas of the parts flowhelm renders, kept in the project.
+    let crd = match (api_version, kind) {
+        ("monitoring.coreos.com/v1", "ServiceMonitor") => Some("servicemonitor.json"),
+        ("gateway.networking.k8s.io/v1", "HTTPRoute") => Some("httproute.json"),
+        ("gateway.networking.k8s.io/v1", "GRPCRoute") => Some("grpcroute.json"),
+        _ => None,
+    };
+    let (dir, file) = if let Some(file) = crd {
+        (root().join("tests/fixtures/crds"), file.to_string())
     } else {
         (schema_dir(version), schema_file(api_version, kind))
     };

@@ -79,6 +79,8 @@ pub fn check(docs: &[J]) -> Vec<Finding> {
             "Ingress" => cx.ingress(o),
             "PodDisruptionBudget" => cx.pdb(o),
             "HorizontalPodAutoscaler" => cx.hpa(o),
+            "NetworkPolicy" => cx.network_policy(o),
+            "HTTPRoute" | "GRPCRoute" => cx.route(o),
             _ => {}
         }
         if pod_template(o).is_some() {
@@ -682,15 +684,23 @@ impl Cx<'_, '_> {
     fn hpa(&mut self, o: &J) {
         let spec = &o["spec"];
         let target = &spec["scaleTargetRef"];
-        if self
-            .render
-            .find(
-                target["kind"].as_str().unwrap_or(""),
-                &self.ns,
-                target["name"].as_str().unwrap_or(""),
-            )
-            .is_none()
-        {
+        let workload = self.render.find(
+            target["kind"].as_str().unwrap_or(""),
+            &self.ns,
+            target["name"].as_str().unwrap_or(""),
+        );
+        // helm sets every field it renders on each upgrade: a count beside an autoscaler resets
+        // what the autoscaler chose.
+        if workload.is_some_and(|w| !w["spec"]["replicas"].is_null()) {
+            self.error(
+                "hpa",
+                format!(
+                    "{}/{} renders spec.replicas, which every upgrade would reset under the autoscaler",
+                    target["kind"], target["name"]
+                ),
+            );
+        }
+        if workload.is_none() {
             self.error(
                 "hpa",
                 format!(
@@ -703,6 +713,87 @@ impl Cx<'_, '_> {
         {
             if min > max {
                 self.error("hpa", "spec.minReplicas must be <= maxReplicas".into());
+            }
+        }
+    }
+
+    /// ValidateNetworkPolicySpec (ports, peers) and a pod selector that selects pods.
+    fn network_policy(&mut self, o: &J) {
+        let spec = &o["spec"];
+        let selector = string_map(&spec["podSelector"]["matchLabels"]);
+        if self.render.selected(&self.ns, &selector).is_empty() {
+            self.error(
+                "networkpolicy",
+                format!("spec.podSelector {selector:?} selects no pod of this render"),
+            );
+        }
+        for (dir, peers_key) in [("ingress", "from"), ("egress", "to")] {
+            for (r, rule) in items(&spec[dir]).iter().enumerate() {
+                for (p, port) in items(&rule["ports"]).iter().enumerate() {
+                    let proto = port["protocol"].as_str().unwrap_or("TCP");
+                    if !matches!(proto, "TCP" | "UDP" | "SCTP") {
+                        self.error(
+                            "networkpolicy",
+                            format!("spec.{dir}[{r}].ports[{p}].protocol {proto:?}"),
+                        );
+                    }
+                    if !port["port"].is_null()
+                        && !is_port_number(&port["port"])
+                        && !port["port"].as_str().is_some_and(is_port_name)
+                    {
+                        self.error(
+                            "networkpolicy",
+                            format!(
+                                "spec.{dir}[{r}].ports[{p}].port {} is invalid",
+                                port["port"]
+                            ),
+                        );
+                    }
+                }
+                for (i, peer) in items(&rule[peers_key]).iter().enumerate() {
+                    let place = format!("spec.{dir}[{r}].{peers_key}[{i}]");
+                    let block = !peer["ipBlock"].is_null();
+                    let selectors =
+                        !peer["podSelector"].is_null() || !peer["namespaceSelector"].is_null();
+                    if block == selectors {
+                        self.error(
+                            "networkpolicy",
+                            format!("{place}: exactly one of ipBlock or the selectors may be set"),
+                        );
+                    }
+                    for key in ["podSelector", "namespaceSelector"] {
+                        if !peer[key].is_null() {
+                            self.selector_syntax(&peer[key], &format!("{place}.{key}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A Gateway API route's backends: Services of this render, on ports they have.
+    fn route(&mut self, o: &J) {
+        for (r, rule) in items(&o["spec"]["rules"]).iter().enumerate() {
+            for (b, backend) in items(&rule["backendRefs"]).iter().enumerate() {
+                let name = backend["name"].as_str().unwrap_or("");
+                let place = format!("spec.rules[{r}].backendRefs[{b}]");
+                match self.render.find("Service", &self.ns, name) {
+                    None => self.error(
+                        "route",
+                        format!("{place}: Service {name:?} is not in this render"),
+                    ),
+                    Some(svc)
+                        if !items(&svc["spec"]["ports"])
+                            .iter()
+                            .any(|p| p["port"] == backend["port"]) =>
+                    {
+                        self.error(
+                            "route",
+                            format!("{place}: Service {name:?} has no port {}", backend["port"]),
+                        )
+                    }
+                    Some(_) => {}
+                }
             }
         }
     }
@@ -853,6 +944,16 @@ impl Cx<'_, '_> {
         let containers = items(&pod["containers"]);
         if containers.is_empty() {
             self.error("container", "the pod has no containers".into());
+        }
+        // The ServiceAccount admission plugin refuses a pod whose account does not exist: an
+        // account the render does not create must exist already.
+        if let Some(sa) = pod["serviceAccountName"].as_str() {
+            if self.render.find("ServiceAccount", &self.ns, sa).is_none() {
+                self.warn(
+                    "serviceaccount",
+                    format!("serviceAccountName {sa:?} is not in this render; it must exist"),
+                );
+            }
         }
         let mut volumes = BTreeSet::new();
         for (i, v) in items(&pod["volumes"]).iter().enumerate() {

@@ -1,0 +1,62 @@
+{{/*
+A workload's NetworkPolicy, from the Flow's graph. Ingress: its protocol ports from the pods
+that call it in the Flow (`callers`: the object names of the gateway, or of the executor's head),
+or, for the entry point (`callers` empty), from `networkPolicy.clients` and the `helm test` Pod;
+its metrics ports from `networkPolicy.metrics`. With `networkPolicy.egress.enabled`, egress to
+DNS, to the workloads it calls (`callees`: [{name, ports}]), to external executors' ports
+(`external`: [{host, port}]; any address unless the host is an IPv4 literal: a NetworkPolicy
+cannot name a host) and the `extra` rules.
+Usage: include "flowhelm.networkPolicy" (dict "w" $workload "callers" $names "callees" $list "external" $list)
+*/}}
+{{- define "flowhelm.networkPolicy" -}}
+{{- $w := .w -}}
+{{- $np := $w.root.Values.networkPolicy -}}
+{{- $release := $w.root.Release.Name -}}
+{{- $egress := $np.egress.enabled -}}
+{{- $ports := list -}}
+{{- range $i, $_ := $w.protocols }}{{ $ports = append $ports (dict "protocol" "TCP" "port" (add $w.jina.port $i)) }}{{ end -}}
+{{- $from := list -}}
+{{- range .callers }}{{ $from = append $from (dict "podSelector" (dict "matchLabels" (dict "app" . "app.kubernetes.io/instance" $release))) }}{{ end -}}
+{{- if not .callers }}
+{{- with $np.clients }}
+{{- $test := dict "podSelector" (dict "matchLabels" (dict "app.kubernetes.io/component" "test" "app.kubernetes.io/instance" $release)) }}
+{{- $from = append . $test }}
+{{- end }}
+{{- end -}}
+{{- $ingress := list (ternary (dict "ports" $ports) (dict "from" $from "ports" $ports) (empty $from)) -}}
+{{- with $w.metricsPorts }}
+{{- $scrape := list }}
+{{- range . }}{{ $scrape = append $scrape (dict "protocol" "TCP" "port" (int .port)) }}{{ end }}
+{{- $ingress = append $ingress (ternary (dict "ports" $scrape) (dict "from" $np.metrics "ports" $scrape) (empty $np.metrics)) }}
+{{- end -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ $w.q.name }}
+  namespace: {{ $w.q.ns }}
+  labels:
+    {{- $w.shared.labels }}
+    app.kubernetes.io/component: {{ $w.q.component }}
+  {{- with $w.shared.annotations }}
+  annotations: {{ toJson . }}
+  {{- end }}
+spec:
+  podSelector:
+    matchLabels:
+      app: {{ $w.q.name }}
+      app.kubernetes.io/instance: {{ $w.shared.releaseQ }}
+  policyTypes: {{ toJson (ternary (list "Ingress" "Egress") (list "Ingress") $egress) }}
+  ingress: {{ toJson $ingress }}
+  {{- if $egress }}
+  {{- $rules := list (dict "to" $np.egress.dns "ports" (list (dict "protocol" "UDP" "port" 53) (dict "protocol" "TCP" "port" 53))) }}
+  {{- range .callees }}
+  {{- $rules = append $rules (dict "to" (list (dict "podSelector" (dict "matchLabels" (dict "app" .name "app.kubernetes.io/instance" $release)))) "ports" .ports) }}
+  {{- end }}
+  {{- range .external }}
+  {{- $rule := dict "ports" (list (dict "protocol" "TCP" "port" (int .port))) }}
+  {{- if regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$" .host }}{{ $_ := set $rule "to" (list (dict "ipBlock" (dict "cidr" (printf "%s/32" .host)))) }}{{ end }}
+  {{- $rules = append $rules $rule }}
+  {{- end }}
+  egress: {{ toJson (concat $rules $np.egress.extra) }}
+  {{- end }}
+{{- end -}}
