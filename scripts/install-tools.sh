@@ -7,6 +7,8 @@
 #   docker-registry (Debian package, for the OCI publishing tests) and htpasswd (apache2-utils)
 #   iptables and dnsmasq (Debian packages) and .tools/jina-3.34.0, a virtualenv of jina 3.34.0
 #     pinned by hash: what the pod runner (scripts/cluster) needs
+#   .tools/jina-3.33.0, jina 3.33.0 (and docarray 0.40.0) on 3.34.0's other dependencies, for
+#     the helm test's version check on the pod runner
 #   .tools/checkov, a virtualenv of checkov 3.3.30 pinned by hash (scripts/checkov-score)
 # Every download is pinned by sha256. Downloads are cached in ~/.cache/flowhelm-tools so a reused
 # machine installs in a second (a lost checkov venv is rebuilt from them in about 90 s); a fresh
@@ -105,13 +107,39 @@ fi
 # jina 3.34.0 for the pod runner, every package pinned by hash (scripts/jina-requirements.txt).
 # A venv cannot move, so it is built in place; the stamp names the lock file it was built from.
 jina_venv="$tools/jina-3.34.0"
-jina_stamp="$jina_venv/.complete-$(sha256sum "$root/scripts/jina-requirements.txt" | cut -c1-16)"
+jina_stamp_id=$(sha256sum "$root/scripts/jina-requirements.txt" | cut -c1-16)
+jina_stamp="$jina_venv/.complete-$jina_stamp_id"
 if [ ! -f "$jina_stamp" ]; then
   rm -rf "$jina_venv"
   python3 -m venv "$jina_venv"
   "$jina_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
     --require-hashes -r "$root/scripts/jina-requirements.txt" >&2
   touch "$jina_stamp"
+fi
+
+# jina 3.33.0, a second release for the helm test's version check on the pod runner: an executor
+# image mapped to it (tests/fixtures/cluster/images.yaml) runs another Jina than the gateway. Its
+# jina-proto (0.1.27) is 3.34.0's, so the Flow still works. Only its own wheel and docarray 0.40.0
+# (it cannot read docarray 0.40.1's DocList[...] types) are installed, pinned by hash; a .pth file
+# lends it 3.34.0's other dependencies.
+old_jina="$tools/jina-3.33.0"
+old_jina_stamp="$old_jina/.complete-$jina_stamp_id-2"
+if [ ! -f "$old_jina_stamp" ]; then
+  mkdir -p "$cache/jina-3.33.0"
+  printf 'jina==3.33.0 --hash=sha256:%s\ndocarray==0.40.0 --hash=sha256:%s\n' \
+    f6aea6a40dbe1aba11a6c538ac68c6ddd504a2a3dc11649be92b7dd343279b6d \
+    86ceadb84cdec2dc9579e2f79823748a3af094c57df4e0441c5f0bac7e63ef97 >"$cache/jina-3.33.0/req.txt"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+    --only-binary=:all: -r "$cache/jina-3.33.0/req.txt" -d "$cache/jina-3.33.0" >&2
+  rm -rf "$old_jina"
+  python3 -m venv "$old_jina"
+  "$old_jina/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --require-hashes --no-index --find-links "$cache/jina-3.33.0" -r "$cache/jina-3.33.0/req.txt" >&2
+  site=$("$old_jina/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  deps=$("$jina_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  echo "$deps" >"$site/zz-jina-3.34.0-dependencies.pth"
+  test "$("$old_jina/bin/python" -c 'import jina, docarray; print(jina.__version__, docarray.__version__)')" = "3.33.0 0.40.0"
+  touch "$old_jina_stamp"
 fi
 
 # checkov 3.3.30 (the IaC scanner scripts/checkov-score runs), every package pinned by hash

@@ -118,6 +118,12 @@ fn load(path: &Path) -> Result<Flow> {
     Ok(flow)
 }
 
+fn warn_jina_image(image: &crate::flow::Image) {
+    for w in crate::chart::jina_image_warnings(image) {
+        eprintln!("{w}");
+    }
+}
+
 fn out(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -135,6 +141,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Check { flow, format } => {
             let f = load(&flow)?;
+            warn_jina_image(&crate::chart::jina_image_from_env()?);
             out(&match format {
                 Format::Text => crate::topology::to_text(&f),
                 Format::Json => crate::topology::to_json(&f),
@@ -187,6 +194,7 @@ fn chart(args: ChartArgs) -> Result<()> {
     })?;
     opts.skeleton = args.skeleton.clone();
     let flow = load(&args.flow)?;
+    warn_jina_image(&opts.jina_image);
     // Errors located in the Flow (a list too long to start, …) name the Flow file.
     let files = crate::chart::compile(&flow, &opts).map_err(|e| match e.pos {
         Some(_) => e.in_file(&args.flow),

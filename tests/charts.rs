@@ -5,6 +5,8 @@
 mod common;
 #[path = "charts/production.rs"]
 mod production;
+#[path = "charts/versions.rs"]
+mod versions;
 
 use std::path::{Path, PathBuf};
 

@@ -564,8 +564,54 @@ fn search_example_runs_with_default_values() {
     assert_eq!(env["INDEX_METRIC"], "cosine");
     assert_eq!(env["DB_PASSWORD"], "s3cret");
     assert_eq!(env["K8S_POD_NAME"], indexer.as_str());
+    // helm test: the dry run, every gateway protocol, and one Jina version everywhere.
     c.assert_helm_test();
     c.assert_healthy();
+
+    // The segmenter rebuilt on jina 3.33.0 (the trace executor on a second pinned release, the
+    // same jina-proto): nothing at render can tell (its image is the user's), requests still
+    // flow, and helm test names it with its image.
+    let older = render(
+        c.path(),
+        &root().join("examples/search.yml"),
+        "search",
+        &[
+            "--set",
+            "executors.segmenter.image.repository=trace/jina-3.33.0",
+            "--set",
+            "executors.segmenter.image.tag=v1",
+        ],
+    );
+    c.up(
+        &[older],
+        "search",
+        &["--secrets", secrets.to_str().unwrap()],
+    );
+    for doc in c.client(
+        "r-search-gateway",
+        "grpc",
+        "/search",
+        2,
+        "{\"modality\": \"text\"}",
+    ) {
+        assert!(visits(&doc).contains("segmenter"), "{doc}");
+    }
+    let (_, out) = c.exec(
+        &c.pod_named("r-search-segmenter-"),
+        &["python", "-c", "import jina; print(jina.__version__)"],
+    );
+    assert_eq!(out.trim(), "3.33.0");
+    let o = c.run(&["test"]);
+    assert!(
+        !o.status.success(),
+        "helm test passed with two Jina versions"
+    );
+    let report = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        report.contains("FAIL: executor segmenter (r-search-segmenter) runs jina 3.33.0, the gateway 3.34.0: image ghcr.io/trace/jina-3.33.0:v1"),
+        "{report}"
+    );
+    assert!(!report.contains("FAIL: executor text_encoder"), "{report}");
 }
 
 #[test]

@@ -552,13 +552,18 @@ executors:
         ),
         (
             &["executors.enc.image.tag=v2"],
-            &["Deployment/rel-demo-enc:*.image"],
+            &[
+                "Deployment/rel-demo-enc:*.image",
+                "ConfigMap/rel-demo-gateway-test:.data.targets.json",
+            ],
         ),
         (
             &["executors.idx.usesAfter.enabled=false"],
             &[
                 "Deployment/rel-demo-idx-head:*[uses-after]*",
                 "Deployment/rel-demo-idx-head:*[executor].args.--uses-after-address",
+                "Service/rel-demo-idx-head:*",
+                "ConfigMap/rel-demo-gateway-test:.data.targets.json",
             ],
         ),
     ];

@@ -197,6 +197,16 @@ const ALLOWED: &[(&str, &str, &str, &str)] = &[
         "container.executor.env.DB_PASSWORD",
         "heads do not get the executor's Secrets",
     ),
+    // The helm test's script and what it asks (Jina's test, if any, is not exported).
+    ("*", "gateway-test", "<object>", "helm test ConfigMap"),
+    // A head's uses_before/after containers are on its Service, for the helm test's version
+    // check.
+    (
+        "*",
+        "*-head",
+        "ports",
+        "uses_before/after ports on the head's Service",
+    ),
     // An external executor with several hosts: Jina uses only the first; we address them all.
     (
         "27-external-variants",

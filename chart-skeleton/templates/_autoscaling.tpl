@@ -13,7 +13,7 @@ metadata:
   name: {{ $w.q.name }}
   namespace: {{ $w.q.ns }}
   labels:
-    {{- $w.shared.labels }}
+    {{- $w.labels }}
     app.kubernetes.io/component: {{ $w.q.component }}
   {{- with $w.shared.annotations }}
   annotations: {{ toJson . }}

@@ -12,7 +12,7 @@ metadata:
   name: {{ .q.name }}
   namespace: {{ .q.ns }}
   labels:
-    {{- .shared.labels }}
+    {{- .labels }}
     app.kubernetes.io/component: {{ .q.component }}
   {{- with .shared.annotations }}
   annotations: {{ toJson . }}

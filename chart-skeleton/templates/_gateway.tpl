@@ -5,7 +5,7 @@ graph, exactly as Jina's export passes them, with names and namespace taken from
 it renders the executors.
 Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "addresses" $a
   "noReduce" $n "serviceMonitor" bool "fullname" $fullname "channel" gRPC channel options or {}
-  "callees" "external" what it calls, for its NetworkPolicy)
+  "callees" "external" what it calls, for its NetworkPolicy  "version" its Jina version or "")
 */}}
 {{- define "flowhelm.gateway" -}}
 {{- $root := .root -}}
@@ -43,7 +43,7 @@ Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "
     "serviceMonitor" .serviceMonitor
     "persistence" dict
     "service" $gw.service
-    "account" $name "ownsAccount" true "scales" true
+    "account" $name "ownsAccount" true "scales" true "version" .version
     "callers" list "callees" .callees "external" .external
 ) }}
 {{- end -}}

@@ -5,7 +5,9 @@ Usage: include "flowhelm.labels" $ → the labels of every object (YAML lines).
 helm.sh/chart: {{ (printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-") | quote }}
 app.kubernetes.io/name: {{ include "flowhelm.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name | quote }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- with .Chart.AppVersion }}
+app.kubernetes.io/version: {{ . | quote }}
+{{- end }}
 app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 app.kubernetes.io/part-of: {{ include "flowhelm.name" . }}
 {{- range $k, $v := .Values.global.commonLabels }}

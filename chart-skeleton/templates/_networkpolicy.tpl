@@ -1,8 +1,9 @@
 {{/*
 A workload's NetworkPolicy, from the Flow's graph. Ingress: its protocol ports from the pods
-that call it in the Flow (`callers`: the object names of the gateway, or of the executor's head),
-or, for the entry point (`callers` empty), from `networkPolicy.clients` and the `helm test` Pod;
-its metrics ports from `networkPolicy.metrics`. With `networkPolicy.egress.enabled`, egress to
+that call it in the Flow (`callers`: the object names of the gateway, or of the executor's head)
+and the `helm test` Pod, or, for the entry point (`callers` empty), from `networkPolicy.clients`
+and the test Pod; a head's uses_before/after ports (`extraPorts`) from the test Pod only; its
+metrics ports from `networkPolicy.metrics`. With `networkPolicy.egress.enabled`, egress to
 DNS, to the workloads it calls (`callees`: [{name, ports}]), to external executors' ports
 (`external`: [{host, port}]; any address unless the host is an IPv4 literal: a NetworkPolicy
 cannot name a host) and the `extra` rules.
@@ -15,15 +16,21 @@ Usage: include "flowhelm.networkPolicy" (dict "w" $workload "callers" $names "ca
 {{- $egress := $np.egress.enabled -}}
 {{- $ports := list -}}
 {{- range $i, $_ := $w.protocols }}{{ $ports = append $ports (dict "protocol" "TCP" "port" (add $w.jina.port $i)) }}{{ end -}}
+{{- /* The helm test Pod asks every workload for its Jina version. */ -}}
+{{- $test := dict "podSelector" (dict "matchLabels" (dict "app.kubernetes.io/component" "test" "app.kubernetes.io/instance" $release)) -}}
 {{- $from := list -}}
 {{- range .callers }}{{ $from = append $from (dict "podSelector" (dict "matchLabels" (dict "app" . "app.kubernetes.io/instance" $release))) }}{{ end -}}
-{{- if not .callers }}
-{{- with $np.clients }}
-{{- $test := dict "podSelector" (dict "matchLabels" (dict "app.kubernetes.io/component" "test" "app.kubernetes.io/instance" $release)) }}
-{{- $from = append . $test }}
-{{- end }}
+{{- if .callers }}
+{{- $from = append $from $test }}
+{{- else }}
+{{- with $np.clients }}{{ $from = append . $test }}{{ end }}
 {{- end -}}
 {{- $ingress := list (ternary (dict "ports" $ports) (dict "from" $from "ports" $ports) (empty $from)) -}}
+{{- with $w.extraPorts }}
+{{- $side := list }}
+{{- range . }}{{ $side = append $side (dict "protocol" "TCP" "port" (int .port)) }}{{ end }}
+{{- $ingress = append $ingress (dict "from" (list $test) "ports" $side) }}
+{{- end -}}
 {{- with $w.metricsPorts }}
 {{- $scrape := list }}
 {{- range . }}{{ $scrape = append $scrape (dict "protocol" "TCP" "port" (int .port)) }}{{ end }}
@@ -35,7 +42,7 @@ metadata:
   name: {{ $w.q.name }}
   namespace: {{ $w.q.ns }}
   labels:
-    {{- $w.shared.labels }}
+    {{- $w.labels }}
     app.kubernetes.io/component: {{ $w.q.component }}
   {{- with $w.shared.annotations }}
   annotations: {{ toJson . }}

@@ -7,6 +7,7 @@ Service "<name>-headless" instead: no cluster IP, every pod's address published,
 so that each pod has its DNS name; traffic goes through the ordinary Service. `pods` gives
 "<name>-pods", headless too but with Ready pods only: the name the gateway and heads resolve in
 `loadBalancing` mode `jina`, one address per Ready pod for gRPC's round_robin.
+A head's uses_before/after containers get a port each too (`extraPorts`), for the helm test.
 Usage: include "flowhelm.service" (dict "w" $workload "headless" false "pods" false)
 */}}
 {{- define "flowhelm.service" -}}
@@ -24,7 +25,7 @@ metadata:
   name: {{ $nameQ }}
   namespace: {{ $w.q.ns }}
   labels:
-    {{- $w.shared.labels }}
+    {{- $w.labels }}
     app.kubernetes.io/component: {{ $w.q.component }}
     app: {{ $nameQ }}
   {{- with merge (dict) ($svc.annotations | default dict) $w.shared.annotations }}
@@ -53,6 +54,13 @@ spec:
       nodePort: {{ . | int }}
       {{- end }}
     {{- end }}
+    {{- range (ternary list ($w.extraPorts | default list) $noIP) }}
+    - name: {{ .name | quote }}
+      port: {{ .port | int }}
+      targetPort: {{ .port | int }}
+      protocol: TCP
+      appProtocol: {{ (index $w.jina.appProtocols (first $w.protocols)) | quote }}
+    {{- end }}
     {{- range (ternary list $w.metricsPorts $noIP) }}
     - name: {{ .name | quote }}
       port: {{ .port | int }}
@@ -77,7 +85,7 @@ metadata:
   name: {{ .q.name }}
   namespace: {{ .q.ns }}
   labels:
-    {{- .shared.labels }}
+    {{- .labels }}
     app.kubernetes.io/component: {{ .q.component }}
     {{- range $k, $v := $sm.labels }}
     {{ $k | quote }}: {{ $v | quote }}

@@ -16,7 +16,8 @@ Usage: include "flowhelm.workload" (dict
    when they are shared]
   "account" the ServiceAccount name `serviceAccount.create` gives  "ownsAccount" true: create it
   here (a sharded executor's shards share one)  "scales" true: `autoscaling` applies (not heads)
-  "callers" "callees" "external": the Flow's edges, see flowhelm.networkPolicy)
+  "callers" "callees" "external": the Flow's edges, see flowhelm.networkPolicy
+  "version" the workload's Jina version, or "" for the chart's appVersion)
 Beside the workload: its ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler and
 NetworkPolicy, each when its values ask for it.
 */}}
@@ -28,11 +29,20 @@ NetworkPolicy, each when its values ask for it.
 {{- $nameQ := .name | quote -}}
 {{- $componentQ := .component | quote -}}
 {{- $_ := set . "q" (dict "ns" $nsQ "name" $nameQ "component" $componentQ "release" .shared.releaseQ "configMap" (printf "%s-configmap" .name | quote)) -}}
+{{- /* The workload's own Jina version, where known and not the chart's, labels its objects. */ -}}
 {{- $labels := .shared.labels -}}
+{{- if and .version (ne .version $root.Chart.AppVersion) -}}
+{{- $chartVersion := printf "\n    app.kubernetes.io/version: %s" (quote $root.Chart.AppVersion) -}}
+{{- $labels = printf "%s\n    app.kubernetes.io/version: %s" (replace $chartVersion "" $labels) (quote .version) -}}
+{{- end -}}
+{{- $_ := set . "labels" $labels -}}
 {{- $stateful := .persistence.enabled | default false -}}
 {{- $mesh := $root.Values.global.serviceMesh -}}
 {{- $autoscaled := and .scales $cfg.autoscaling.enabled -}}
-{{- $account := include "flowhelm.serviceAccountName" (list $cfg.serviceAccount .account) -}}
+{{- /* The account: with `create`, its `name` or the workload's own; without, an existing one
+named, or none (the namespace's `default`). */ -}}
+{{- $sa := $cfg.serviceAccount -}}
+{{- $account := ternary ($sa.name | default .account) $sa.name $sa.create -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -132,7 +142,7 @@ spec:
       {{- with $account }}
       serviceAccountName: {{ quote . }}
       {{- end }}
-      automountServiceAccountToken: {{ $cfg.serviceAccount.automount | default false }}
+      automountServiceAccountToken: {{ $sa.automount | default false }}
       {{- with $cfg.priorityClassName }}
       priorityClassName: {{ quote . }}
       {{- end }}
@@ -217,7 +227,7 @@ spec:
 ---
 {{ include "flowhelm.serviceMonitor" $ }}
 {{- end }}
-{{- if and .ownsAccount $cfg.serviceAccount.create }}
+{{- if and .ownsAccount $sa.create }}
 ---
 {{ include "flowhelm.serviceAccount" (dict "w" $ "name" $account) }}
 {{- end }}

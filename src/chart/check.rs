@@ -74,6 +74,7 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> 
         .collect();
     errors.sort();
     let Some((path, message)) = errors.into_iter().next() else {
+        jina_versions(&merged, &sources)?;
         return Ok(warnings);
     };
     let key = if path.is_empty() {
@@ -93,6 +94,28 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> 
         }
     }
     Err(err.with_hint("see the chart's README for every value and its type"))
+}
+
+/// Jina images and `jinaVersion`s of different Jina versions, refused as the render refuses
+/// them; located at the last file that sets one of the keys named.
+fn jina_versions(merged: &J, sources: &[(PathBuf, Node)]) -> Result<()> {
+    let versions = super::versions::collect(merged, merge);
+    let Some(message) = super::versions::mismatch(merged, &versions) else {
+        return Ok(());
+    };
+    let hint = "pin every Jina image to one tag and each executor's jinaVersion to it, or set global.jinaVersionCheck: false";
+    for (file, node) in sources.iter().rev() {
+        for key in versions.values().flatten() {
+            if let Some(pos) = locate(node, key) {
+                return Err(Error::input(pos, message).in_file(file).with_hint(hint));
+            }
+        }
+    }
+    Err(Error::input_file(
+        sources.last().map(|s| s.0.clone()).unwrap_or_default(),
+        message,
+    )
+    .with_hint(hint))
 }
 
 /// `executors.X: null` deletes the executor's block in helm's merge, so its workloads vanish

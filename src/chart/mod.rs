@@ -6,6 +6,7 @@ pub mod helmyaml;
 mod limits;
 pub mod skeleton;
 pub mod values;
+pub mod versions;
 
 use std::path::PathBuf;
 
@@ -35,19 +36,38 @@ impl ChartOptions {
     /// Options for `name` with defaults: version 0.1.0 and the Jina image from
     /// `JINA_GATEWAY_IMAGE` (as Jina does), else jina 3.34.0's.
     pub fn new(name: &str) -> Result<ChartOptions> {
-        let image = std::env::var("JINA_GATEWAY_IMAGE")
-            .unwrap_or_else(|_| crate::jina::DEFAULT_IMAGE.into());
-        let jina_image = names::parse_image(&image).map_err(|m| {
-            Error::input_file("JINA_GATEWAY_IMAGE", m)
-                .with_hint("set it to an image reference like jinaai/jina:3.34.0-py311-standard")
-        })?;
         Ok(ChartOptions {
             name: chart_name(name)?,
             version: semver::Version::new(0, 1, 0),
-            jina_image,
+            jina_image: jina_image_from_env()?,
             skeleton: None,
         })
     }
+}
+
+/// The image of the gateway, heads and BaseExecutor pods: `JINA_GATEWAY_IMAGE` (as Jina), else
+/// jina 3.34.0's.
+pub fn jina_image_from_env() -> Result<Image> {
+    let image =
+        std::env::var("JINA_GATEWAY_IMAGE").unwrap_or_else(|_| crate::jina::DEFAULT_IMAGE.into());
+    names::parse_image(&image).map_err(|m| {
+        Error::input_file("JINA_GATEWAY_IMAGE", m)
+            .with_hint("set it to an image reference like jinaai/jina:3.34.0-py311-standard")
+    })
+}
+
+/// What generation cannot vouch for about the Jina image: a tag without a Jina version
+/// (`latest`, none, a digest only) leaves the chart's appVersion and version labels out, and
+/// the render-time version check has nothing to compare it with.
+pub fn jina_image_warnings(image: &Image) -> Vec<String> {
+    if jina_version(image).is_some() {
+        return Vec::new();
+    }
+    vec![format!(
+        "JINA_GATEWAY_IMAGE: warning: the Jina image `{}` carries no Jina version in its tag, so the chart has no appVersion and its gateway, heads and BaseExecutor pods cannot be checked against each other; use a versioned tag such as `{}`",
+        image.reference(),
+        crate::jina::DEFAULT_IMAGE
+    )]
 }
 
 /// Check (and lower-case) a chart name.
@@ -61,16 +81,8 @@ pub fn chart_name(name: &str) -> Result<String> {
 }
 
 /// The Jina version an image tag carries (`3.34.0-py311-standard` → `3.34.0`), if any.
-fn jina_version(image: &Image) -> String {
-    let version: String = image
-        .tag
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    match semver::Version::parse(version.trim_end_matches('.')) {
-        Ok(v) => v.to_string(),
-        Err(_) => "3.34.0".into(),
-    }
+fn jina_version(image: &Image) -> Option<String> {
+    crate::jina::tag_version(&image.tag).map(|v| v.to_string())
 }
 
 /// Compile a Flow into the chart's files (paths relative to the chart directory).
@@ -92,7 +104,7 @@ pub fn compile(flow: &Flow, opts: &ChartOptions) -> Result<Files> {
         marker => GENERATED_MARKER,
         name => opts.name.clone(),
         version => opts.version.to_string(),
-        app_version => jina_version(&opts.jina_image),
+        app_version => jina_version(&opts.jina_image).unwrap_or_default(),
         kube_version => KUBE_VERSION,
         flow_name => flow.name.clone().unwrap_or_else(|| opts.name.clone()),
         kind => if flow.gateway.is_some() { "Flow" } else { "Deployment" },

@@ -128,6 +128,7 @@ fn global() -> Entry {
                 .schema(secret_names_schema),
             e("commonLabels", "Labels added to every object.", Val::open()),
             e("commonAnnotations", "Annotations added to every object (not to pods: see `podAnnotations`).", Val::open()),
+            e("jinaVersionCheck", "Refuse to render when the Jina images (gateway, heads, BaseExecutor executors and uses_before/after, by their tags) and executors' `jinaVersion` name different Jina versions; `false` renders anyway (`helm test` still reports each workload whose version differs from the gateway's).", Val::Bool(true)),
             e("serviceMesh", "Service mesh that balances gRPC between replicas: `linkerd` (Jina's default annotation), `istio` or `none`.", s("linkerd"))
                 .schema(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
             e("loadBalancing", "How gRPC calls are spread over an executor's replicas (a ClusterIP Service spreads connections, and Jina keeps one per address).", Val::Map(vec![
@@ -587,7 +588,7 @@ fn test_pod(opts: &ValuesOptions) -> Entry {
     }
     e(
         "test",
-        "The `helm test` Pod, which pings the gateway.",
+        "The `helm test` Pod: a dry run through the gateway, every gateway protocol answering, and every executor, head and uses_before/after container on the gateway's Jina version.",
         Val::Map(vec![
             e(
                 "image",
@@ -809,6 +810,8 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
         e("noReduce", "Do not reduce results from several needs (`disable_reduce`): `--no-reduce` for the executor, and the gateway's `--deployments-no-reduce`.", Val::Bool(x.no_reduce)),
         e("gpus", "GPUs (`gpus`): `--gpus`, and as many `nvidia.com/gpu` limits (`all`: 1); empty for none.", s(x.gpus.as_deref().unwrap_or("")))
             .schema(|| json!({"oneOf": [{"type": "string", "pattern": "^(|[0-9]+|all)$"}, {"type": "integer", "minimum": 0}]})),
+        e("jinaVersion", "The Jina version the executor's image is built on (`3.34.0`; empty: unknown, or read from the tag of a BaseExecutor's Jina image): it must match the Jina images' (see `global.jinaVersionCheck`) and is the workload's `app.kubernetes.io/version`.", s(""))
+            .schema(|| json!({"type": "string", "pattern": "^(|[0-9]+\\.[0-9]+\\.[0-9]+)$"})),
     ];
     // Parts the Flow leaves at their defaults are only built for executorDefaults (`fixed`):
     // an executor's tree exists to be diffed against it, and these would diff away.

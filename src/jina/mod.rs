@@ -18,6 +18,31 @@ pub const VERSION: &str = "3.34.0";
 /// `get_base_executor_version`), which needs the network; this is what it answers for 3.34.0.
 pub const DEFAULT_IMAGE: &str = "jinaai/jina:3.34.0-py311-standard";
 
+/// How Jina tags its images: `<version>[-py<python>][-<flavour>]` (`3.34.0`,
+/// `3.34.0-py311-standard`); the version is what a tag of this shape starts with. `latest`,
+/// `master` and digests carry none.
+pub const TAG_VERSION_PATTERN: &str = "^[0-9]+\\.[0-9]+\\.[0-9]+(-|$)";
+
+/// The Jina version an image tag of Jina's carries, if it has the shape of
+/// [`TAG_VERSION_PATTERN`].
+pub fn tag_version(tag: &str) -> Option<semver::Version> {
+    let version = tag.split_once('-').map_or(tag, |(v, _)| v);
+    let numbers: Vec<u64> = version
+        .split('.')
+        .map(|p| {
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
+                p.parse().ok()
+            } else {
+                None
+            }
+        })
+        .collect::<Option<_>>()?;
+    match numbers[..] {
+        [major, minor, patch] => Some(semver::Version::new(major, minor, patch)),
+        _ => None,
+    }
+}
+
 /// Port of every executor, head and gateway container, plus one per extra protocol
 /// (`serve/networking/__init__.py`: `GrpcConnectionPool.K8S_PORT`; `orchestrate/deployments/
 /// config/k8s.py`: `K8S_PORT + i for i in range(len(cargs.protocol))`).
@@ -128,6 +153,7 @@ pub fn template_constants() -> serde_json::Value {
         .collect();
     json!({
         "version": VERSION,
+        "tagVersion": TAG_VERSION_PATTERN,
         "nameMax": NAME_MAX,
         "statefulSetNameMax": STATEFUL_SET_NAME_MAX,
         "maxArgLen": MAX_ARG_LEN,
@@ -154,4 +180,32 @@ pub fn template_constants() -> serde_json::Value {
             "podsSuffix": PODS_SERVICE_SUFFIX,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_carry_a_version_only_in_jinas_shape() {
+        let v = |t: &str| tag_version(t).map(|v| v.to_string());
+        assert_eq!(v("3.34.0-py311-standard").as_deref(), Some("3.34.0"));
+        assert_eq!(v("3.20.0").as_deref(), Some("3.20.0"));
+        for none in [
+            "latest",
+            "",
+            "master",
+            "3.34",
+            "3.34.0.1",
+            "v3.34.0",
+            "3.34.0rc1",
+            "3.x.0-py38",
+        ] {
+            assert_eq!(v(none), None, "{none}");
+        }
+        // The template reads tags with the same rule.
+        let re = regex::Regex::new(TAG_VERSION_PATTERN).unwrap();
+        assert!(re.is_match("3.34.0-py311-standard") && re.is_match("3.20.0"));
+        assert!(!re.is_match("3.34.0rc1") && !re.is_match("latest"));
+    }
 }
