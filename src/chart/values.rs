@@ -684,7 +684,7 @@ fn route(
         ])])).schema(|| json!({"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name"]}})),
         e("hostnames", "Host names it answers for.", Val::List(vec![s("flow.example.com")]))
             .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "maxLength": 253}})),
-        e("rules", "Its rules, as the route's spec writes them; each is sent to the gateway's Service (a rule's own `backendRefs` are replaced).", rules)
+        e("rules", "Its rules, as the route's spec writes them; each is sent to the gateway's Service (a rule's own `backendRefs` are replaced; an HTTPRoute rule's `protocol` sends it to `http` or `websocket`).", rules)
             .schema(|| json!({"type": "array", "minItems": 1, "items": {"type": "object"}})),
     ]);
     e(key, doc, Val::Map(entries))

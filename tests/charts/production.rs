@@ -394,6 +394,12 @@ fn heads_are_scheduled_sized_and_credentialed_on_their_own() {
 fn routes_and_the_ingress_reach_every_protocol() {
     let tmp = TempDir::new("routes");
     let chart = search_chart(&tmp);
+    let rules = tmp.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "gateway:\n  httpRoute:\n    rules:\n      - matches: [{path: {type: PathPrefix, value: /}}]\n      - matches: [{path: {type: PathPrefix, value: /ws}}]\n        protocol: websocket\n",
+    )
+    .unwrap();
     for (helm_name, helm) in helms() {
         let docs = documents(&render(
             &helm,
@@ -412,6 +418,8 @@ fn routes_and_the_ingress_reach_every_protocol() {
                 "gateway.grpcRoute.enabled=true",
                 "--set",
                 "gateway.grpcRoute.hostnames={grpc.example.com}",
+                "-f",
+                rules.to_str().unwrap(),
                 "--set",
                 "gateway.ingress.enabled=true",
                 "--set",
@@ -432,7 +440,11 @@ fn routes_and_the_ingress_reach_every_protocol() {
         ));
         valid(&docs, helm_name);
         let port = |r: &J| r["spec"]["rules"][0]["backendRefs"][0]["port"].clone();
-        assert_eq!(port(find(&docs, "HTTPRoute", "r-search-gateway")), 80);
+        let http = find(&docs, "HTTPRoute", "r-search-gateway");
+        assert_eq!(port(http), 80);
+        // Every protocol reachable: a rule of its own for websocket.
+        assert_eq!(http["spec"]["rules"][1]["backendRefs"][0]["port"], 8082);
+        assert!(http["spec"]["rules"][1]["protocol"].is_null());
         let grpc = find(&docs, "GRPCRoute", "r-search-gateway");
         assert_eq!(port(grpc), 8080);
         assert_eq!(grpc["spec"]["hostnames"][0], "grpc.example.com");
