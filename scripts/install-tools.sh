@@ -46,6 +46,20 @@ os.replace(tmp, dest)
 PY
 }
 
+# A virtualenv at DIR from wheels pinned by hash in REQUIREMENTS, downloaded once into the cache
+# (a rebuilt venv needs no network).
+venv_from_wheels() { # dir requirements
+  local dir=$1 req=$2 wheels
+  wheels="$cache/$(basename "$1")"
+  mkdir -p "$wheels"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+    --only-binary=:all: -r "$req" -d "$wheels" >&2
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --require-hashes --no-index --find-links "$wheels" -r "$req" >&2
+}
+
 check_sum() { # file sha256
   echo "$2  $1" | sha256sum --check --quiet -
 }
@@ -123,18 +137,15 @@ fi
 # (it cannot read docarray 0.40.1's DocList[...] types) are installed, pinned by hash; a .pth file
 # lends it 3.34.0's other dependencies.
 old_jina="$tools/jina-3.33.0"
-old_jina_stamp="$old_jina/.complete-$jina_stamp_id-2"
+old_pins="jina==3.33.0 --hash=sha256:f6aea6a40dbe1aba11a6c538ac68c6ddd504a2a3dc11649be92b7dd343279b6d
+docarray==0.40.0 --hash=sha256:86ceadb84cdec2dc9579e2f79823748a3af094c57df4e0441c5f0bac7e63ef97"
+# The stamp names these pins and 3.34.0's lock, whose packages the venv borrows.
+old_jina_stamp="$old_jina/.complete-$(printf '%s %s' "$old_pins" "$jina_stamp_id" | sha256sum | cut -c1-16)"
 if [ ! -f "$old_jina_stamp" ]; then
-  mkdir -p "$cache/jina-3.33.0"
-  printf 'jina==3.33.0 --hash=sha256:%s\ndocarray==0.40.0 --hash=sha256:%s\n' \
-    f6aea6a40dbe1aba11a6c538ac68c6ddd504a2a3dc11649be92b7dd343279b6d \
-    86ceadb84cdec2dc9579e2f79823748a3af094c57df4e0441c5f0bac7e63ef97 >"$cache/jina-3.33.0/req.txt"
-  python3 -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
-    --only-binary=:all: -r "$cache/jina-3.33.0/req.txt" -d "$cache/jina-3.33.0" >&2
-  rm -rf "$old_jina"
-  python3 -m venv "$old_jina"
-  "$old_jina/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    --require-hashes --no-index --find-links "$cache/jina-3.33.0" -r "$cache/jina-3.33.0/req.txt" >&2
+  old_req=$(mktemp)
+  printf '%s\n' "$old_pins" >"$old_req"
+  venv_from_wheels "$old_jina" "$old_req"
+  rm -f "$old_req"
   site=$("$old_jina/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   deps=$("$jina_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   echo "$deps" >"$site/zz-jina-3.34.0-dependencies.pth"
@@ -149,13 +160,7 @@ checkov_venv="$tools/checkov"
 checkov_req="$root/scripts/checkov-requirements.txt"
 checkov_stamp="$checkov_venv/.complete-$(sha256sum "$checkov_req" | cut -c1-16)"
 if [ ! -f "$checkov_stamp" ]; then
-  mkdir -p "$cache/checkov"
-  python3 -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
-    --only-binary=:all: -r "$checkov_req" -d "$cache/checkov" >&2
-  rm -rf "$checkov_venv"
-  python3 -m venv "$checkov_venv"
-  "$checkov_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    --require-hashes --no-index --find-links "$cache/checkov" -r "$checkov_req" >&2
+  venv_from_wheels "$checkov_venv" "$checkov_req"
   "$checkov_venv/bin/checkov" --version >/dev/null
   touch "$checkov_stamp"
 fi
