@@ -43,7 +43,7 @@ Usage: include "flowhelm.gateway" (dict "root" $ "shared" $shared "jina" $jina "
     "serviceMonitor" .serviceMonitor
     "persistence" dict
     "service" $gw.service
-    "account" $name "ownsAccount" true "scales" true "version" .version
+    "account" $name "ownsAccount" true "version" .version
     "callers" list "callees" .callees "external" .external
 ) }}
 {{- end -}}

@@ -15,7 +15,7 @@ Usage: include "flowhelm.workload" (dict
   ["probeCache" dict shared by the render  "probeKey" where the probe settings come from,
    when they are shared]
   "account" the ServiceAccount name `serviceAccount.create` gives  "ownsAccount" true: create it
-  here (a sharded executor's shards share one)  "scales" true: `autoscaling` applies (not heads)
+  here (a sharded executor's shards share one)
   "callers" "callees" "external": the Flow's edges, see flowhelm.networkPolicy
   "version" the workload's Jina version, or "" for the chart's appVersion)
 Beside the workload: its ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler and
@@ -38,7 +38,7 @@ NetworkPolicy, each when its values ask for it.
 {{- $_ := set . "labels" $labels -}}
 {{- $stateful := .persistence.enabled | default false -}}
 {{- $mesh := $root.Values.global.serviceMesh -}}
-{{- $autoscaled := and .scales $cfg.autoscaling.enabled -}}
+{{- $autoscaled := $cfg.autoscaling.enabled -}}
 {{- /* The account: with `create`, its `name` or the workload's own; without, an existing one
 named, or none (the namespace's `default`). */ -}}
 {{- $sa := $cfg.serviceAccount -}}

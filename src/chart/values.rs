@@ -362,7 +362,7 @@ fn pod_fixed() -> Vec<Entry> {
         probes(),
     ];
     entries.extend(scheduling());
-    entries.extend(production(true));
+    entries.extend(production());
     entries
 }
 
@@ -380,10 +380,10 @@ fn scheduling() -> Vec<Entry> {
     ]
 }
 
-/// Objects beside the workload: its ServiceAccount, PodDisruptionBudget and, for the workloads
-/// that scale (`scales`: not heads), a HorizontalPodAutoscaler.
-fn production(scales: bool) -> Vec<Entry> {
-    let mut entries = vec![
+/// Objects beside the workload: its ServiceAccount, PodDisruptionBudget and
+/// HorizontalPodAutoscaler.
+fn production() -> Vec<Entry> {
+    vec![
         e("serviceAccount", "The pods' ServiceAccount.", Val::Map(vec![
             e("create", "Create one for the workload (named after it; a sharded executor's shards share one, its head has its own).", Val::Bool(true)),
             e("name", "Its name: with `create`, instead of the workload's; without, an existing account (empty: the namespace's `default`).", s(""))
@@ -398,9 +398,7 @@ fn production(scales: bool) -> Vec<Entry> {
             e("maxUnavailable", "Pods that may be down at once during a voluntary disruption: a number or a percentage (both empty: 1).", s(""))
                 .schema(budget_schema),
         ])),
-    ];
-    if scales {
-        entries.push(e("autoscaling", "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it (not rendered) and Jina is not told a replica count (see the README).", Val::Map(vec![
+        e("autoscaling", "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it (not rendered) and Jina is not told a replica count (see the README).", Val::Map(vec![
             e("enabled", "Create it.", Val::Bool(false)),
             e("minReplicas", "Fewest pods.", Val::Int(1)).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
             e("maxReplicas", "Most pods.", Val::Int(5)).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
@@ -409,9 +407,8 @@ fn production(scales: bool) -> Vec<Entry> {
             e("targetMemoryUtilizationPercentage", "Average memory use, in percent of `resources.requests.memory`, to keep (0: no memory target).", Val::Int(0))
                 .schema(|| json!({"type": "integer", "minimum": 0})),
             e("behavior", "Scaling behavior, as in an autoscaling/v2 HorizontalPodAutoscaler (`scaleUp`, `scaleDown`).", Val::open()),
-        ])));
-    }
-    entries
+        ])),
+    ]
 }
 
 /// A PodDisruptionBudget count: a number, a percentage, or empty for unset.
@@ -912,7 +909,7 @@ fn head(opts: &ValuesOptions) -> Vec<Entry> {
         e("affinity", "Affinity of the head pods.", Val::open()),
     ];
     entries.extend(scheduling());
-    entries.extend(production(false));
+    entries.extend(production());
     entries
 }
 

@@ -180,7 +180,7 @@ fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
     let after = documents(&render(helm, &chart, tmp.path(), "r", "demo", &on));
     valid(&after, "search, autoscaling");
     let hpas = of_kind(&after, "HorizontalPodAutoscaler");
-    // Every workload but heads (Jina routes through one head per executor) scales.
+    // Every workload but heads, which have their own `head.autoscaling`, scales.
     let scaled: BTreeSet<String> = workloads(&after)
         .iter()
         .map(|w| w["metadata"]["name"].as_str().unwrap().to_string())
@@ -216,6 +216,31 @@ fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
     assert_eq!(metrics, ["cpu", "memory"]);
     // Autoscaled workloads always get a budget (their count may grow), heads keep theirs off.
     assert_eq!(names(&after, "PodDisruptionBudget"), scaled);
+    // A head scales on its own values, not the executor's.
+    let head = documents(&render(
+        helm,
+        &chart,
+        tmp.path(),
+        "r",
+        "demo",
+        &[
+            "--set",
+            "executors.indexer.head.autoscaling.enabled=true",
+            "--set",
+            "executors.indexer.head.autoscaling.maxReplicas=3",
+        ],
+    ));
+    valid(&head, "search, head autoscaling");
+    assert_eq!(
+        names(&head, "HorizontalPodAutoscaler"),
+        BTreeSet::from(["r-search-indexer-head".to_string()])
+    );
+    assert_eq!(
+        find(&head, "HorizontalPodAutoscaler", "r-search-indexer-head")["spec"]["maxReplicas"],
+        3
+    );
+    assert!(find(&head, "Deployment", "r-search-indexer-head")["spec"]["replicas"].is_null());
+    find(&head, "PodDisruptionBudget", "r-search-indexer-head");
     // On and off again: the selectors, pod labels and Service selectors never change, so an
     // upgrade either way keeps the same pods and endpoints.
     for (a, b) in [(&before, &after)] {
