@@ -1,14 +1,14 @@
-//! The command-line front end (`flowhelm`). Parses arguments, calls the library, renders errors
-//! once, and maps them to exit codes: 0 ok, 1 internal failure, 2 bad input.
+//! The command-line front end (`flowhelm`). Parses arguments, reads what the library must not
+//! (the environment, the clock, standard input), calls the library, renders errors and warnings
+//! once, and maps errors to exit codes: 0 ok, 1 internal failure, 2 bad input.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::chart::ChartOptions;
-use crate::error::{Error, Result};
-use crate::flow::{self, Flow};
+use flowhelm::package::{index, oci};
+use flowhelm::{ChartOptions, Error, Flow, Image, Origin, Result};
 
 #[derive(Parser)]
 #[command(
@@ -110,18 +110,78 @@ pub fn main() -> i32 {
     }
 }
 
+/// The process environment, for `${{ ENV.X }}` in Flows and for finding credential files.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 fn load(path: &Path) -> Result<Flow> {
-    let flow = flow::load_file(path)?;
+    let flow = flowhelm::load(path, &env)?;
     for w in &flow.warnings {
-        eprintln!("{}", w.render(path));
+        eprintln!("{}", w.clone().in_file(path));
     }
     Ok(flow)
 }
 
-fn warn_jina_image(image: &crate::flow::Image) {
-    for w in crate::chart::jina_image_warnings(image) {
+const JINA_IMAGE_VAR: &str = "JINA_GATEWAY_IMAGE";
+
+/// The image of the gateway, heads and BaseExecutor pods: `JINA_GATEWAY_IMAGE` (as Jina), else
+/// jina 3.34.0's.
+fn jina_image() -> Result<Image> {
+    let reference = env(JINA_IMAGE_VAR).unwrap_or_else(|| flowhelm::jina::DEFAULT_IMAGE.into());
+    flowhelm::chart::jina_image(&reference, Origin::Env(JINA_IMAGE_VAR.into()))
+}
+
+/// Warn when the Jina image's tag carries no Jina version.
+fn warn_jina_image(image: &Image) {
+    for w in flowhelm::chart::jina_image_warnings(image, Origin::Env(JINA_IMAGE_VAR.into())) {
         eprintln!("{w}");
     }
+}
+
+/// An error located in the Flow (a list too long to start, …) names the Flow file.
+fn in_flow(e: Error, flow: &Path) -> Error {
+    match e.pos() {
+        Some(_) => e.in_file(flow),
+        None => e,
+    }
+}
+
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention), if set.
+fn source_date_epoch() -> Result<Option<u64>> {
+    match env("SOURCE_DATE_EPOCH") {
+        Some(s) if !s.trim().is_empty() => s.trim().parse().map(Some).map_err(|_| {
+            Error::input_at(
+                Origin::Env("SOURCE_DATE_EPOCH".into()),
+                format!("`{s}` is not a number of seconds"),
+            )
+            .with_hint("set it to a Unix time, e.g. $(git log -1 --format=%ct)")
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// The time stamped on index entries (RFC 3339, nanoseconds) and on pushed manifests (whole
+/// seconds, as helm): `SOURCE_DATE_EPOCH` when set, else now.
+fn now(fraction: bool) -> Result<String> {
+    if let Some(secs) = source_date_epoch()? {
+        return Ok(flowhelm::package::rfc3339(secs, 0));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let nanos = if fraction { now.subsec_nanos() } else { 0 };
+    Ok(flowhelm::package::rfc3339(now.as_secs(), nanos))
+}
+
+fn semver_flag(flag: &str, value: &str, example: &str) -> Result<semver::Version> {
+    semver::Version::parse(value).map_err(|e| {
+        Error::input_at(
+            Origin::Flag(flag.into()),
+            format!("`{value}` is not a SemVer 2 version: {e}"),
+        )
+        .with_hint(format!("use MAJOR.MINOR.PATCH, e.g. {example}"))
+    })
 }
 
 fn out(text: &str) -> Result<()> {
@@ -141,18 +201,18 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Check { flow, format } => {
             let f = load(&flow)?;
-            warn_jina_image(&crate::chart::jina_image_from_env()?);
+            warn_jina_image(&jina_image()?);
             out(&match format {
-                Format::Text => crate::topology::to_text(&f),
-                Format::Json => crate::topology::to_json(&f),
+                Format::Text => flowhelm::topology::to_text(&f),
+                Format::Json => flowhelm::topology::to_json(&f),
             })
         }
         Command::Chart(args) => chart(args),
         Command::Values {
             command: ValuesCommand::Check { chart, values },
         } => {
-            for (file, w) in crate::chart::check::check_files(&chart, &values)? {
-                eprintln!("{}", w.render(&file));
+            for w in flowhelm::chart::check::check_files(&chart, &values)? {
+                eprintln!("{w}");
             }
             out(&format!(
                 "{}: values are valid\n",
@@ -178,6 +238,15 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn chart(args: ChartArgs) -> Result<()> {
+    let (flow, opts) = chart_inputs(&args)?;
+    let dir = output_dir(&args, &opts);
+    let files = flowhelm::compile(&flow, &opts).map_err(|e| in_flow(e, &args.flow))?;
+    flowhelm::write(&dir, &files, args.force)?;
+    wrote(&opts, &dir)
+}
+
+/// The Flow and the options the chart is compiled with, warnings printed.
+fn chart_inputs(args: &ChartArgs) -> Result<(Flow, ChartOptions)> {
     let stem = args
         .flow
         .file_stem()
@@ -185,23 +254,21 @@ fn chart(args: ChartArgs) -> Result<()> {
         .unwrap_or_else(|| "flow".into());
     let name = args.name.clone().unwrap_or(stem);
     let mut opts = ChartOptions::new(&name)?;
-    opts.version = semver::Version::parse(&args.chart_version).map_err(|e| {
-        Error::input_file(
-            "--chart-version",
-            format!("`{}` is not a SemVer 2 version: {e}", args.chart_version),
-        )
-        .with_hint("use MAJOR.MINOR.PATCH, e.g. 0.1.0")
-    })?;
+    opts.jina_image = jina_image()?;
+    opts.version = semver_flag("--chart-version", &args.chart_version, "0.1.0")?;
     opts.skeleton = args.skeleton.clone();
     let flow = load(&args.flow)?;
     warn_jina_image(&opts.jina_image);
-    // Errors located in the Flow (a list too long to start, …) name the Flow file.
-    let files = crate::chart::compile(&flow, &opts).map_err(|e| match e.pos {
-        Some(_) => e.in_file(&args.flow),
-        None => e,
-    })?;
-    let dir = args.output.unwrap_or_else(|| PathBuf::from(&opts.name));
-    crate::write::write_chart(&dir, &files, args.force)?;
+    Ok((flow, opts))
+}
+
+fn output_dir(args: &ChartArgs, opts: &ChartOptions) -> PathBuf {
+    args.output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&opts.name))
+}
+
+fn wrote(opts: &ChartOptions, dir: &Path) -> Result<()> {
     out(&format!(
         "wrote chart {} {} to {}\n",
         opts.name,
@@ -222,10 +289,28 @@ pub struct PackageArgs {
     pub version: Option<String>,
     /// Increment the chart version from Chart.yaml in the archive.
     #[arg(long, value_enum)]
-    pub bump: Option<crate::package::Bump>,
+    pub bump: Option<Bump>,
     /// Set the appVersion in the archive.
     #[arg(long = "app-version")]
     pub app_version: Option<String>,
+}
+
+/// Which part of the chart version `--bump` increments.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Bump {
+    Major,
+    Minor,
+    Patch,
+}
+
+impl From<Bump> for flowhelm::Bump {
+    fn from(b: Bump) -> Self {
+        match b {
+            Bump::Major => flowhelm::Bump::Major,
+            Bump::Minor => flowhelm::Bump::Minor,
+            Bump::Patch => flowhelm::Bump::Patch,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -290,12 +375,17 @@ pub struct PublishArgs {
 }
 
 fn package(args: PackageArgs) -> Result<()> {
-    let opts = crate::package::PackageOptions {
-        version: args.version,
-        bump: args.bump,
+    let opts = flowhelm::PackageOptions {
+        version: args
+            .version
+            .as_deref()
+            .map(|v| semver_flag("--version", v, "1.2.0"))
+            .transpose()?,
+        bump: args.bump.map(Into::into),
         app_version: args.app_version,
+        mtime: source_date_epoch()?.unwrap_or(0),
     };
-    let p = crate::package::package(&args.chart, &args.destination, &opts)?;
+    let p = flowhelm::package(&args.chart, &args.destination, &opts)?;
     out(&format!(
         "packaged {} {} to {} ({})\n",
         p.metadata.name,
@@ -306,37 +396,44 @@ fn package(args: PackageArgs) -> Result<()> {
 }
 
 fn repo_index(args: RepoIndexArgs) -> Result<()> {
-    let opts = crate::package::index::IndexOptions {
+    let opts = index::IndexOptions {
         url: args.url,
         merge: args.merge,
         force: args.force,
-        now: crate::package::timestamp()?,
+        now: now(true)?,
     };
-    let index = crate::package::index::index_dir(&args.dir, &opts)?;
-    let count: usize = index.entries.values().map(Vec::len).sum();
+    let index = flowhelm::index(&args.dir, &opts)?;
+    indexed(index.entries.values().map(Vec::len).sum(), &args.dir)
+}
+
+fn indexed(count: usize, dir: &Path) -> Result<()> {
     out(&format!(
         "indexed {count} chart versions into {}\n",
-        args.dir.join("index.yaml").display()
+        dir.join("index.yaml").display()
     ))
 }
 
 fn push(args: PushArgs) -> Result<()> {
     let tgz = std::fs::read(&args.archive).map_err(|e| Error::io(&args.archive, e))?;
-    push_bytes(&tgz, &args.remote, &args.registry)
+    let pushed = flowhelm::push(&tgz, &push_options(&args.remote, &args.registry)?)?;
+    pushed_to(&pushed)
 }
 
-fn push_bytes(tgz: &[u8], remote: &str, registry: &RegistryArgs) -> Result<()> {
+fn push_options(remote: &str, registry: &RegistryArgs) -> Result<oci::PushOptions> {
     let credentials = match &registry.username {
         Some(user) => Some((user.clone(), read_password()?)),
         None => None,
     };
-    let opts = crate::package::oci::PushOptions {
+    Ok(oci::PushOptions {
         reference: remote.to_string(),
         plain_http: registry.plain_http,
         credentials,
-        created: crate::package::timestamp_seconds()?,
-    };
-    let pushed = crate::package::oci::push(tgz, &opts)?;
+        credential_files: oci::credential_files(&env),
+        created: now(false)?,
+    })
+}
+
+fn pushed_to(pushed: &flowhelm::Pushed) -> Result<()> {
     out(&format!(
         "Pushed: {}\nDigest: {}\n",
         pushed.reference, pushed.digest
@@ -350,42 +447,56 @@ fn read_password() -> Result<String> {
         .map_err(|e| Error::internal(format!("reading the password from stdin: {e}")))?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
-        return Err(Error::input_file(
-            "--password-stdin",
+        return Err(Error::input_at(
+            Origin::Flag("--password-stdin".into()),
             "no password on standard input",
         ));
     }
     Ok(password)
 }
 
-/// Generate with the `chart` command (into --output, or a temporary directory), package, then
-/// index and/or push.
-fn publish(mut args: PublishArgs) -> Result<()> {
+/// The library's publish, into --output or a temporary directory, printing what the `chart`,
+/// `repo index` and `push` commands print.
+fn publish(args: PublishArgs) -> Result<()> {
     let scratch = Scratch::new()?;
-    if args.chart.output.is_none() {
-        args.chart.output = Some(scratch.0.join("chart"));
-    }
-    let chart_dir = args.chart.output.clone().unwrap_or_default();
-    // `--force` (of the chart command) also allows replacing a published archive.
-    let force = args.chart.force;
-    chart(args.chart)?;
-    let (metadata, tgz) =
-        crate::package::build(&chart_dir, &crate::package::PackageOptions::default())?;
-    if let (Some(dir), Some(url)) = (&args.repo_dir, &args.url) {
-        let archive = dir.join(metadata.archive_name());
-        crate::package::index::check_replace(&archive, &tgz, force)?;
-        crate::write::write_file(&archive, &tgz)?;
-        repo_index(RepoIndexArgs {
+    let (flow, chart) = chart_inputs(&args.chart)?;
+    let chart_dir = match &args.chart.output {
+        Some(dir) => dir.clone(),
+        None => scratch.0.join("chart"),
+    };
+    let repo = match (&args.repo_dir, &args.url) {
+        (Some(dir), Some(url)) => Some(flowhelm::RepoOptions {
             dir: dir.clone(),
             url: url.clone(),
-            merge: Some(dir.join("index.yaml")),
-            force,
-        })?;
+        }),
+        _ => None,
+    };
+    let oci = match &args.oci {
+        Some(remote) => Some(push_options(remote, &args.registry)?),
+        None => None,
+    };
+    let opts = flowhelm::PublishOptions {
+        chart_dir: chart_dir.clone(),
+        // `--force` (of the chart command) also allows replacing a published archive.
+        force: args.chart.force,
+        package: flowhelm::PackageOptions {
+            mtime: source_date_epoch()?.unwrap_or(0),
+            ..Default::default()
+        },
+        repo,
+        oci,
+        now: now(true)?,
+    };
+    let published =
+        flowhelm::publish(&flow, &chart, &opts).map_err(|e| in_flow(e, &args.chart.flow))?;
+    wrote(&chart, &chart_dir)?;
+    if let (Some(count), Some(dir)) = (published.indexed, &args.repo_dir) {
+        indexed(count, dir)?;
     }
-    if let Some(remote) = &args.oci {
-        push_bytes(&tgz, remote, &args.registry)?;
+    match &published.pushed {
+        Some(pushed) => pushed_to(pushed),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A temporary directory removed on drop.

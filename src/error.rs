@@ -1,8 +1,11 @@
-//! Errors and warnings. Input errors carry the file and the line/column they point at and are
-//! rendered once, at the edge, as `FILE:LINE:COL: error: WHAT` plus an optional hint line.
+//! Errors and warnings. Each names its [`Origin`] (a file and the line and column in it, a flag,
+//! an environment variable, a registry), says what is wrong and, when it can, what to do; the
+//! CLI renders them once, at the edge, as `FILE:LINE:COL: error: WHAT` plus an optional hint
+//! line, and warnings the same way.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A position in an input file (1-based line and column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -26,48 +29,89 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// A located error. `Display` renders the one-line form and, if present, an indented hint.
+/// What an error or a warning is about: the part of the user's input to go and fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub kind: ErrorKind,
-    pub file: Option<PathBuf>,
-    pub pos: Option<Pos>,
-    pub message: String,
-    pub hint: Option<String>,
+#[non_exhaustive]
+pub enum Origin {
+    /// A file: a Flow, a values file, a chart's file, a skeleton template.
+    File(PathBuf),
+    /// A command-line flag, e.g. `--chart-version`.
+    Flag(String),
+    /// An environment variable, e.g. `JINA_GATEWAY_IMAGE`.
+    Env(String),
+    /// An OCI registry: its host, or the `oci://` reference given for it.
+    Registry(String),
+    /// A value the caller handed to the library, e.g. a chart name.
+    Value(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "{}", path.display()),
+            Origin::Flag(s) | Origin::Env(s) | Origin::Registry(s) | Origin::Value(s) => {
+                f.write_str(s)
+            }
+        }
+    }
+}
+
+/// The cause of an error, kept for [`std::error::Error::source`].
+type Source = Arc<dyn std::error::Error + Send + Sync>;
+
+/// A located error. `Display` renders the one-line form and, if present, an indented hint;
+/// the error it was made from (an I/O error, a template engine's) is its `source()`.
+/// Boxed, so that `Result<T, Error>` stays two words wide on the happy path.
+#[derive(Debug, Clone)]
+pub struct Error(Box<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
+    kind: ErrorKind,
+    origin: Option<Origin>,
+    pos: Option<Pos>,
+    message: String,
+    hint: Option<String>,
+    source: Option<Source>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn input(pos: Pos, message: impl Into<String>) -> Self {
-        Error {
-            kind: ErrorKind::Input,
-            file: None,
-            pos: Some(pos),
-            message: message.into(),
+    fn new(kind: ErrorKind, origin: Option<Origin>, pos: Option<Pos>, message: String) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            origin,
+            pos,
+            message,
             hint: None,
-        }
+            source: None,
+        }))
     }
 
-    /// An input error that is about a whole file rather than a place in it.
+    /// An input error at a place in a file the caller names later ([`Error::in_file`]).
+    pub fn input(pos: Pos, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Input, None, Some(pos), message.into())
+    }
+
+    /// An input error about a whole file rather than a place in it.
     pub fn input_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error {
-            kind: ErrorKind::Input,
-            file: Some(file.into()),
-            pos: None,
-            message: message.into(),
-            hint: None,
-        }
+        Error::input_at(Origin::File(file.into()), message)
+    }
+
+    /// An input error about a flag, an environment variable, a registry or a value.
+    pub fn input_at(origin: Origin, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Input, Some(origin), None, message.into())
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Error {
-            kind: ErrorKind::Internal,
-            file: None,
-            pos: None,
-            message: message.into(),
-            hint: None,
-        }
+        Error::new(ErrorKind::Internal, None, None, message.into())
+    }
+
+    /// A failure that is not the input's fault but happened somewhere in particular (a
+    /// registry that cannot be reached or answers oddly).
+    pub fn internal_at(origin: Origin, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Internal, Some(origin), None, message.into())
     }
 
     /// An I/O failure on `path`; missing files are the user's mistake, the rest are ours.
@@ -76,73 +120,205 @@ impl Error {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory => ErrorKind::Input,
             _ => ErrorKind::Internal,
         };
-        Error {
-            kind,
-            file: Some(path.to_path_buf()),
-            pos: None,
-            message: match err.kind() {
-                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-                _ => err.to_string(),
-            },
-            hint: None,
-        }
+        let message = match err.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            _ => err.to_string(),
+        };
+        Error::new(kind, Some(Origin::File(path.to_path_buf())), None, message).with_source(err)
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.0.hint = Some(hint.into());
         self
     }
 
+    /// Keep `cause` as this error's `source()`.
+    pub fn with_source(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.0.source = Some(Arc::new(cause));
+        self
+    }
+
+    /// Name the file this error is in, unless it already names where it comes from.
     pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
-        if self.file.is_none() {
-            self.file = Some(file.into());
+        if self.0.origin.is_none() {
+            self.0.origin = Some(Origin::File(file.into()));
         }
         self
+    }
+
+    /// Place the error at `pos` (in the file it names), unless it is placed already.
+    pub fn at(mut self, pos: Pos) -> Self {
+        self.0.pos.get_or_insert(pos);
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// What the error is about, if it says.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.0.origin.as_ref()
+    }
+
+    /// The file the error is in, when its origin is a file.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match &self.0.origin {
+            Some(Origin::File(path)) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Line and column in the file, when the error points into one.
+    pub fn pos(&self) -> Option<Pos> {
+        self.0.pos
+    }
+
+    /// What is wrong, without origin, position or hint.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<&str> {
+        self.0.hint.as_deref()
     }
 
     /// Process exit code for this error: 2 for bad input, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::Input => 2,
             ErrorKind::Internal => 1,
         }
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(file) = &self.file {
-            write!(f, "{}:", file.display())?;
-            if let Some(pos) = self.pos {
-                write!(f, "{}:{}:", pos.line, pos.col)?;
-            }
-            f.write_str(" ")?;
-        }
-        write!(f, "error: {}", self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
-        }
-        Ok(())
+/// Equal when they say the same thing; the causes behind them are not compared.
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        (
+            self.0.kind,
+            &self.0.origin,
+            self.0.pos,
+            &self.0.message,
+            &self.0.hint,
+        ) == (
+            other.0.kind,
+            &other.0.origin,
+            other.0.pos,
+            &other.0.message,
+            &other.0.hint,
+        )
     }
 }
 
-impl std::error::Error for Error {}
+impl Eq for Error {}
+
+/// The one rendering of every diagnostic: `ORIGIN:LINE:COL: SEVERITY: MESSAGE`, with as much of
+/// the location as is known, then the hint on an indented line of its own.
+fn render(
+    f: &mut fmt::Formatter<'_>,
+    severity: &str,
+    origin: Option<&Origin>,
+    pos: Option<Pos>,
+    message: &str,
+    hint: Option<&str>,
+) -> fmt::Result {
+    if let Some(origin) = origin {
+        write!(f, "{origin}:")?;
+        if let Some(pos) = pos {
+            write!(f, "{}:{}:", pos.line, pos.col)?;
+        }
+        f.write_str(" ")?;
+    }
+    write!(f, "{severity}: {message}")?;
+    if let Some(hint) = hint {
+        write!(f, "\n  hint: {hint}")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hint = self.0.hint.as_deref();
+        render(
+            f,
+            "error",
+            self.0.origin.as_ref(),
+            self.0.pos,
+            &self.0.message,
+            hint,
+        )
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// A located warning: the input is accepted, but something in it has no effect or is suspicious.
+/// Rendered as an error is, with `warning` for `error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
-    pub pos: Pos,
-    pub message: String,
+    origin: Option<Origin>,
+    pos: Option<Pos>,
+    message: String,
 }
 
 impl Warning {
-    pub fn render(&self, file: &std::path::Path) -> String {
-        format!(
-            "{}:{}:{}: warning: {}",
-            file.display(),
-            self.pos.line,
-            self.pos.col,
-            self.message
+    /// A warning at a place in a file the caller names later ([`Warning::in_file`]).
+    pub fn new(pos: Pos, message: impl Into<String>) -> Self {
+        Warning {
+            origin: None,
+            pos: Some(pos),
+            message: message.into(),
+        }
+    }
+
+    /// A warning about a flag, an environment variable, a registry or a value.
+    pub fn about(origin: Origin, message: impl Into<String>) -> Self {
+        Warning {
+            origin: Some(origin),
+            pos: None,
+            message: message.into(),
+        }
+    }
+
+    /// Name the file this warning is in, unless it already names where it comes from.
+    pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
+        if self.origin.is_none() {
+            self.origin = Some(Origin::File(file.into()));
+        }
+        self
+    }
+
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
+    }
+
+    pub fn pos(&self) -> Option<Pos> {
+        self.pos
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        render(
+            f,
+            "warning",
+            self.origin.as_ref(),
+            self.pos,
+            &self.message,
+            None,
         )
     }
 }
@@ -197,5 +373,51 @@ mod tests {
             "flow.yml:3:5: error: unknown key `replica`\n  hint: did you mean `replicas`?"
         );
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn every_origin_renders_in_the_one_line_form() {
+        let flag = Error::input_at(Origin::Flag("--chart-version".into()), "`x` is not SemVer");
+        assert_eq!(
+            flag.to_string(),
+            "--chart-version: error: `x` is not SemVer"
+        );
+        assert_eq!(flag.file(), None);
+        let env = Error::input_at(Origin::Env("JINA_GATEWAY_IMAGE".into()), "bad");
+        assert_eq!(env.to_string(), "JINA_GATEWAY_IMAGE: error: bad");
+        let registry = Error::input_at(Origin::Registry("127.0.0.1:5000".into()), "denied");
+        assert_eq!(registry.to_string(), "127.0.0.1:5000: error: denied");
+        // A file named later does not replace an origin already given.
+        let kept = env.clone().in_file("flow.yml");
+        assert_eq!(
+            kept.origin(),
+            Some(&Origin::Env("JINA_GATEWAY_IMAGE".into()))
+        );
+        assert_eq!(Error::internal("boom").to_string(), "error: boom");
+        assert_eq!(Error::internal("boom").exit_code(), 1);
+    }
+
+    #[test]
+    fn io_errors_keep_their_cause() {
+        use std::error::Error as _;
+        let cause = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let e = Error::io(std::path::Path::new("out/values.yaml"), cause);
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert_eq!(e.file(), Some(std::path::Path::new("out/values.yaml")));
+        let source = e.source().expect("the I/O error is the source");
+        assert_eq!(source.to_string(), "denied");
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = Error::io(std::path::Path::new("flow.yml"), missing);
+        assert_eq!(e.to_string(), "flow.yml: error: no such file or directory");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn warnings_render_as_errors_do() {
+        let w = Warning::new(Pos::new(4, 3), "`gpus` has no effect").in_file("flow.yml");
+        assert_eq!(w.to_string(), "flow.yml:4:3: warning: `gpus` has no effect");
+        let w = Warning::about(Origin::Env("JINA_GATEWAY_IMAGE".into()), "no version");
+        assert_eq!(w.to_string(), "JINA_GATEWAY_IMAGE: warning: no version");
+        assert_eq!(w.pos(), None);
     }
 }

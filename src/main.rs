@@ -1,3 +1,7 @@
+//! The `flowhelm` command: a thin front on the library (see `cli`).
+
+mod cli;
+
 fn main() {
-    std::process::exit(flowhelm::cli::main());
+    std::process::exit(cli::main());
 }

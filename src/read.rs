@@ -52,7 +52,7 @@ mod tests {
     fn encodings_other_than_utf8_are_located() {
         assert_eq!(decode(b"\xEF\xBB\xBFa: 1".to_vec()).unwrap(), "a: 1");
         let e = decode(b"a: 1\nb: caf\xE9\n".to_vec()).unwrap_err();
-        assert_eq!(e.pos, Some(Pos::new(2, 7)));
+        assert_eq!(e.pos(), Some(Pos::new(2, 7)));
         let e = decode(b"\xFF\xFEa\0:\0".to_vec()).unwrap_err();
         assert!(e.to_string().contains("UTF-16"), "{e}");
     }

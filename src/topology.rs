@@ -69,7 +69,11 @@ fn topology(flow: &Flow) -> Topology<'_> {
             })
             .collect(),
         edges: flow.edges(),
-        warnings: flow.warnings.iter().map(|w| w.message.clone()).collect(),
+        warnings: flow
+            .warnings
+            .iter()
+            .map(|w| w.message().to_string())
+            .collect(),
     }
 }
 
@@ -108,7 +112,7 @@ pub fn to_text(flow: &Flow) -> String {
             line.push_str(&format!(" shards={} replicas={}", x.shards, x.replicas));
             if x.shards > 1 {
                 let polling = match &x.polling {
-                    Polling::All(p) => p.clone(),
+                    Polling::Uniform(p) => p.to_string(),
                     Polling::PerEndpoint(_) => "per-endpoint".into(),
                 };
                 line.push_str(&format!(" polling={polling} (+head)"));

@@ -9,15 +9,13 @@ use serde_json::Value as J;
 use jsonschema::error::ValidationErrorKind;
 
 use crate::error::{did_you_mean, Error, Pos, Result, Warning};
-use crate::flow::node::{Node, Value};
+use crate::yaml::{Node, Value};
 
 /// A finding that does not make the values invalid: `(file, warning)`.
-pub type FileWarning = (PathBuf, Warning);
-
 /// Validate `files` merged over the chart's values.yaml; the first violation is returned, and
 /// otherwise what is suspicious (an empty map laid over a non-empty one, which helm's merge
 /// leaves as it was).
-pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> {
+pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<Warning>> {
     let schema_path = chart.join("values.schema.json");
     let schema_text =
         std::fs::read_to_string(&schema_path).map_err(|e| Error::io(&schema_path, e))?;
@@ -27,19 +25,19 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> 
     })?;
     let defaults_path = chart.join("values.yaml");
     let defaults = read_values(&defaults_path)?;
-    let mut warnings: Vec<FileWarning> = crate::flow::load::helm3_unsafe_warning(&defaults)
-        .map(|w| (defaults_path.clone(), w))
+    let mut warnings: Vec<Warning> = crate::yaml::helm3_unsafe_warning(&defaults)
+        .map(|w| w.in_file(&defaults_path))
         .into_iter()
         .collect();
     let mut merged = defaults.to_json();
     let mut sources = Vec::new();
     for f in files {
         let node = read_values(f)?;
-        warnings.extend(crate::flow::load::helm3_unsafe_warning(&node).map(|w| (f.clone(), w)));
+        warnings.extend(crate::yaml::helm3_unsafe_warning(&node).map(|w| w.in_file(f)));
         warnings.extend(
             empty_maps(&node, &merged, "")
                 .into_iter()
-                .map(|w| (f.clone(), w)),
+                .map(|w| w.in_file(f)),
         );
         merge(&mut merged, node.to_json());
         sources.push((f.clone(), node));
@@ -53,7 +51,7 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<FileWarning>> 
                 for (name, block) in blocks {
                     let path = format!("executors.{}", name.name);
                     for w in empty_maps(block, &defaults, &path) {
-                        warnings.push((file.clone(), w));
+                        warnings.push(w.in_file(file));
                     }
                 }
             }
@@ -197,13 +195,13 @@ fn empty_maps(node: &Node, base: &J, path: &str) -> Vec<Warning> {
             continue;
         };
         match (&v.value, under) {
-            (Value::Map(m), J::Object(b)) if m.is_empty() && !b.is_empty() => out.push(Warning {
-                pos: k.pos,
-                message: format!(
+            (Value::Map(m), J::Object(b)) if m.is_empty() && !b.is_empty() => out.push(Warning::new(
+                k.pos,
+                format!(
                     "`{here}: {{}}` leaves `{here}` as it was ({}): helm merges maps; set each key to null to remove it",
                     b.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
                 ),
-            }),
+            )),
             (Value::Map(_), J::Object(_)) => out.extend(empty_maps(v, under, &here)),
             _ => {}
         }
@@ -214,7 +212,7 @@ fn empty_maps(node: &Node, base: &J, path: &str) -> Vec<Warning> {
 /// A values file as helm reads it (go-yaml's rules, not the Flow reader's).
 fn read_values(path: &Path) -> Result<Node> {
     let text = crate::read::text(path)?;
-    super::helmyaml::parse(&text).map_err(|e| e.in_file(path))
+    crate::yaml::parse_helm(&text).map_err(|e| e.in_file(path))
 }
 
 /// Helm's merge: maps merge key by key, anything else replaces; `null` deletes the key.

@@ -103,7 +103,7 @@ fn pods(flow: &Flow) -> Result<()> {
         }
         let blob = uses_with
             .as_ref()
-            .map(crate::flow::python_json)
+            .map(crate::python::python_json)
             .unwrap_or_default();
         if blob.len() >= jina::MAX_ARG_LEN {
             return Err(Error::input(

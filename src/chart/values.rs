@@ -7,10 +7,11 @@ use serde_json::json;
 use crate::chart::doc::{diff, Entry, Kind, Text, Val};
 use crate::error::Pos;
 use crate::flow::{
-    python_json, ArgValue, Args, Executor, External, Flow, FlowKind, Gateway, Image, PodSettings,
-    Polling, Protocol, Uses,
+    ArgValue, Args, Executor, External, Flow, FlowKind, Gateway, Image, PodSettings, Polling,
+    PollingMode, Protocol, Uses,
 };
 use crate::jina;
+use crate::python::python_json;
 
 /// Inputs that are not in the Flow itself.
 #[derive(Debug, Clone)]
@@ -91,7 +92,8 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
     top.push(
         e(
             "executorDefaults",
-            "Settings of every executor, under what its own block in `executors` sets (maps are merged key by key). Set resources, probes or scheduling for all executors here.",
+            "Settings of every executor, under what its own block in `executors` sets (maps are \
+                merged key by key). Set resources, probes or scheduling for all executors here.",
             Val::Map(defaults),
         )
         .kind(Kind::Definition("executor")),
@@ -99,16 +101,21 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
     top.push(
         e(
             "executors",
-            "One entry per executor of the Flow, keyed by its Jina name; the keys are those of `executorDefaults`.",
+            "One entry per executor of the Flow, keyed by its Jina name; the keys are those of \
+                `executorDefaults`.",
             Val::Map(executors),
         )
         .kind(Kind::Instances("executor")),
     );
-    top.push(e(
-        "extraObjects",
-        "Extra Kubernetes objects to deploy with the release (e.g. a ConfigMap or Secret): mappings, or YAML text; each is rendered with `tpl`.",
-        Val::List(vec![]),
-    ).schema(|| json!({"type": "array", "items": {"type": ["object", "string"]}})));
+    top.push(
+        e(
+            "extraObjects",
+            "Extra Kubernetes objects to deploy with the release (e.g. a ConfigMap or Secret): \
+            mappings, or YAML text; each is rendered with `tpl`.",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array", "items": {"type": ["object", "string"]}})),
+    );
     top.push(network_policy());
     top.push(service_monitor());
     top.push(test_pod(opts));
@@ -120,27 +127,95 @@ fn global() -> Entry {
         "global",
         "Settings shared by every workload.",
         Val::Map(vec![
-            e("imageRegistry", "A registry for every image (e.g. a pull-through mirror); see `imageRegistryMode`.", s("")),
-            e("imageRegistryMode", "`replace`: `imageRegistry` replaces each image's `registry` (a Harbor proxy project for one upstream, `harbor.example.com/dockerhub`); `prefix`: it is put in front of the whole reference, registry included (`mirror.example.com/ghcr.io/acme/x`).", s("replace"))
-                .schema(|| json!({"type": "string", "enum": ["replace", "prefix"]})),
-            e("storageClass", "Storage class of every volume claim without its own `persistence.storageClass` (empty: the cluster's default class).", s("")),
-            e("imagePullSecrets", "Names of Secrets used to pull every image, added to each workload's own.", Val::List(vec![]))
-                .schema(secret_names_schema),
+            e(
+                "imageRegistry",
+                "A registry for every image (e.g. a pull-through mirror); see \
+                `imageRegistryMode`.",
+                s(""),
+            ),
+            e(
+                "imageRegistryMode",
+                "`replace`: `imageRegistry` replaces each image's `registry` (a \
+                Harbor proxy project for one upstream, `harbor.example.com/dockerhub`); `prefix`: \
+                it is put in front of the whole reference, registry included \
+                (`mirror.example.com/ghcr.io/acme/x`).",
+                s("replace"),
+            )
+            .schema(|| json!({"type": "string", "enum": ["replace", "prefix"]})),
+            e(
+                "storageClass",
+                "Storage class of every volume claim without its own \
+                `persistence.storageClass` (empty: the cluster's default class).",
+                s(""),
+            ),
+            e(
+                "imagePullSecrets",
+                "Names of Secrets used to pull every image, added to each \
+                workload's own.",
+                Val::List(vec![]),
+            )
+            .schema(secret_names_schema),
             e("commonLabels", "Labels added to every object.", Val::open()),
-            e("commonAnnotations", "Annotations added to every object (not to pods: see `podAnnotations`).", Val::open()),
-            e("jinaVersionCheck", "Refuse to render when the Jina images (gateway, heads, BaseExecutor executors and uses_before/after, by their tags) and executors' `jinaVersion` name different Jina versions; `false` renders anyway (`helm test` still reports each workload whose version differs from the gateway's).", Val::Bool(true)),
-            e("serviceMesh", "Service mesh that balances gRPC between replicas: `linkerd` (Jina's default annotation), `istio` or `none`.", s("linkerd"))
-                .schema(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
-            e("loadBalancing", "How gRPC calls are spread over an executor's replicas (a ClusterIP Service spreads connections, and Jina keeps one per address).", Val::Map(vec![
-                e("mode", "`auto`: `jina` when `serviceMesh` is `none`, else `mesh`; `mesh`: the mesh balances (`serviceMesh`); `jina`: the gateway and heads resolve a headless `<workload>-pods` Service to every Ready pod and spread calls with gRPC's round_robin, and executors close connections after `maxConnectionAgeMs` so that clients find new pods.", s("auto"))
+            e(
+                "commonAnnotations",
+                "Annotations added to every object (not to pods: see \
+                `podAnnotations`).",
+                Val::open(),
+            ),
+            e(
+                "jinaVersionCheck",
+                "Refuse to render when the Jina images (gateway, heads, \
+                BaseExecutor executors and uses_before/after, by their tags) and executors' \
+                `jinaVersion` name different Jina versions; `false` renders anyway (`helm test` \
+                still reports each workload whose version differs from the gateway's).",
+                Val::Bool(true),
+            ),
+            e(
+                "serviceMesh",
+                "Service mesh that balances gRPC between replicas: `linkerd` (Jina's \
+                default annotation), `istio` or `none`.",
+                s("linkerd"),
+            )
+            .schema(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
+            e(
+                "loadBalancing",
+                "How gRPC calls are spread over an executor's replicas (a ClusterIP \
+                Service spreads connections, and Jina keeps one per address).",
+                Val::Map(vec![
+                    e(
+                        "mode",
+                        "`auto`: `jina` when `serviceMesh` is `none`, else `mesh`; `mesh`: the \
+                    mesh balances (`serviceMesh`); `jina`: the gateway and heads resolve a \
+                    headless `<workload>-pods` Service to every Ready pod and spread calls with \
+                    gRPC's round_robin, and executors close connections after `maxConnectionAgeMs` \
+                    so that clients find new pods.",
+                        s("auto"),
+                    )
                     .schema(|| json!({"type": "string", "enum": ["auto", "mesh", "jina"]})),
-                e("maxConnectionAgeMs", "`jina` mode: executors end each client connection after this long (±10 %), so clients re-resolve; bounds how soon a new pod gets calls and a not-Ready one stops getting them.", Val::Int(30_000))
+                    e(
+                        "maxConnectionAgeMs",
+                        "`jina` mode: executors end each client connection after \
+                    this long (±10 %), so clients re-resolve; bounds how soon a new pod gets calls \
+                    and a not-Ready one stops getting them.",
+                        Val::Int(30_000),
+                    )
                     .schema(|| json!({"type": "integer", "minimum": 1000, "maximum": i32::MAX})),
-                e("maxConnectionAgeGraceMs", "`jina` mode: how long calls in flight may finish on a connection being closed.", Val::Int(30_000))
+                    e(
+                        "maxConnectionAgeGraceMs",
+                        "`jina` mode: how long calls in flight may finish on \
+                    a connection being closed.",
+                        Val::Int(30_000),
+                    )
                     .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
-                e("resolveIntervalMs", "`jina` mode: the shortest time between two DNS resolutions of one channel (gRPC's default is 30 s).", Val::Int(5_000))
+                    e(
+                        "resolveIntervalMs",
+                        "`jina` mode: the shortest time between two DNS resolutions \
+                    of one channel (gRPC's default is 30 s).",
+                        Val::Int(5_000),
+                    )
                     .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
-            ])),
+                ]),
+            ),
         ]),
     )
 }
@@ -188,17 +263,46 @@ fn flow_values(flow: &Flow) -> Entry {
     };
     e(
         "flow",
-        "The Flow's topology as Jina's gateway reads it (generated by flowhelm; change the Flow and regenerate instead of editing).",
+        "The Flow's topology as Jina's gateway reads it (generated by flowhelm; change the Flow \
+            and regenerate instead of editing).",
         Val::Map(vec![
-            e("kind", "`Flow` or `Deployment`, from the Flow's `jtype`.", s(kind)),
-            e("name", "The Flow's name (`with: {name: …}`), or the chart name.", s(flow.name.as_deref().unwrap_or(""))),
-            e("graph", "Edges of the executor graph (`--graph-description`).", graph).schema(|| json!({"type": "object"})),
-            e("conditions", "`when` filters per executor, as the JSON text of each (`--graph-conditions`).", conditions)
-                .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
-            e("grpcMetadata", "gRPC metadata per executor, as the JSON text of each (`--deployments-metadata`).", metadata)
-                .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
-            e("floating", "Floating executors: the gateway does not wait for them (`floating: true`, `--floating`).", floating)
-                .schema(|| json!({"type": "array", "items": {"type": "string"}})),
+            e(
+                "kind",
+                "`Flow` or `Deployment`, from the Flow's `jtype`.",
+                s(kind),
+            ),
+            e(
+                "name",
+                "The Flow's name (`with: {name: …}`), or the chart name.",
+                s(flow.name.as_deref().unwrap_or("")),
+            ),
+            e(
+                "graph",
+                "Edges of the executor graph (`--graph-description`).",
+                graph,
+            )
+            .schema(|| json!({"type": "object"})),
+            e(
+                "conditions",
+                "`when` filters per executor, as the JSON text of each \
+                (`--graph-conditions`).",
+                conditions,
+            )
+            .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
+            e(
+                "grpcMetadata",
+                "gRPC metadata per executor, as the JSON text of each \
+                (`--deployments-metadata`).",
+                metadata,
+            )
+            .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
+            e(
+                "floating",
+                "Floating executors: the gateway does not wait for them (`floating: \
+                true`, `--floating`).",
+                floating,
+            )
+            .schema(|| json!({"type": "array", "items": {"type": "string"}})),
         ]),
     )
 }
@@ -258,7 +362,10 @@ const DATA_KEY: &str = "^[-._a-zA-Z0-9]+$";
 
 /// Names of Secrets, as `imagePullSecrets` lists them.
 fn secret_names_schema() -> serde_json::Value {
-    json!({"type": "array", "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}})
+    json!({
+        "type": "array",
+        "items": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253},
+    })
 }
 
 fn protocols(ps: &[Protocol]) -> Val {
@@ -266,7 +373,12 @@ fn protocols(ps: &[Protocol]) -> Val {
 }
 
 fn protocols_schema() -> serde_json::Value {
-    json!({"type": "array", "minItems": 1, "uniqueItems": true, "items": {"type": "string", "enum": ["grpc", "http", "websocket"]}})
+    json!({
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": true,
+        "items": {"type": "string", "enum": ["grpc", "http", "websocket"]},
+    })
 }
 
 fn args(a: &Args) -> Val {
@@ -285,7 +397,13 @@ fn args(a: &Args) -> Val {
 }
 
 fn args_schema() -> serde_json::Value {
-    json!({"type": "object", "additionalProperties": {"type": ["string", "boolean", "array"], "items": {"type": "string"}}})
+    json!({
+        "type": "object",
+        "additionalProperties": {
+            "type": ["string", "boolean", "array"],
+            "items": {"type": "string"},
+        },
+    })
 }
 
 fn string_map(m: &indexmap::IndexMap<String, String>) -> Val {
@@ -308,19 +426,58 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
             .collect(),
     );
     let mut entries = vec![
-        e("env", "Environment variables, stored in the workload's ConfigMap (the Flow's `env`).", string_map(&p.env))
-            .schema(|| json!({"type": "object", "propertyNames": {"pattern": ENV_NAME}, "additionalProperties": {"type": "string"}})),
-        e("envFromSecret", "Environment variables read from Secrets: `VAR: {name: SECRET, key: KEY}` (the Flow's `env_from_secret`).", secrets)
-            .schema(env_from_secret_schema),
-        e("imagePullSecrets", "Names of Secrets used to pull this workload's images (the Flow's `image_pull_secrets`).", strings(&p.image_pull_secrets))
-            .schema(secret_names_schema),
-        e("monitoring", "Serve Prometheus metrics (`--monitoring`) and add a ServiceMonitor.", Val::Bool(p.monitoring)),
-        e("timeoutReady", "Milliseconds Jina waits for the workload to start (`--timeout-ready`; -1 waits forever); also sets the startup probe's failure threshold.", Val::Int(p.timeout_ready.unwrap_or(jina::DEFAULT_TIMEOUT_READY)))
-            .schema(|| json!({"type": "integer", "minimum": -1, "maximum": i32::MAX})),
-        e("args", "Other Jina options, as in the Flow (`snake_case: value`); `true` is a bare flag, lists repeat the value.", args(&p.args))
-            .schema(args_schema),
-        e("resources", "Container resources (requests/limits; the default requests keep pods out of the BestEffort class, set real ones); GPU limits come from `gpus`.", resources)
-            .schema(|| json!({"type": "object"})),
+        e(
+            "env",
+            "Environment variables, stored in the workload's ConfigMap (the Flow's `env`).",
+            string_map(&p.env),
+        )
+        .schema(|| {
+            json!({
+                "type": "object",
+                "propertyNames": {"pattern": ENV_NAME},
+                "additionalProperties": {"type": "string"},
+            })
+        }),
+        e(
+            "envFromSecret",
+            "Environment variables read from Secrets: `VAR: {name: SECRET, key: \
+            KEY}` (the Flow's `env_from_secret`).",
+            secrets,
+        )
+        .schema(env_from_secret_schema),
+        e(
+            "imagePullSecrets",
+            "Names of Secrets used to pull this workload's images (the Flow's \
+            `image_pull_secrets`).",
+            strings(&p.image_pull_secrets),
+        )
+        .schema(secret_names_schema),
+        e(
+            "monitoring",
+            "Serve Prometheus metrics (`--monitoring`) and add a ServiceMonitor.",
+            Val::Bool(p.monitoring),
+        ),
+        e(
+            "timeoutReady",
+            "Milliseconds Jina waits for the workload to start (`--timeout-ready`; \
+            -1 waits forever); also sets the startup probe's failure threshold.",
+            Val::Int(p.timeout_ready.unwrap_or(jina::DEFAULT_TIMEOUT_READY)),
+        )
+        .schema(|| json!({"type": "integer", "minimum": -1, "maximum": i32::MAX})),
+        e(
+            "args",
+            "Other Jina options, as in the Flow (`snake_case: value`); `true` is a bare \
+            flag, lists repeat the value.",
+            args(&p.args),
+        )
+        .schema(args_schema),
+        e(
+            "resources",
+            "Container resources (requests/limits; the default requests keep pods out \
+            of the BestEffort class, set real ones); GPU limits come from `gpus`.",
+            resources,
+        )
+        .schema(|| json!({"type": "object"})),
     ];
     if fixed {
         entries.extend(pod_fixed());
@@ -330,35 +487,122 @@ fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
 
 fn pod_fixed() -> Vec<Entry> {
     let mut entries = vec![
-        e("extraEnv", "More container `env` entries, as Kubernetes writes them.", Val::List(vec![]))
-            .schema(|| json!({"type": "array", "items": {"type": "object"}})),
-        e("podAnnotations", "Annotations added to the pods.", Val::open()),
+        e(
+            "extraEnv",
+            "More container `env` entries, as Kubernetes writes them.",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e(
+            "podAnnotations",
+            "Annotations added to the pods.",
+            Val::open(),
+        ),
         e("podLabels", "Labels added to the pods.", Val::open()),
         e("nodeSelector", "Node selector of the pods.", Val::open()),
-        e("tolerations", "Tolerations of the pods.", Val::List(vec![])).schema(|| json!({"type": "array"})),
+        e("tolerations", "Tolerations of the pods.", Val::List(vec![]))
+            .schema(|| json!({"type": "array"})),
         e("affinity", "Affinity of the pods.", Val::open()),
-        e("podSecurityContext", "Pod security context.", Val::Map(vec![
-            e("seccompProfile", "", Val::Map(vec![e("type", "", s("RuntimeDefault"))])),
-        ])).schema(|| json!({"type": "object"})),
-        e("securityContext", "Container security context.", Val::Map(vec![
-            e("allowPrivilegeEscalation", "", Val::Bool(false)),
-            e("capabilities", "", Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))])),
-        ])).schema(|| json!({"type": "object"})),
-        e("strategy", "Update strategy: a Deployment's `strategy` (`rollingUpdate` only with `RollingUpdate`; `maxSurge` and `maxUnavailable` cannot both be 0), or with persistence a StatefulSet's `updateStrategy` (`RollingUpdate`, one pod at a time, or `OnDelete`).", Val::Map(vec![
-            e("type", "", s("RollingUpdate")),
-            e("rollingUpdate", "", Val::Map(vec![e("maxSurge", "", Val::Int(1)), e("maxUnavailable", "", Val::Int(0))])),
-        ])).schema(strategy_schema),
-        e("writableDirs", "Paths given an emptyDir of their own, writable with a read-only root filesystem (e.g. `/tmp` and `HOME`).", Val::List(vec![]))
-            .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^/"}})),
-        e("extraVolumes", "More pod volumes.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
-        e("extraVolumeMounts", "More container volume mounts.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
-        e("initContainers", "Init containers run before the workload's own, as Kubernetes writes them.", Val::List(vec![]))
-            .schema(containers_schema),
-        e("sidecars", "More containers in each pod, as Kubernetes writes them (e.g. a log shipper).", Val::List(vec![]))
-            .schema(containers_schema),
-        e("lifecycle", "Lifecycle hooks of the Jina container. The default preStop pause lets endpoints drop the pod before Jina stops; it needs `/bin/sh` in the image (set `preStop: null` for images without one).", Val::Map(vec![
-            e("preStop", "", Val::Map(vec![e("exec", "", Val::Map(vec![e("command", "", Val::List(vec![s("/bin/sh"), s("-c"), s("sleep 2")]))]))])),
-        ])).schema(|| json!({"type": "object", "additionalProperties": false, "properties": {"preStop": {"type": ["object", "null"]}, "postStart": {"type": ["object", "null"]}}})),
+        e(
+            "podSecurityContext",
+            "Pod security context.",
+            Val::Map(vec![e(
+                "seccompProfile",
+                "",
+                Val::Map(vec![e("type", "", s("RuntimeDefault"))]),
+            )]),
+        )
+        .schema(|| json!({"type": "object"})),
+        e(
+            "securityContext",
+            "Container security context.",
+            Val::Map(vec![
+                e("allowPrivilegeEscalation", "", Val::Bool(false)),
+                e(
+                    "capabilities",
+                    "",
+                    Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))]),
+                ),
+            ]),
+        )
+        .schema(|| json!({"type": "object"})),
+        e(
+            "strategy",
+            "Update strategy: a Deployment's `strategy` (`rollingUpdate` only with \
+            `RollingUpdate`; `maxSurge` and `maxUnavailable` cannot both be 0), or with \
+            persistence a StatefulSet's `updateStrategy` (`RollingUpdate`, one pod at a time, or \
+            `OnDelete`).",
+            Val::Map(vec![
+                e("type", "", s("RollingUpdate")),
+                e(
+                    "rollingUpdate",
+                    "",
+                    Val::Map(vec![
+                        e("maxSurge", "", Val::Int(1)),
+                        e("maxUnavailable", "", Val::Int(0)),
+                    ]),
+                ),
+            ]),
+        )
+        .schema(strategy_schema),
+        e(
+            "writableDirs",
+            "Paths given an emptyDir of their own, writable with a read-only root \
+            filesystem (e.g. `/tmp` and `HOME`).",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^/"}})),
+        e("extraVolumes", "More pod volumes.", Val::List(vec![]))
+            .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e(
+            "extraVolumeMounts",
+            "More container volume mounts.",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e(
+            "initContainers",
+            "Init containers run before the workload's own, as Kubernetes writes \
+            them.",
+            Val::List(vec![]),
+        )
+        .schema(containers_schema),
+        e(
+            "sidecars",
+            "More containers in each pod, as Kubernetes writes them (e.g. a log \
+            shipper).",
+            Val::List(vec![]),
+        )
+        .schema(containers_schema),
+        e(
+            "lifecycle",
+            "Lifecycle hooks of the Jina container. The default preStop pause lets \
+            endpoints drop the pod before Jina stops; it needs `/bin/sh` in the image (set \
+            `preStop: null` for images without one).",
+            Val::Map(vec![e(
+                "preStop",
+                "",
+                Val::Map(vec![e(
+                    "exec",
+                    "",
+                    Val::Map(vec![e(
+                        "command",
+                        "",
+                        Val::List(vec![s("/bin/sh"), s("-c"), s("sleep 2")]),
+                    )]),
+                )]),
+            )]),
+        )
+        .schema(|| {
+            json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "preStop": {"type": ["object", "null"]},
+                    "postStart": {"type": ["object", "null"]},
+                },
+            })
+        }),
         probes(),
     ];
     entries.extend(scheduling());
@@ -369,14 +613,53 @@ fn pod_fixed() -> Vec<Entry> {
 /// Where and with what priority the pods run: what a head sets on its own too.
 fn scheduling() -> Vec<Entry> {
     vec![
-        e("topologySpreadConstraints", "How the pods spread over zones or nodes; a constraint without `labelSelector` gets the workload's own pod labels.", Val::List(vec![]))
-            .schema(|| json!({"type": "array", "items": {"type": "object", "required": ["maxSkew", "topologyKey", "whenUnsatisfiable"]}})),
-        e("priorityClassName", "PriorityClass of the pods (empty: the cluster's default).", s(""))
-            .schema(|| json!({"type": "string", "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"), "maxLength": 253})),
-        e("runtimeClassName", "RuntimeClass of the pods (e.g. `nvidia` on clusters whose GPU runtime is not the default; empty: the default).", s(""))
-            .schema(|| json!({"type": "string", "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"), "maxLength": 253})),
-        e("terminationGracePeriodSeconds", "Seconds a pod has to finish its requests after SIGTERM before it is killed.", Val::Int(30))
-            .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
+        e(
+            "topologySpreadConstraints",
+            "How the pods spread over zones or nodes; a constraint \
+            without `labelSelector` gets the workload's own pod labels.",
+            Val::List(vec![]),
+        )
+        .schema(|| {
+            json!({
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["maxSkew", "topologyKey", "whenUnsatisfiable"],
+                },
+            })
+        }),
+        e(
+            "priorityClassName",
+            "PriorityClass of the pods (empty: the cluster's default).",
+            s(""),
+        )
+        .schema(|| {
+            json!({
+                "type": "string",
+                "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+                "maxLength": 253,
+            })
+        }),
+        e(
+            "runtimeClassName",
+            "RuntimeClass of the pods (e.g. `nvidia` on clusters whose GPU \
+            runtime is not the default; empty: the default).",
+            s(""),
+        )
+        .schema(|| {
+            json!({
+                "type": "string",
+                "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+                "maxLength": 253,
+            })
+        }),
+        e(
+            "terminationGracePeriodSeconds",
+            "Seconds a pod has to finish its requests after SIGTERM \
+            before it is killed.",
+            Val::Int(30),
+        )
+        .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
     ]
 }
 
@@ -384,40 +667,118 @@ fn scheduling() -> Vec<Entry> {
 /// HorizontalPodAutoscaler.
 fn production() -> Vec<Entry> {
     vec![
-        e("serviceAccount", "The pods' ServiceAccount.", Val::Map(vec![
-            e("create", "Create one for the workload (named after it; a sharded executor's shards share one, its head has its own).", Val::Bool(true)),
-            e("name", "Its name: with `create`, instead of the workload's; without, an existing account (empty: the namespace's `default`).", s(""))
-                .schema(|| json!({"type": "string", "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"), "maxLength": 253})),
-            e("annotations", "Annotations of the created account (e.g. `eks.amazonaws.com/role-arn` for IRSA, `iam.gke.io/gcp-service-account` for Workload Identity).", Val::open()),
-            e("automount", "Mount the account's API token in the pods (Jina never calls the Kubernetes API).", Val::Bool(false)),
-        ])),
-        e("podDisruptionBudget", "A PodDisruptionBudget, created when the workload runs more than one pod (or autoscales): a budget on a single pod would block every node drain.", Val::Map(vec![
-            e("enabled", "Create it.", Val::Bool(true)),
-            e("minAvailable", "Pods that must stay up during a voluntary disruption: a number or a percentage (empty: unset; set at most one of the two).", s(""))
+        e(
+            "serviceAccount",
+            "The pods' ServiceAccount.",
+            Val::Map(vec![
+                e(
+                    "create",
+                    "Create one for the workload (named after it; a sharded executor's shards \
+                share one, its head has its own).",
+                    Val::Bool(true),
+                ),
+                e(
+                    "name",
+                    "Its name: with `create`, instead of the workload's; without, an existing \
+                account (empty: the namespace's `default`).",
+                    s(""),
+                )
+                .schema(|| {
+                    json!({
+                        "type": "string",
+                        "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+                        "maxLength": 253,
+                    })
+                }),
+                e(
+                    "annotations",
+                    "Annotations of the created account (e.g. \
+                `eks.amazonaws.com/role-arn` for IRSA, `iam.gke.io/gcp-service-account` for \
+                Workload Identity).",
+                    Val::open(),
+                ),
+                e(
+                    "automount",
+                    "Mount the account's API token in the pods (Jina never calls the \
+                Kubernetes API).",
+                    Val::Bool(false),
+                ),
+            ]),
+        ),
+        e(
+            "podDisruptionBudget",
+            "A PodDisruptionBudget, created when the workload runs more than \
+            one pod (or autoscales): a budget on a single pod would block every node drain.",
+            Val::Map(vec![
+                e("enabled", "Create it.", Val::Bool(true)),
+                e(
+                    "minAvailable",
+                    "Pods that must stay up during a voluntary disruption: a number or a \
+                percentage (empty: unset; set at most one of the two).",
+                    s(""),
+                )
                 .schema(budget_schema),
-            e("maxUnavailable", "Pods that may be down at once during a voluntary disruption: a number or a percentage (both empty: 1).", s(""))
+                e(
+                    "maxUnavailable",
+                    "Pods that may be down at once during a voluntary disruption: a \
+                number or a percentage (both empty: 1).",
+                    s(""),
+                )
                 .schema(budget_schema),
-        ])),
-        e("autoscaling", "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it (not rendered) and Jina is not told a replica count (see the README).", Val::Map(vec![
-            e("enabled", "Create it.", Val::Bool(false)),
-            e("minReplicas", "Fewest pods.", Val::Int(1)).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-            e("maxReplicas", "Most pods.", Val::Int(5)).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-            e("targetCPUUtilizationPercentage", "Average CPU use, in percent of `resources.requests.cpu`, to keep (0: no CPU target).", Val::Int(80))
+            ]),
+        ),
+        e(
+            "autoscaling",
+            "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it \
+            (not rendered) and Jina is not told a replica count (see the README).",
+            Val::Map(vec![
+                e("enabled", "Create it.", Val::Bool(false)),
+                e("minReplicas", "Fewest pods.", Val::Int(1))
+                    .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+                e("maxReplicas", "Most pods.", Val::Int(5))
+                    .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+                e(
+                    "targetCPUUtilizationPercentage",
+                    "Average CPU use, in percent of \
+                `resources.requests.cpu`, to keep (0: no CPU target).",
+                    Val::Int(80),
+                )
                 .schema(|| json!({"type": "integer", "minimum": 0})),
-            e("targetMemoryUtilizationPercentage", "Average memory use, in percent of `resources.requests.memory`, to keep (0: no memory target).", Val::Int(0))
+                e(
+                    "targetMemoryUtilizationPercentage",
+                    "Average memory use, in percent of \
+                `resources.requests.memory`, to keep (0: no memory target).",
+                    Val::Int(0),
+                )
                 .schema(|| json!({"type": "integer", "minimum": 0})),
-            e("behavior", "Scaling behavior, as in an autoscaling/v2 HorizontalPodAutoscaler (`scaleUp`, `scaleDown`).", Val::open()),
-        ])),
+                e(
+                    "behavior",
+                    "Scaling behavior, as in an autoscaling/v2 HorizontalPodAutoscaler \
+                (`scaleUp`, `scaleDown`).",
+                    Val::open(),
+                ),
+            ]),
+        ),
     ]
 }
 
 /// A PodDisruptionBudget count: a number, a percentage, or empty for unset.
 fn budget_schema() -> serde_json::Value {
-    json!({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^([0-9]+%)?$"}]})
+    json!({"oneOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": "^([0-9]+%)?$"},
+    ]})
 }
 
 fn containers_schema() -> serde_json::Value {
-    json!({"type": "array", "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "pattern": DNS_LABEL, "maxLength": 63}}}})
+    json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": DNS_LABEL, "maxLength": 63}},
+        },
+    })
 }
 
 /// Which thresholds a probe offers: the startup one derives its failure threshold from
@@ -431,7 +792,10 @@ enum Thresholds {
 }
 
 fn strategy_schema() -> serde_json::Value {
-    let count = json!({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+%$"}]});
+    let count = json!({"oneOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": "^[0-9]+%$"},
+    ]});
     json!({"type": "object", "additionalProperties": false, "properties": {
         "type": {"type": "string", "enum": ["RollingUpdate", "Recreate", "OnDelete"]},
         "rollingUpdate": {"type": "object", "additionalProperties": false, "properties": {
@@ -467,7 +831,12 @@ fn probe_schema(success: bool) -> serde_json::Value {
         "periodSeconds": {"type": "integer", "minimum": 1},
         "timeoutSeconds": {"type": "integer", "minimum": 1},
         "failureThreshold": {"type": "integer", "minimum": 1, "maximum": 2147483647},
-        "handler": {"type": "object", "maxProperties": 1, "propertyNames": {"enum": ["exec", "grpc", "httpGet", "tcpSocket"]}}}});
+        "handler": {
+            "type": "object",
+            "maxProperties": 1,
+            "propertyNames": {"enum": ["exec", "grpc", "httpGet", "tcpSocket"]},
+        },
+    }});
     if success {
         schema["properties"]["successThreshold"] = json!({"type": "integer", "minimum": 1});
     }
@@ -477,13 +846,40 @@ fn probe_schema(success: bool) -> serde_json::Value {
 fn probes() -> Entry {
     e(
         "probes",
-        "How Kubernetes checks the workload. The startup probe allows `timeoutReady` before the liveness probe starts, so slow model loads are not killed; each probe's `handler` (a Kubernetes probe handler: `exec`, `grpc`, `httpGet` or `tcpSocket`) replaces the one `type` picks.",
+        "How Kubernetes checks the workload. The startup probe allows `timeoutReady` before the \
+            liveness probe starts, so slow model loads are not killed; each probe's `handler` (a \
+            Kubernetes probe handler: `exec`, `grpc`, `httpGet` or `tcpSocket`) replaces the one \
+            `type` picks.",
         Val::Map(vec![
-            e("type", "`native`: Kubernetes' own gRPC health check (grpc) or `GET /` (http, websocket), answered by Jina's servers with no process per probe. `jina-ping`: `jina ping` inside the container, as Jina's export does (about 0.6 s of CPU and 90 MB of memory per probe).", s("native"))
-                .schema(|| json!({"type": "string", "enum": ["native", "jina-ping"]})),
-            probe("startup", "Startup probe; its failure threshold is derived from `timeoutReady` (-1: no limit) unless `failureThreshold` is set.", [5, 5, 10], Thresholds::Derived),
-            probe("liveness", "Liveness probe.", [30, 5, 10], Thresholds::Failure),
-            probe("readiness", "Readiness probe (Jina has none; keeps traffic off pods that stopped answering).", [5, 10, 10], Thresholds::FailureAndSuccess),
+            e(
+                "type",
+                "`native`: Kubernetes' own gRPC health check (grpc) or `GET /` (http, \
+                websocket), answered by Jina's servers with no process per probe. `jina-ping`: \
+                `jina ping` inside the container, as Jina's export does (about 0.6 s of CPU and 90 \
+                MB of memory per probe).",
+                s("native"),
+            )
+            .schema(|| json!({"type": "string", "enum": ["native", "jina-ping"]})),
+            probe(
+                "startup",
+                "Startup probe; its failure threshold is derived from `timeoutReady` \
+                (-1: no limit) unless `failureThreshold` is set.",
+                [5, 5, 10],
+                Thresholds::Derived,
+            ),
+            probe(
+                "liveness",
+                "Liveness probe.",
+                [30, 5, 10],
+                Thresholds::Failure,
+            ),
+            probe(
+                "readiness",
+                "Readiness probe (Jina has none; keeps traffic off pods that \
+                stopped answering).",
+                [5, 10, 10],
+                Thresholds::FailureAndSuccess,
+            ),
         ]),
     )
 }
@@ -496,12 +892,34 @@ fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
     let uses_with = json_text(gw.uses_with.as_ref());
     let mut entries = vec![
         e("enabled", "Deploy the gateway.", Val::Bool(true)),
-        image(&img, "Gateway image (default: `JINA_GATEWAY_IMAGE` at generation time)."),
-        e("uses", "`--uses` of a custom gateway image (`config.yml`); empty for Jina's built-in gateways.", s(uses)),
-        e("usesWith", "`--uses-with` of a custom gateway: its exact JSON text (empty: none).", uses_with).schema(json_text_schema),
-        e("replicas", "Number of gateway pods.", Val::Int(i64::from(gw.replicas))).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-        e("protocols", "Protocols served (`grpc`, `http`, `websocket`), one port each.", protocols(&gw.protocols))
-            .schema(protocols_schema),
+        image(
+            &img,
+            "Gateway image (default: `JINA_GATEWAY_IMAGE` at generation time).",
+        ),
+        e(
+            "uses",
+            "`--uses` of a custom gateway image (`config.yml`); empty for Jina's built-in \
+            gateways.",
+            s(uses),
+        ),
+        e(
+            "usesWith",
+            "`--uses-with` of a custom gateway: its exact JSON text (empty: none).",
+            uses_with,
+        )
+        .schema(json_text_schema),
+        e(
+            "replicas",
+            "Number of gateway pods.",
+            Val::Int(i64::from(gw.replicas)),
+        )
+        .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+        e(
+            "protocols",
+            "Protocols served (`grpc`, `http`, `websocket`), one port each.",
+            protocols(&gw.protocols),
+        )
+        .schema(protocols_schema),
         service(),
         ingress(),
         http_route(),
@@ -522,14 +940,35 @@ fn service() -> Entry {
         "service",
         "The gateway's Service: one port per protocol (named `grpc`, `http`, `websocket`).",
         Val::Map(vec![
-            e("type", "Service type.", s("ClusterIP")).schema(|| json!({"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]})),
-            e("annotations", "Service annotations (e.g. for a cloud load balancer).", Val::open()),
-            e("ports", "Port clients use, by protocol (`http: 80`); default: the gateway's own port for it.", Val::open())
-                .schema(per_protocol),
-            e("nodePorts", "Node ports by protocol (`grpc: 30080`); only with type NodePort or LoadBalancer.", Val::open())
-                .schema(per_protocol),
-            e("loadBalancerSourceRanges", "CIDRs allowed to reach the load balancer; only with type LoadBalancer.", Val::List(vec![]))
-                .schema(|| json!({"type": "array", "items": {"type": "string"}})),
+            e("type", "Service type.", s("ClusterIP")).schema(
+                || json!({"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]}),
+            ),
+            e(
+                "annotations",
+                "Service annotations (e.g. for a cloud load balancer).",
+                Val::open(),
+            ),
+            e(
+                "ports",
+                "Port clients use, by protocol (`http: 80`); default: the gateway's own \
+                port for it.",
+                Val::open(),
+            )
+            .schema(per_protocol),
+            e(
+                "nodePorts",
+                "Node ports by protocol (`grpc: 30080`); only with type NodePort or \
+                LoadBalancer.",
+                Val::open(),
+            )
+            .schema(per_protocol),
+            e(
+                "loadBalancerSourceRanges",
+                "CIDRs allowed to reach the load balancer; only with \
+                type LoadBalancer.",
+                Val::List(vec![]),
+            )
+            .schema(|| json!({"type": "array", "items": {"type": "string"}})),
         ]),
     )
 }
@@ -538,20 +977,42 @@ fn network_policy() -> Entry {
     let peers = || json!({"type": "array", "items": {"type": "object"}});
     e(
         "networkPolicy",
-        "NetworkPolicies from the Flow's graph: each executor, shard and head accepts traffic only from the pods that call it in the Flow (the gateway, or its head); the entry point (the gateway, or a `jtype: Deployment`'s executor) from `clients`.",
+        "NetworkPolicies from the Flow's graph: each executor, shard and head accepts traffic only \
+            from the pods that call it in the Flow (the gateway, or its head); the entry point \
+            (the gateway, or a `jtype: Deployment`'s executor) from `clients`.",
         Val::Map(vec![
             e("enabled", "Create one NetworkPolicy per workload.", Val::Bool(false)),
-            e("clients", "Who may reach the entry point's protocol ports, as NetworkPolicy `from` peers (empty: any source). The `helm test` Pod is always allowed.", Val::List(vec![]))
+            e("clients", "Who may reach the entry point's protocol ports, as NetworkPolicy `from` \
+                peers (empty: any source). The `helm test` Pod is always allowed.", Val::List(vec![]))
                 .schema(peers),
-            e("metrics", "Who may scrape metrics ports (workloads with `monitoring`), as `from` peers (empty: any source).", Val::List(vec![]))
+            e("metrics", "Who may scrape metrics ports (workloads with `monitoring`), as `from` \
+                peers (empty: any source).", Val::List(vec![]))
                 .schema(peers),
             e("egress", "Restrict what pods may connect to.", Val::Map(vec![
-                e("enabled", "Allow only DNS, the Flow's own edges (gateway to executors and heads, heads to shards), external executors' ports, and `extra`.", Val::Bool(false)),
+                e("enabled", "Allow only DNS, the Flow's own edges (gateway to executors and \
+                    heads, heads to shards), external executors' ports, and `extra`.", Val::Bool(false)),
                 e("dns", "Where DNS is, as `to` peers (port 53, UDP and TCP).", Val::List(vec![Val::Map(vec![
-                    e("namespaceSelector", "", Val::Map(vec![e("matchLabels", "", Val::Map(vec![e("kubernetes.io/metadata.name", "", s("kube-system"))]))])),
-                    e("podSelector", "", Val::Map(vec![e("matchLabels", "", Val::Map(vec![e("k8s-app", "", s("kube-dns"))]))])),
+                    e(
+                        "namespaceSelector",
+                        "",
+                        Val::Map(vec![e(
+                            "matchLabels",
+                            "",
+                            Val::Map(vec![e("kubernetes.io/metadata.name", "", s("kube-system"))]),
+                        )]),
+                    ),
+                    e(
+                        "podSelector",
+                        "",
+                        Val::Map(vec![e(
+                            "matchLabels",
+                            "",
+                            Val::Map(vec![e("k8s-app", "", s("kube-dns"))]),
+                        )]),
+                    ),
                 ])])).schema(peers),
-                e("extra", "More egress rules for every workload, as a NetworkPolicy writes them (`to`, `ports`).", Val::List(vec![]))
+                e("extra", "More egress rules for every workload, as a NetworkPolicy writes them \
+                    (`to`, `ports`).", Val::List(vec![]))
                     .schema(|| json!({"type": "array", "items": {"type": "object"}})),
             ])),
         ]),
@@ -561,13 +1022,32 @@ fn network_policy() -> Entry {
 fn service_monitor() -> Entry {
     e(
         "serviceMonitor",
-        "Prometheus Operator ServiceMonitors for the workloads with `monitoring` on, created only when the cluster serves monitoring.coreos.com/v1 ServiceMonitor.",
+        "Prometheus Operator ServiceMonitors for the workloads with `monitoring` on, created only \
+            when the cluster serves monitoring.coreos.com/v1 ServiceMonitor.",
         Val::Map(vec![
             e("enabled", "Create them.", Val::Bool(true)),
-            e("labels", "Labels the Prometheus selects them by (kube-prometheus-stack: `release: <its release>`).", Val::open()),
-            e("interval", "Scrape interval (empty: Prometheus' default).", s("")),
-            e("scrapeTimeout", "Scrape timeout (empty: Prometheus' default).", s("")),
-            e("relabelings", "Relabelings of every endpoint.", Val::List(vec![])).schema(|| json!({"type": "array", "items": {"type": "object"}})),
+            e(
+                "labels",
+                "Labels the Prometheus selects them by (kube-prometheus-stack: `release: \
+                <its release>`).",
+                Val::open(),
+            ),
+            e(
+                "interval",
+                "Scrape interval (empty: Prometheus' default).",
+                s(""),
+            ),
+            e(
+                "scrapeTimeout",
+                "Scrape timeout (empty: Prometheus' default).",
+                s(""),
+            ),
+            e(
+                "relabelings",
+                "Relabelings of every endpoint.",
+                Val::List(vec![]),
+            )
+            .schema(|| json!({"type": "array", "items": {"type": "object"}})),
         ]),
     )
 }
@@ -585,7 +1065,8 @@ fn test_pod(opts: &ValuesOptions) -> Entry {
     }
     e(
         "test",
-        "The `helm test` Pod: a dry run through the gateway, every gateway protocol answering, and every executor, head and uses_before/after container on the gateway's Jina version.",
+        "The `helm test` Pod: a dry run through the gateway, every gateway protocol answering, and \
+            every executor, head and uses_before/after container on the gateway's Jina version.",
         Val::Map(vec![
             e(
                 "image",
@@ -648,15 +1129,31 @@ fn ingress() -> Entry {
                 .schema(|| json!({"type": "string", "enum": ["", "grpc", "http", "websocket"]})),
             e("className", "IngressClass name.", s("")),
             e("annotations", "Ingress annotations.", Val::open()),
-            e("hosts", "Hosts and paths routed to the gateway; a path's own `protocol` routes it to another of the gateway's protocols.", Val::List(vec![Val::Map(vec![
+            e("hosts", "Hosts and paths routed to the gateway; a path's own `protocol` routes it \
+                to another of the gateway's protocols.", Val::List(vec![Val::Map(vec![
                 e("host", "", s("flow.example.com")),
-                e("paths", "", Val::List(vec![Val::Map(vec![e("path", "", s("/")), e("pathType", "", s("Prefix"))])])),
+                e(
+                    "paths",
+                    "",
+                    Val::List(vec![Val::Map(vec![
+                        e("path", "", s("/")),
+                        e("pathType", "", s("Prefix")),
+                    ])]),
+                ),
             ])]))
             .schema(|| json!({"type": "array", "items": {"type": "object", "required": ["host"], "properties": {
                 "host": {"type": "string"},
-                "paths": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "pathType": {"type": "string", "enum": ["Prefix", "Exact", "ImplementationSpecific"]},
-                    "protocol": {"type": "string", "enum": ["grpc", "http", "websocket"]}}}}}}})),
-            e("tls", "TLS settings, as in an Ingress spec.", Val::List(vec![])).schema(|| json!({"type": "array"})),
+                "paths": {"type": "array", "items": {"type": "object", "properties": {
+                    "path": {"type": "string"},
+                    "pathType": {"type": "string", "enum": ["Prefix", "Exact", "ImplementationSpecific"]},
+                    "protocol": {"type": "string", "enum": ["grpc", "http", "websocket"]},
+                }}},
+            }}})),
+            e(
+                "tls",
+                "TLS settings, as in an Ingress spec.",
+                Val::List(vec![]),
+            ).schema(|| json!({"type": "array"})),
         ]),
     )
 }
@@ -678,10 +1175,23 @@ fn route(
         e("parentRefs", "The Gateways (gateway.networking.k8s.io) it attaches to.", Val::List(vec![Val::Map(vec![
             e("name", "", s("gateway")),
             e("sectionName", "", s(section)),
-        ])])).schema(|| json!({"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name"]}})),
+        ])])).schema(|| json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "object", "required": ["name"]},
+        })),
         e("hostnames", "Host names it answers for.", Val::List(vec![s("flow.example.com")]))
-            .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "maxLength": 253}})),
-        e("rules", "Its rules, as the route's spec writes them; each is sent to the gateway's Service (a rule's own `backendRefs` are replaced; an HTTPRoute rule's `protocol` sends it to `http` or `websocket`).", rules)
+            .schema(|| json!({
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "pattern": "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+                    "maxLength": 253,
+                },
+            })),
+        e("rules", "Its rules, as the route's spec writes them; each is sent to the gateway's \
+            Service (a rule's own `backendRefs` are replaced; an HTTPRoute rule's `protocol` sends \
+            it to `http` or `websocket`).", rules)
             .schema(|| json!({"type": "array", "minItems": 1, "items": {"type": "object"}})),
     ]);
     e(key, doc, Val::Map(entries))
@@ -692,11 +1202,24 @@ fn http_route() -> Entry {
         "httpRoute",
         "A Gateway API HTTPRoute to the gateway's `http` or `websocket` protocol.",
         "http",
-        Some(e("protocol", "The protocol it routes to: `http` or `websocket` (empty: `http` when served, else `websocket`).", s(""))
-            .schema(|| json!({"type": "string", "enum": ["", "http", "websocket"]}))),
-        Val::List(vec![Val::Map(vec![e("matches", "", Val::List(vec![Val::Map(vec![
-            e("path", "", Val::Map(vec![e("type", "", s("PathPrefix")), e("value", "", s("/"))])),
-        ])]))])]),
+        Some(
+            e(
+                "protocol",
+                "The protocol it routes to: `http` or `websocket` (empty: `http` when \
+            served, else `websocket`).",
+                s(""),
+            )
+            .schema(|| json!({"type": "string", "enum": ["", "http", "websocket"]})),
+        ),
+        Val::List(vec![Val::Map(vec![e(
+            "matches",
+            "",
+            Val::List(vec![Val::Map(vec![e(
+                "path",
+                "",
+                Val::Map(vec![e("type", "", s("PathPrefix")), e("value", "", s("/"))]),
+            )])]),
+        )])]),
     )
 }
 
@@ -765,10 +1288,13 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     let (img, uses) = uses_image(&x.uses, opts);
     // `polling` is the default for every endpoint (Jina's `*`), `pollingByEndpoint` the rest.
     let (polling, by_endpoint) = match &x.polling {
-        Polling::All(p) => (p.clone(), IndexMap::new()),
+        Polling::Uniform(p) => (p.to_string(), IndexMap::new()),
         Polling::PerEndpoint(m) => {
-            let mut m = m.clone();
-            let default = m.shift_remove("*").unwrap_or_else(|| "ANY".into());
+            let mut m: IndexMap<String, String> =
+                m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+            let default = m
+                .shift_remove("*")
+                .unwrap_or_else(|| PollingMode::Any.to_string());
             (default, m)
         }
     };
@@ -786,29 +1312,110 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
             .collect(),
     );
     let mut entries = vec![
-        image(&img, if matches!(x.uses, Uses::Hub { .. }) {
-            "Executor image. REQUIRED: the Flow's `jinaai+docker://` is resolved by Jina Hub, which flowhelm cannot reach; set the image it resolves to."
-        } else {
-            "Executor image (the Flow's `uses: docker://…`)."
+        image(
+            &img,
+            if matches!(x.uses, Uses::Hub { .. }) {
+                "Executor image. REQUIRED: the Flow's `jinaai+docker://` is resolved by Jina Hub, \
+                which flowhelm cannot reach; set the image it resolves to."
+            } else {
+                "Executor image (the Flow's `uses: docker://…`)."
+            },
+        ),
+        e(
+            "uses",
+            "`--uses` passed to the executor: `config.yml` for docker images, empty for \
+            BaseExecutor.",
+            s(uses),
+        ),
+        e(
+            "dnsName",
+            "The executor's name in Kubernetes object names (each executor has its own; a \
+            DNS label).",
+            s(&x.dns),
+        )
+        .schema(|| {
+            json!({
+                "type": "string",
+                "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+                "maxLength": 53,
+            })
         }),
-        e("uses", "`--uses` passed to the executor: `config.yml` for docker images, empty for BaseExecutor.", s(uses)),
-        e("dnsName", "The executor's name in Kubernetes object names (each executor has its own; a DNS label).", s(&x.dns))
-            .schema(|| json!({"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", "maxLength": 53})),
-        e("replicas", "Pods per shard.", Val::Int(i64::from(x.replicas))).schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-        e("shards", "Shards; above 1 a head pod fans requests out to one workload per shard.", Val::Int(i64::from(x.shards)))
-            .schema(|| json!({"type": "integer", "minimum": 1, "maximum": jina::MAX_SHARDS})),
-        e("polling", "How the head polls shards: `ANY` (one shard) or `ALL` (every shard), for endpoints not in `pollingByEndpoint`.", s(&polling))
-            .schema(|| json!({"type": "string", "enum": ["ANY", "ALL"]})),
-        e("pollingByEndpoint", "Polling of particular endpoints (`/search: ALL`), over `polling`.", string_map(&by_endpoint))
-            .schema(|| json!({"type": "object", "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]}})),
-        e("protocols", "Protocols the executor serves (the first is used by the gateway).", protocols(&x.protocols)).schema(protocols_schema),
-        e("usesWith", "`--uses-with`, the arguments of the executor's constructor: their exact JSON text (empty: none).", json_text(x.uses_with.as_ref())).schema(json_text_schema),
-        e("usesMetas", "`--uses-metas`: its exact JSON text (empty: `{}`).", json_text(x.uses_metas.as_ref())).schema(json_text_schema),
-        e("noReduce", "Do not reduce results from several needs (`disable_reduce`): `--no-reduce` for the executor, and the gateway's `--deployments-no-reduce`.", Val::Bool(x.no_reduce)),
-        e("gpus", "GPUs (`gpus`): `--gpus`, and as many `nvidia.com/gpu` limits (`all`: 1); empty for none.", s(x.gpus.as_deref().unwrap_or("")))
-            .schema(|| json!({"oneOf": [{"type": "string", "pattern": "^(|[0-9]+|all)$"}, {"type": "integer", "minimum": 0}]})),
-        e("jinaVersion", "The Jina version the executor's image is built on (`3.34.0`; empty: unknown, or read from the tag of a BaseExecutor's Jina image): it must match the Jina images' (see `global.jinaVersionCheck`) and is the workload's `app.kubernetes.io/version`.", s(""))
-            .schema(|| json!({"type": "string", "pattern": "^(|[0-9]+\\.[0-9]+\\.[0-9]+)$"})),
+        e(
+            "replicas",
+            "Pods per shard.",
+            Val::Int(i64::from(x.replicas)),
+        )
+        .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+        e(
+            "shards",
+            "Shards; above 1 a head pod fans requests out to one workload per shard.",
+            Val::Int(i64::from(x.shards)),
+        )
+        .schema(|| json!({"type": "integer", "minimum": 1, "maximum": jina::MAX_SHARDS})),
+        e(
+            "polling",
+            "How the head polls shards: `ANY` (one shard) or `ALL` (every shard), for \
+            endpoints not in `pollingByEndpoint`.",
+            s(&polling),
+        )
+        .schema(|| json!({"type": "string", "enum": ["ANY", "ALL"]})),
+        e(
+            "pollingByEndpoint",
+            "Polling of particular endpoints (`/search: ALL`), over `polling`.",
+            string_map(&by_endpoint),
+        )
+        .schema(|| {
+            json!({
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]},
+            })
+        }),
+        e(
+            "protocols",
+            "Protocols the executor serves (the first is used by the gateway).",
+            protocols(&x.protocols),
+        )
+        .schema(protocols_schema),
+        e(
+            "usesWith",
+            "`--uses-with`, the arguments of the executor's constructor: their exact \
+            JSON text (empty: none).",
+            json_text(x.uses_with.as_ref()),
+        )
+        .schema(json_text_schema),
+        e(
+            "usesMetas",
+            "`--uses-metas`: its exact JSON text (empty: `{}`).",
+            json_text(x.uses_metas.as_ref()),
+        )
+        .schema(json_text_schema),
+        e(
+            "noReduce",
+            "Do not reduce results from several needs (`disable_reduce`): `--no-reduce` \
+            for the executor, and the gateway's `--deployments-no-reduce`.",
+            Val::Bool(x.no_reduce),
+        ),
+        e(
+            "gpus",
+            "GPUs (`gpus`): `--gpus`, and as many `nvidia.com/gpu` limits (`all`: 1); empty \
+            for none.",
+            s(x.gpus.as_deref().unwrap_or("")),
+        )
+        .schema(|| {
+            json!({"oneOf": [
+                {"type": "string", "pattern": "^(|[0-9]+|all)$"},
+                {"type": "integer", "minimum": 0},
+            ]})
+        }),
+        e(
+            "jinaVersion",
+            "The Jina version the executor's image is built on (`3.34.0`; empty: \
+            unknown, or read from the tag of a BaseExecutor's Jina image): it must match the Jina \
+            images' (see `global.jinaVersionCheck`) and is the workload's \
+            `app.kubernetes.io/version`.",
+            s(""),
+        )
+        .schema(|| json!({"type": "string", "pattern": "^(|[0-9]+\\.[0-9]+\\.[0-9]+)$"})),
     ];
     // Parts the Flow leaves at their defaults are only built for executorDefaults (`fixed`):
     // an executor's tree exists to be diffed against it, and these would diff away.
@@ -821,26 +1428,82 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     }
     if fixed || !x.volumes.is_empty() {
         let mut persistence = vec![
-            e("enabled", "Run as a StatefulSet with volume claims.", Val::Bool(!x.volumes.is_empty())),
-            e("volumes", "Volumes by name (a DNS label): `{mountPath, size}`.", volumes)
-                .schema(|| json!({"type": "object", "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63}, "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["mountPath"], "properties": {"mountPath": {"type": "string", "pattern": "^/"}, "size": {"type": "string"}}}})),
+            e(
+                "enabled",
+                "Run as a StatefulSet with volume claims.",
+                Val::Bool(!x.volumes.is_empty()),
+            ),
+            e(
+                "volumes",
+                "Volumes by name (a DNS label): `{mountPath, size}`.",
+                volumes,
+            )
+            .schema(|| {
+                json!({
+                    "type": "object",
+                    "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63},
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["mountPath"],
+                        "properties": {
+                            "mountPath": {"type": "string", "pattern": "^/"},
+                            "size": {"type": "string"},
+                        },
+                    },
+                })
+            }),
         ];
         if fixed {
             persistence.extend([
                 e("size", "Requested size of each volume.", s("10G")),
-                e("accessModes", "Access modes of the claims.", Val::List(vec![s("ReadWriteOnce")]))
-                    .schema(|| json!({"type": "array", "items": {"type": "string", "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}})),
-                e("storageClass", "Storage class of the claims (empty: `global.storageClass`, else the cluster's default; `-`: no class, for pre-provisioned volumes).", s("")),
-                e("retentionPolicy", "`persistentVolumeClaimRetentionPolicy`: what happens to the claims when the StatefulSet is deleted or scaled down (`Retain` or `Delete`).", Val::Map(vec![
-                    e("whenDeleted", "", s("Retain")),
-                    e("whenScaled", "", s("Retain")),
-                ]))
-                .schema(|| json!({"type": "object", "additionalProperties": false, "properties": {
+                e(
+                    "accessModes",
+                    "Access modes of the claims.",
+                    Val::List(vec![s("ReadWriteOnce")]),
+                )
+                .schema(|| {
+                    json!({
+                        "type": "array",
+                        "items": {
+                            "type": "string",
+                            "enum": [
+                                "ReadWriteOnce",
+                                "ReadOnlyMany",
+                                "ReadWriteMany",
+                                "ReadWriteOncePod",
+                            ],
+                        },
+                    })
+                }),
+                e(
+                    "storageClass",
+                    "Storage class of the claims (empty: `global.storageClass`, else \
+                    the cluster's default; `-`: no class, for pre-provisioned volumes).",
+                    s(""),
+                ),
+                e(
+                    "retentionPolicy",
+                    "`persistentVolumeClaimRetentionPolicy`: what happens to the \
+                    claims when the StatefulSet is deleted or scaled down (`Retain` or `Delete`).",
+                    Val::Map(vec![
+                        e("whenDeleted", "", s("Retain")),
+                        e("whenScaled", "", s("Retain")),
+                    ]),
+                )
+                .schema(|| {
+                    json!({"type": "object", "additionalProperties": false, "properties": {
                     "whenDeleted": {"type": "string", "enum": ["Retain", "Delete"]},
-                    "whenScaled": {"type": "string", "enum": ["Retain", "Delete"]}}})),
+                    "whenScaled": {"type": "string", "enum": ["Retain", "Delete"]}}})
+                }),
             ]);
         }
-        entries.push(e("persistence", "Volumes from the Flow's `volumes`: the executor runs as a StatefulSet with one PersistentVolumeClaim per volume.", Val::Map(persistence)));
+        entries.push(e(
+            "persistence",
+            "Volumes from the Flow's `volumes`: the executor runs as a \
+            StatefulSet with one PersistentVolumeClaim per volume.",
+            Val::Map(persistence),
+        ));
     }
     if fixed {
         entries.push(e(
@@ -899,13 +1562,33 @@ fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
 fn head(opts: &ValuesOptions) -> Vec<Entry> {
     let mut entries = vec![
         image(&opts.jina_image, "Head image (Jina's base image)."),
-        e("replicas", "Head pods. Jina runs one; heads keep no state, so more behind the head's Service survive a node drain.", Val::Int(1))
-            .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-        e("resources", "Head container resources.", jina_resources()).schema(|| json!({"type": "object"})),
-        e("envFromSecret", "Environment variables of the head container read from Secrets (the executor's are not given to it).", Val::open())
-            .schema(env_from_secret_schema),
-        e("nodeSelector", "Node selector of the head pods (the executor's is not inherited).", Val::open()),
-        e("tolerations", "Tolerations of the head pods.", Val::List(vec![])).schema(|| json!({"type": "array"})),
+        e(
+            "replicas",
+            "Head pods. Jina runs one; heads keep no state, so more behind the head's \
+            Service survive a node drain.",
+            Val::Int(1),
+        )
+        .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+        e("resources", "Head container resources.", jina_resources())
+            .schema(|| json!({"type": "object"})),
+        e(
+            "envFromSecret",
+            "Environment variables of the head container read from Secrets (the \
+            executor's are not given to it).",
+            Val::open(),
+        )
+        .schema(env_from_secret_schema),
+        e(
+            "nodeSelector",
+            "Node selector of the head pods (the executor's is not inherited).",
+            Val::open(),
+        ),
+        e(
+            "tolerations",
+            "Tolerations of the head pods.",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array"})),
         e("affinity", "Affinity of the head pods.", Val::open()),
     ];
     entries.extend(scheduling());
@@ -924,7 +1607,19 @@ fn jina_resources() -> Val {
 }
 
 fn env_from_secret_schema() -> serde_json::Value {
-    json!({"type": "object", "propertyNames": {"pattern": ENV_NAME}, "additionalProperties": {"type": "object", "additionalProperties": false, "required": ["name", "key"], "properties": {"name": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253}, "key": {"type": "string", "pattern": DATA_KEY, "maxLength": 253}}}})
+    json!({
+        "type": "object",
+        "propertyNames": {"pattern": ENV_NAME},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name", "key"],
+            "properties": {
+                "name": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253},
+                "key": {"type": "string", "pattern": DATA_KEY, "maxLength": 253},
+            },
+        },
+    })
 }
 
 fn external(ext: Option<&External>) -> Val {

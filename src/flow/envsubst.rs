@@ -4,7 +4,7 @@
 //! variable is an error (Jina would leave the text as is and deploy it literally).
 
 use crate::error::{Error, Pos, Result};
-use crate::flow::node::{Node, Value};
+use crate::yaml::{Node, Value};
 
 /// Replace `${{ ENV.X }}` / `${{ env.X }}` in every string of `root`, in place.
 pub fn substitute(root: &mut Node, lookup: &dyn Fn(&str) -> Option<String>) -> Result<()> {
@@ -94,7 +94,7 @@ mod tests {
     use super::*;
 
     fn run(src: &str) -> Result<Node> {
-        let mut doc = crate::flow::node::parse(src)?;
+        let mut doc = crate::yaml::parse_flow(src)?;
         let env = |name: &str| match name {
             "TAG" => Some("1.2.3".to_string()),
             "REPLICAS" => Some("3".to_string()),
@@ -131,8 +131,8 @@ mod tests {
     #[test]
     fn unset_variable_names_it() {
         let err = run("a: x\nb: '${{ ENV.MISSING }}'\n").unwrap_err();
-        assert_eq!(err.pos, Some(Pos::new(2, 4)));
-        assert_eq!(err.message, "environment variable `MISSING` is not set");
+        assert_eq!(err.pos(), Some(Pos::new(2, 4)));
+        assert_eq!(err.message(), "environment variable `MISSING` is not set");
     }
 
     #[test]
@@ -144,8 +144,8 @@ mod tests {
     #[test]
     fn unterminated_expressions_are_errors() {
         let err = run("a: '${{ ENV.TAG'\n").unwrap_err();
-        assert_eq!(err.pos, Some(Pos::new(1, 4)));
-        assert_eq!(err.message, "unterminated `${{` expression");
+        assert_eq!(err.pos(), Some(Pos::new(1, 4)));
+        assert_eq!(err.message(), "unterminated `${{` expression");
     }
 
     #[test]

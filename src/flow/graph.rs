@@ -184,13 +184,13 @@ mod tests {
             &|_| None,
         )
         .unwrap_err();
-        assert_eq!(err.message, "`needs` form a cycle: a -> b -> c -> a");
+        assert_eq!(err.message(), "`needs` form a cycle: a -> b -> c -> a");
         let err = crate::flow::load_str(
             "jtype: Flow\nexecutors:\n  - name: a\n    needs: [gateway, a]\n",
             &|_| None,
         )
         .unwrap_err();
-        assert_eq!(err.message, "executor `a` needs itself");
+        assert_eq!(err.message(), "executor `a` needs itself");
     }
 
     #[test]

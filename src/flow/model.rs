@@ -95,15 +95,51 @@ pub enum Uses {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Polling {
-    /// `ANY` or `ALL` for every endpoint.
-    All(String),
-    /// Per-endpoint map, passed to the head as JSON.
-    PerEndpoint(IndexMap<String, String>),
+    /// One mode for every endpoint.
+    Uniform(PollingMode),
+    /// A mode per endpoint (`*` for the rest), passed to the head as JSON.
+    PerEndpoint(IndexMap<String, PollingMode>),
 }
 
 impl Default for Polling {
     fn default() -> Self {
-        Polling::All("ANY".into())
+        Polling::Uniform(PollingMode::Any)
+    }
+}
+
+/// Whether a request goes to one shard or to all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PollingMode {
+    /// One shard answers (Jina's default).
+    #[serde(rename = "ANY")]
+    Any,
+    /// Every shard answers; the head (or `uses_after`) merges the replies.
+    #[serde(rename = "ALL")]
+    All,
+}
+
+impl PollingMode {
+    /// The mode as Jina spells it, case-insensitively, or `None`.
+    pub fn parse(text: &str) -> Option<PollingMode> {
+        match text.to_ascii_uppercase().as_str() {
+            "ANY" => Some(PollingMode::Any),
+            "ALL" => Some(PollingMode::All),
+            _ => None,
+        }
+    }
+
+    /// `ANY` or `ALL`, as Jina's arguments take it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PollingMode::Any => "ANY",
+            PollingMode::All => "ALL",
+        }
+    }
+}
+
+impl std::fmt::Display for PollingMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

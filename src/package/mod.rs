@@ -1,11 +1,39 @@
 //! Packaging and publishing charts without helm: `package` writes a reproducible `.tgz` whose tar
 //! stream equals helm 4's, `index` maintains a static repository's index.yaml, `oci` pushes to a
 //! registry with helm's manifest layout.
+//!
+//! ```
+//! let dir = std::env::temp_dir().join(format!("flowhelm-doc-package-{}", std::process::id()));
+//! let flow = flowhelm::load("examples/search.yml".as_ref(), &|_| None)?;
+//! let files = flowhelm::compile(&flow, &flowhelm::ChartOptions::new("search")?)?;
+//! flowhelm::write(&dir.join("chart"), &files, false)?;
+//!
+//! // The same tree and options always give the same bytes.
+//! let opts = flowhelm::PackageOptions {
+//!     bump: Some(flowhelm::Bump::Minor),
+//!     mtime: 1_764_547_200,
+//!     ..Default::default()
+//! };
+//! let first = flowhelm::package(&dir.join("chart"), &dir.join("a"), &opts)?;
+//! let again = flowhelm::package(&dir.join("chart"), &dir.join("b"), &opts)?;
+//! assert_eq!(first.metadata.version, "0.2.0");
+//! assert_eq!(first.digest, again.digest);
+//!
+//! let index = flowhelm::index(&dir.join("a"), &flowhelm::IndexOptions {
+//!     url: "https://charts.example.com".into(),
+//!     merge: None,
+//!     force: false,
+//!     now: flowhelm::package::rfc3339(1_764_547_200, 0),
+//! })?;
+//! assert_eq!(index.entries["search"][0].urls, ["https://charts.example.com/search-0.2.0.tgz"]);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), flowhelm::Error>(())
+//! ```
 
 pub mod archive;
-pub mod chartfile;
+pub(crate) mod chartfile;
 mod goyaml;
-pub mod ignore;
+pub(crate) mod ignore;
 pub mod index;
 pub mod oci;
 
@@ -18,20 +46,26 @@ use walkdir::WalkDir;
 use crate::error::{Error, Result};
 pub use chartfile::Metadata;
 
-/// Which part of the chart version `--bump` increments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Which part of the chart version a bump increments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bump {
     Major,
     Minor,
     Patch,
 }
 
-/// Changes applied to Chart.yaml inside the archive only; the chart directory is not touched.
+/// Changes applied to Chart.yaml inside the archive only (the chart directory is not touched),
+/// and the time stamped on its entries.
 #[derive(Debug, Clone, Default)]
 pub struct PackageOptions {
-    pub version: Option<String>,
+    /// Replaces the chart version.
+    pub version: Option<semver::Version>,
+    /// Increments the chart version (after `version`, if both are given).
     pub bump: Option<Bump>,
     pub app_version: Option<String>,
+    /// Modification time of every entry, in Unix seconds. The CLI takes `SOURCE_DATE_EPOCH`
+    /// (the reproducible-builds convention), else 0, so the same tree gives the same bytes.
+    pub mtime: u64,
 }
 
 /// A written archive.
@@ -63,26 +97,19 @@ pub fn build(chart_dir: &Path, opts: &PackageOptions) -> Result<(Metadata, Vec<u
             .with_hint("point flowhelm package at a chart directory (one holding Chart.yaml)")
     })?;
     let mut metadata = Metadata::parse(&text).map_err(|m| Error::input_file(&chart_yaml, m))?;
-    apply(&mut metadata, opts)?;
+    apply(&mut metadata, opts, &chart_yaml)?;
     let files = collect(chart_dir)?;
     let entries = order(&metadata, files, chart_dir)?;
-    let tar = archive::tar(&entries, source_date_epoch()?)
-        .map_err(|m| Error::input_file(chart_dir, m))?;
+    let tar = archive::tar(&entries, opts.mtime).map_err(|m| Error::input_file(chart_dir, m))?;
     Ok((metadata, archive::gzip(&tar)))
 }
 
-fn apply(m: &mut Metadata, opts: &PackageOptions) -> Result<()> {
-    let bad = |flag: &str, v: &str, e: semver::Error| {
-        Error::input_file(flag, format!("`{v}` is not a SemVer 2 version: {e}"))
-            .with_hint("use MAJOR.MINOR.PATCH, e.g. 1.2.0")
-    };
+fn apply(m: &mut Metadata, opts: &PackageOptions, chart_yaml: &Path) -> Result<()> {
     if let Some(v) = &opts.version {
-        m.version = semver::Version::parse(v)
-            .map_err(|e| bad("--version", v, e))?
-            .to_string();
+        m.version = v.to_string();
     }
     if let Some(bump) = opts.bump {
-        let mut v = m.semver().map_err(|e| Error::input_file("Chart.yaml", e))?;
+        let mut v = m.semver().map_err(|e| Error::input_file(chart_yaml, e))?;
         match bump {
             Bump::Major => v = semver::Version::new(v.major + 1, 0, 0),
             Bump::Minor => v = semver::Version::new(v.major, v.minor + 1, 0),
@@ -201,45 +228,6 @@ fn check_file(rel: &str, data: &[u8], chart_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The archive mtime: `SOURCE_DATE_EPOCH` when set (the reproducible-builds convention), else 0,
-/// so the same tree always gives the same bytes.
-pub fn source_date_epoch() -> Result<u64> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(s) if !s.trim().is_empty() => s.trim().parse().map_err(|_| {
-            Error::input_file(
-                "SOURCE_DATE_EPOCH",
-                format!("`{s}` is not a number of seconds"),
-            )
-            .with_hint("set it to a Unix time, e.g. $(git log -1 --format=%ct)")
-        }),
-        _ => Ok(0),
-    }
-}
-
-/// `SOURCE_DATE_EPOCH` or now, as RFC 3339 in UTC (Go's RFC3339Nano form).
-pub fn timestamp() -> Result<String> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(s) if !s.trim().is_empty() => Ok(rfc3339(source_date_epoch()?, 0)),
-        _ => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            Ok(rfc3339(now.as_secs(), now.subsec_nanos()))
-        }
-    }
-}
-
-/// Like [`timestamp`] in whole seconds (helm's `org.opencontainers.image.created`).
-pub fn timestamp_seconds() -> Result<String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(s) if !s.trim().is_empty() => Ok(rfc3339(source_date_epoch()?, 0)),
-        _ => Ok(rfc3339(now.as_secs(), 0)),
-    }
-}
-
 /// Format a Unix time; fractional digits are trimmed of trailing zeros as Go does.
 pub fn rfc3339(secs: u64, nanos: u32) -> String {
     let days = (secs / 86_400) as i64;
@@ -296,22 +284,20 @@ mod tests {
             version: "1.2.3".into(),
             ..Metadata::default()
         };
-        apply(
-            &mut m,
-            &PackageOptions {
-                bump: Some(Bump::Minor),
+        let chart_yaml = Path::new("Chart.yaml");
+        let bump = |m: &mut Metadata, bump| {
+            let opts = PackageOptions {
+                bump: Some(bump),
                 ..Default::default()
-            },
-        )
-        .unwrap();
+            };
+            apply(m, &opts, chart_yaml)
+        };
+        bump(&mut m, Bump::Minor).unwrap();
         assert_eq!(m.version, "1.3.0");
-        assert!(apply(
-            &mut m,
-            &PackageOptions {
-                version: Some("v1".into()),
-                ..Default::default()
-            }
-        )
-        .is_err());
+        bump(&mut m, Bump::Major).unwrap();
+        assert_eq!(m.version, "2.0.0");
+        m.version = "v1".into();
+        let err = bump(&mut m, Bump::Patch).unwrap_err();
+        assert_eq!(err.file(), Some(chart_yaml));
     }
 }

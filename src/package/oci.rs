@@ -2,6 +2,27 @@
 //! distribution API: blob upload, then a manifest under the version tag) with helm's media types
 //! and manifest layout, so helm pulls what we push. Blocking HTTP on ureq; auth by the registry's
 //! challenge (Basic, or a Bearer token fetched from the realm it names).
+//!
+//! ```
+//! use flowhelm::package::oci;
+//!
+//! let dir = std::env::temp_dir().join(format!("flowhelm-doc-oci-{}", std::process::id()));
+//! let flow = flowhelm::load("examples/search.yml".as_ref(), &|_| None)?;
+//! flowhelm::write(&dir, &flowhelm::compile(&flow, &flowhelm::ChartOptions::new("search")?)?, false)?;
+//! let tgz = std::fs::read(flowhelm::package(&dir, &dir, &Default::default())?.path).unwrap();
+//! let opts = oci::PushOptions {
+//!     reference: "oci://127.0.0.1:1/charts".into(), // nothing listens here
+//!     plain_http: true,
+//!     credentials: None,
+//!     // Where helm and Docker keep credentials, from the caller's environment (none here).
+//!     credential_files: oci::credential_files(&|_| None),
+//!     created: "2026-12-01T00:00:00Z".into(),
+//! };
+//! let err = flowhelm::push(&tgz, &opts).unwrap_err();
+//! assert!(err.to_string().starts_with("127.0.0.1:1"), "{err}");
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), flowhelm::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,7 +31,7 @@ use base64::Engine as _;
 use ureq::http;
 
 use super::{chartfile::Metadata, sha256};
-use crate::error::{Error, Result};
+use crate::error::{Error, Origin, Result};
 
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
 pub const CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
@@ -22,8 +43,11 @@ pub struct PushOptions {
     /// `oci://HOST[:PORT]/PATH`.
     pub reference: String,
     pub plain_http: bool,
-    /// Explicit credentials; otherwise helm's and Docker's credential files are consulted.
+    /// Explicit credentials; otherwise `credential_files` are consulted.
     pub credentials: Option<(String, String)>,
+    /// helm's and Docker's credential files, first match wins ([`credential_files`] finds them
+    /// the way helm does, from an environment).
+    pub credential_files: Vec<PathBuf>,
     /// `org.opencontainers.image.created`.
     pub created: String,
 }
@@ -46,7 +70,7 @@ pub struct Target {
 impl Target {
     pub fn new(reference: &str, m: &Metadata) -> Result<Target> {
         let bad = |why: &str| {
-            Error::input_file(reference, format!("not an OCI registry reference: {why}"))
+            Error::input_at(Origin::Registry(reference.into()), format!("not an OCI registry reference: {why}"))
                 .with_hint("use oci://HOST[:PORT]/PATH, e.g. oci://ghcr.io/my-org/charts (no tag: the chart version is the tag)")
         };
         let rest = reference
@@ -75,15 +99,15 @@ impl Target {
 
 /// Push a chart archive. The manifest is helm's byte for byte (given the same `created`).
 pub fn push(tgz: &[u8], opts: &PushOptions) -> Result<Pushed> {
-    let metadata =
-        super::index::chart_metadata(tgz).map_err(|m| Error::input_file(&opts.reference, m))?;
+    let metadata = super::index::chart_metadata(tgz)
+        .map_err(|m| Error::input_at(Origin::Registry(opts.reference.clone()), m))?;
     let target = Target::new(&opts.reference, &metadata)?;
     let config = metadata.to_go_json().into_bytes();
     let manifest = manifest(&metadata, &config, tgz, &opts.created);
     let credentials = opts
         .credentials
         .clone()
-        .or_else(|| stored_credentials(&target.host));
+        .or_else(|| stored_credentials(&target.host, &opts.credential_files));
     let mut client = Client::new(&target, opts.plain_http, credentials);
     client.upload_blob(&config)?;
     client.upload_blob(tgz)?;
@@ -310,9 +334,8 @@ impl Client {
         match scheme.to_ascii_lowercase().as_str() {
             "basic" => self.basic().ok_or_else(|| self.no_credentials()),
             "bearer" => self.bearer_token(&params),
-            _ => Err(Error::internal(format!(
-                "{}: unsupported authentication challenge `{challenge}`",
-                self.target.host
+            _ => Err(self.registry_error(format!(
+                "unsupported authentication challenge `{challenge}`"
             ))),
         }
     }
@@ -327,12 +350,9 @@ impl Client {
 
     /// Docker's token flow: ask the realm for a push+pull token on the repository.
     fn bearer_token(&self, params: &BTreeMap<String, String>) -> Result<String> {
-        let realm = params.get("realm").ok_or_else(|| {
-            Error::internal(format!(
-                "{}: Bearer challenge without realm",
-                self.target.host
-            ))
-        })?;
+        let realm = params
+            .get("realm")
+            .ok_or_else(|| self.registry_error("Bearer challenge without realm".into()))?;
         let mut url = format!(
             "{realm}?scope={}",
             encode(&format!("repository:{}:pull,push", self.target.repository))
@@ -347,15 +367,17 @@ impl Client {
         if reply.status != 200 {
             return Err(self.unexpected("fetching a registry token", &reply));
         }
-        let json: serde_json::Value = serde_json::from_str(&reply.body)
-            .map_err(|e| Error::internal(format!("{realm}: token response is not JSON: {e}")))?;
+        let json: serde_json::Value = serde_json::from_str(&reply.body).map_err(|e| {
+            self.registry_error(format!("{realm}: token response is not JSON: {e}"))
+                .with_source(e)
+        })?;
         let token = json
             .get("token")
             .or_else(|| json.get("access_token"))
             .and_then(|t| t.as_str());
         token
             .map(|t| format!("Bearer {t}"))
-            .ok_or_else(|| Error::internal(format!("{realm}: token response has no token")))
+            .ok_or_else(|| self.registry_error(format!("{realm}: token response has no token")))
     }
 
     fn auth_failed(&self, reply: &Reply) -> Error {
@@ -363,19 +385,18 @@ impl Client {
             Some((user, _)) => format!("as `{user}`"),
             None => "without credentials".into(),
         };
-        Error::input_file(&self.target.host, format!("authentication {who} failed (HTTP {}){}", reply.status, detail(&reply.body)))
+        Error::input_at(Origin::Registry(self.target.host.clone()), format!("authentication {who} failed (HTTP {}){}", reply.status, detail(&reply.body)))
             .with_hint("check the username and password (--username U --password-stdin), or `helm registry login` / `docker login`")
     }
 
     fn no_credentials(&self) -> Error {
-        Error::input_file(&self.target.host, "the registry requires credentials and none were found")
+        Error::input_at(Origin::Registry(self.target.host.clone()), "the registry requires credentials and none were found")
             .with_hint("pass --username U --password-stdin, or log in with `helm registry login` or `docker login`")
     }
 
     fn unexpected(&self, what: &str, reply: &Reply) -> Error {
-        Error::internal(format!(
-            "{}: {what} failed: HTTP {}{}",
-            self.target.host,
+        self.registry_error(format!(
+            "{what} failed: HTTP {}{}",
             reply.status,
             detail(&reply.body)
         ))
@@ -387,7 +408,13 @@ impl Client {
         } else {
             "is the registry running and reachable?"
         };
-        Error::internal(format!("{url}: {e}")).with_hint(hint)
+        self.registry_error(format!("{url}: {e}"))
+            .with_hint(hint)
+            .with_source(e)
+    }
+
+    fn registry_error(&self, message: String) -> Error {
+        Error::internal_at(Origin::Registry(self.target.host.clone()), message)
     }
 }
 
@@ -443,22 +470,21 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// Credentials for `host` from helm's registry config, then Docker's (inline `auth` or
-/// `username`/`password` entries; credential helpers are not run).
-pub fn stored_credentials(host: &str) -> Option<(String, String)> {
-    credential_files().iter().find_map(|f| {
+/// Credentials for `host` from the first of `files` (helm's registry config, Docker's) that
+/// has them: inline `auth` or `username`/`password` entries; credential helpers are not run.
+pub fn stored_credentials(host: &str, files: &[PathBuf]) -> Option<(String, String)> {
+    files.iter().find_map(|f| {
         let text = std::fs::read_to_string(f).ok()?;
         let json: serde_json::Value = serde_json::from_str(&text).ok()?;
         lookup(json.get("auths")?.as_object()?, host)
     })
 }
 
-fn credential_files() -> Vec<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+/// Where helm and Docker keep registry credentials, given an environment (`HOME`,
+/// `HELM_REGISTRY_CONFIG`, `HELM_CONFIG_HOME`, `XDG_CONFIG_HOME`, `DOCKER_CONFIG`), in the order
+/// they are consulted.
+pub fn credential_files(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    let env = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     let home = env("HOME");
     let helm_config = env("HELM_CONFIG_HOME")
         .or_else(|| env("XDG_CONFIG_HOME").map(|x| x.join("helm")))

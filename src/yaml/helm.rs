@@ -15,8 +15,8 @@ use std::collections::HashMap;
 
 use granit_parser::{Event, ScalarStyle, Span, StructureStyle, Tag};
 
+use super::{Key, Node, Value};
 use crate::error::{Error, Pos, Result};
-use crate::flow::node::{Key, Node, Value};
 
 /// Deeper than this is refused: the tree is built and dropped recursively.
 const MAX_DEPTH: usize = 1000;
@@ -29,8 +29,8 @@ pub fn parse(source: &str) -> Result<Node> {
     let mut text = std::borrow::Cow::Borrowed(source);
     for _ in 0..64 {
         match read(&text, source) {
-            Err(e) if e.message.contains("tabs disallowed") => {
-                let Some(line) = e.pos.map(|p| p.line) else {
+            Err(e) if e.message().contains("tabs disallowed") => {
+                let Some(line) = e.pos().map(|p| p.line) else {
                     return Err(e);
                 };
                 let Some(fixed) = untab_line(&text, line) else {
@@ -836,7 +836,7 @@ mod tests {
             "- a",
         ] {
             let e = parse(src).unwrap_err();
-            assert!(e.pos.is_some(), "{src}: {e:?}");
+            assert!(e.pos().is_some(), "{src}: {e:?}");
         }
     }
 

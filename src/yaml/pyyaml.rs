@@ -1,177 +1,13 @@
-//! A YAML document as a tree of located nodes.
-//!
-//! The Flow is read with serde-saphyr into this untyped tree first, so that every later check
-//! can point at the exact line and column of the key or value it is about, and so that
-//! pass-through blocks (`uses_with`, `env`, `when`) keep their shape. Scalars follow PyYAML's
-//! YAML 1.1 rules where they differ from YAML 1.2, because Jina reads the same file with PyYAML.
+//! A Flow's YAML read as Jina reads it: serde-saphyr's syntax, with PyYAML's YAML 1.1 rules
+//! for scalars where they differ from YAML 1.2, because Jina reads the same file with PyYAML.
 
 use granit_parser::{Event, ScalarStyle};
-use indexmap::IndexMap;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use super::{Key, Node, Value};
 use crate::error::{Error, Pos, Result};
-
-/// A YAML value together with where it starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub pos: Pos,
-    pub value: Value,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Key, Node)>),
-}
-
-/// A mapping key (always read as text, as PyYAML's `str` keys in a Flow) and where it is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Key {
-    pub pos: Pos,
-    pub name: String,
-}
-
-impl Node {
-    pub fn new(pos: Pos, value: Value) -> Self {
-        Node { pos, value }
-    }
-
-    /// A short name of this node's type, for messages.
-    pub fn type_name(&self) -> &'static str {
-        match self.value {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
-            Value::Float(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
-    }
-
-    fn wrong_type(&self, what: &str, expected: &str) -> Error {
-        Error::input(
-            self.pos,
-            format!("`{what}` must be {expected}, found {}", self.type_name()),
-        )
-    }
-
-    pub fn as_map(&self, what: &str) -> Result<&[(Key, Node)]> {
-        match &self.value {
-            Value::Map(m) => Ok(m),
-            _ => Err(self.wrong_type(what, "a mapping")),
-        }
-    }
-
-    pub fn as_seq(&self, what: &str) -> Result<&[Node]> {
-        match &self.value {
-            Value::Seq(s) => Ok(s),
-            _ => Err(self.wrong_type(what, "a list")),
-        }
-    }
-
-    pub fn as_str(&self, what: &str) -> Result<&str> {
-        match &self.value {
-            Value::Str(s) => Ok(s),
-            _ => Err(self.wrong_type(what, "a string")),
-        }
-    }
-
-    /// A scalar as the text Jina would see after `str()` (ints, floats and bools included).
-    pub fn as_text(&self, what: &str) -> Result<String> {
-        self.scalar_text()
-            .ok_or_else(|| self.wrong_type(what, "a string or number"))
-    }
-
-    pub fn as_bool(&self, what: &str) -> Result<bool> {
-        match &self.value {
-            Value::Bool(b) => Ok(*b),
-            _ => Err(self.wrong_type(what, "true or false")),
-        }
-    }
-
-    pub fn as_int(&self, what: &str) -> Result<i64> {
-        match &self.value {
-            Value::Int(i) => Ok(*i),
-            _ => Err(self.wrong_type(what, "an integer")),
-        }
-    }
-
-    /// Python's `str()` of a scalar: `True`/`False`, `None`, integers and floats as Python
-    /// prints them. `None` for lists and mappings.
-    pub fn scalar_text(&self) -> Option<String> {
-        Some(match &self.value {
-            Value::Null => "None".to_string(),
-            Value::Bool(true) => "True".to_string(),
-            Value::Bool(false) => "False".to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => python_float(*f),
-            Value::Str(s) => s.clone(),
-            Value::Seq(_) | Value::Map(_) => return None,
-        })
-    }
-
-    /// The node as JSON, as Python's `json.dumps` would see the loaded value.
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match &self.value {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
-            Value::Seq(s) => J::Array(s.iter().map(Node::to_json).collect()),
-            Value::Map(m) => J::Object(
-                m.iter()
-                    .map(|(k, v)| (k.name.clone(), v.to_json()))
-                    .collect::<serde_json::Map<_, _>>(),
-            ),
-        }
-    }
-
-    /// Look a key up in a mapping node.
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        match &self.value {
-            Value::Map(m) => m.iter().find(|(k, _)| k.name == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    pub fn is_null(&self) -> bool {
-        matches!(self.value, Value::Null)
-    }
-}
-
-/// Python's `repr`/`str` of a float: the shortest digits that read back as `f`, in fixed
-/// notation unless the decimal exponent is below -4 or at least 16 (`1e-05`, `1e+16`), always
-/// with a `.` or an exponent.
-pub fn python_float(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..16).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    let fixed = format!("{f}");
-    if fixed.contains('.') {
-        fixed
-    } else {
-        fixed + ".0"
-    }
-}
+use crate::python::python_float;
 
 /// Parse a YAML document into located nodes.
 ///
@@ -613,7 +449,7 @@ fn ambiguous_bool_error(pos: Pos, text: &str) -> Error {
 /// Whether Jina reads a plain scalar that serde-saphyr takes as text as something else
 /// (`1e3`, `-.5`, `1:30`, `inf`).
 fn jina_retypes(text: &str) -> bool {
-    use super::resolve::{self, Plain as P};
+    use crate::flow::resolve::{self, Plain as P};
     let maybe = text.as_bytes().first().is_some_and(|b| {
         b.is_ascii_digit()
             || matches!(
@@ -629,7 +465,7 @@ fn jina_retypes(text: &str) -> bool {
 /// tree's are i64, and helm rounds typed numbers to float64) and infinities and NaN (JSON has
 /// no such numbers).
 fn jina_plain(pos: Pos, text: &str) -> Result<Option<Value>> {
-    use super::resolve::{self, Plain as P};
+    use crate::flow::resolve::{self, Plain as P};
     Ok(Some(match resolve::jina(text) {
         P::Null => Value::Null,
         P::Bool(b) => Value::Bool(b),
@@ -804,9 +640,6 @@ impl<'de> Deserialize<'de> for RawNode {
     }
 }
 
-/// Ordered map helper used by the model for pass-through blocks.
-pub type NodeMap = IndexMap<String, Node>;
-
 /// The benchmarks' Flow generator, for the differential test.
 #[cfg(test)]
 #[allow(dead_code)]
@@ -833,8 +666,12 @@ mod tests {
         // YAML 1.1 booleans PyYAML (or Jina's resolver) does not take are refused, located.
         for text in ["Off", "on", "y", "N", "yEs"] {
             let err = parse(&format!("k: {text}\n")).unwrap_err();
-            assert_eq!(err.pos, Some(Pos::new(1, 4)), "{text}");
-            assert!(err.message.contains("to Jina"), "{text}: {}", err.message);
+            assert_eq!(err.pos(), Some(Pos::new(1, 4)), "{text}");
+            assert!(
+                err.message().contains("to Jina"),
+                "{text}: {}",
+                err.message()
+            );
         }
         assert!(parse("on: 1\n").is_err());
         assert_eq!(scalar("0755"), Value::Int(493));
@@ -851,7 +688,7 @@ mod tests {
         assert_eq!(scalar("2001-12-14"), Value::Str("2001-12-14".into()));
         for text in ["inf", ".inf", "-.inf", ".nan", "123456789012345678901234"] {
             let err = parse(&format!("k: {text}\n")).unwrap_err();
-            assert_eq!(err.pos, Some(Pos::new(1, 4)), "{text}");
+            assert_eq!(err.pos(), Some(Pos::new(1, 4)), "{text}");
         }
         assert_eq!(scalar("'0755'"), Value::Str("0755".into()));
         assert_eq!(scalar("~"), Value::Null);
@@ -884,17 +721,21 @@ mod tests {
     #[test]
     fn syntax_errors_are_located() {
         let err = parse("a: 1\n  b: [\n").unwrap_err();
-        assert_eq!(err.pos, Some(Pos::new(2, 4)));
-        assert!(err.message.starts_with("invalid YAML: "), "{}", err.message);
+        assert_eq!(err.pos(), Some(Pos::new(2, 4)));
+        assert!(
+            err.message().starts_with("invalid YAML: "),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]
     fn yaml_messages_do_not_repeat_the_position() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
-        assert_eq!(err.pos, Some(Pos::new(3, 1)));
-        assert_eq!(err.message, "invalid YAML: duplicate key `a`");
+        assert_eq!(err.pos(), Some(Pos::new(3, 1)));
+        assert_eq!(err.message(), "invalid YAML: duplicate key `a`");
         let err = parse("a: [1\n").unwrap_err();
-        assert!(!err.message.contains(" at line "), "{}", err.message);
+        assert!(!err.message().contains(" at line "), "{}", err.message());
         assert_eq!(
             strip_location_suffix("bad thing at line 3, column 14"),
             "bad thing"
