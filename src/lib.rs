@@ -7,9 +7,9 @@
 //! |---|---|---|---|
 //! | read a Flow | [`load`] / [`load_str`] | a file or text, and an environment for `${{ ENV.X }}` | a checked [`Flow`] |
 //! | generate | [`compile`] | a [`Flow`] and [`ChartOptions`] | the chart's [`Files`] |
-//! | write | [`write`] | a directory and [`Files`] | the chart on disk, replaced atomically |
+//! | write | [`write()`] | a directory and [`Files`] | the chart on disk, replaced atomically |
 //! | package | [`package()`] | a chart directory and [`PackageOptions`] | a reproducible `.tgz` ([`Packaged`]) |
-//! | index | [`index`] | a directory of archives and [`IndexOptions`] | its `index.yaml` ([`IndexFile`]) |
+//! | index | [`index()`] | a directory of archives and [`IndexOptions`] | its `index.yaml` ([`IndexFile`]) |
 //! | push | [`push`] | archive bytes and [`PushOptions`] | the chart in an OCI registry ([`Pushed`]) |
 //! | all of it | [`publish()`] | a [`Flow`], [`ChartOptions`] and [`PublishOptions`] | [`Published`] |
 //!

@@ -1,5 +1,5 @@
 //! The resolved Flow: what Jina would deploy, with every default applied and every reference
-//! checked. Built by [`crate::flow::load`]; consumed by the chart compiler and `flowhelm check`.
+//! checked. Built by [`crate::load`]; consumed by the chart compiler and `flowhelm check`.
 
 use indexmap::IndexMap;
 use serde::Serialize;
