@@ -50,8 +50,6 @@ pub enum Kind {
     Str,
     /// `type=int`.
     Int,
-    /// `type=float` (no Flow-YAML key uses it in 3.34; kept for completeness).
-    Float,
     /// `KVAppendAction` (a dict / JSON object), or a JSON dict such as `peer_ports`.
     Json,
     /// `nargs='*'` or `nargs='+'` of strings.

@@ -4,7 +4,7 @@
 //! from here: templates read them from `templates/_jina.tpl`, which [`template_constants`]
 //! generates, so no number or class name is typed twice.
 
-pub mod keys;
+pub(crate) mod keys;
 
 use serde_json::json;
 

@@ -18,10 +18,6 @@ pub(super) fn arg_value(spec: &KeySpec, value: &Node) -> Result<ArgValue> {
         (Kind::Flag, _) => Ok(ArgValue::Flag(value.as_bool(what)?)),
         (Kind::Int, Value::Int(i)) => one(i.to_string()),
         (Kind::Int, _) => Err(value_type(value, what, "an integer")),
-        (Kind::Float, Value::Int(_) | Value::Float(_)) => {
-            one(value.scalar_text().unwrap_or_default())
-        }
-        (Kind::Float, _) => Err(value_type(value, what, "a number")),
         (Kind::Json, Value::Map(_)) => one(python_json(&value.to_json())),
         (Kind::Json, Value::Str(s)) if serde_json::from_str::<serde_json::Value>(s).is_ok() => {
             one(s.clone())
