@@ -1,0 +1,633 @@
+//! What every workload has (gateway, executor, head): pod settings, scheduling, probes, its
+//! Services, NetworkPolicy, ServiceMonitor, and the objects beside it (ServiceAccount,
+//! PodDisruptionBudget, HorizontalPodAutoscaler).
+
+use super::*;
+
+/// Settings every workload (gateway, executor) has. The Flow never sets the `fixed` ones, so
+/// executors leave them out (they would only be diffed away against executorDefaults).
+pub(super) fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
+    let secrets = Val::Map(
+        p.env_from_secret
+            .iter()
+            .map(|(k, r)| {
+                e(
+                    k.clone(),
+                    "",
+                    Val::Map(vec![e("name", "", s(&r.name)), e("key", "", s(&r.key))]),
+                )
+            })
+            .collect(),
+    );
+    let mut entries = vec![
+        e(
+            "env",
+            "Environment variables, stored in the workload's ConfigMap (the Flow's `env`).",
+            string_map(&p.env),
+        )
+        .schema(|| {
+            json!({
+                "type": "object",
+                "propertyNames": {"pattern": ENV_NAME},
+                "additionalProperties": {"type": "string"},
+            })
+        }),
+        e(
+            "envFromSecret",
+            "Environment variables read from Secrets: `VAR: {name: SECRET, key: \
+            KEY}` (the Flow's `env_from_secret`).",
+            secrets,
+        )
+        .schema(env_from_secret_schema),
+        e(
+            "imagePullSecrets",
+            "Names of Secrets used to pull this workload's images (the Flow's \
+            `image_pull_secrets`).",
+            strings(&p.image_pull_secrets),
+        )
+        .schema(secret_names_schema),
+        e(
+            "monitoring",
+            "Serve Prometheus metrics (`--monitoring`) and add a ServiceMonitor.",
+            Val::Bool(p.monitoring),
+        ),
+        e(
+            "timeoutReady",
+            "Milliseconds Jina waits for the workload to start (`--timeout-ready`; \
+            -1 waits forever); also sets the startup probe's failure threshold.",
+            Val::Int(p.timeout_ready.unwrap_or(jina::DEFAULT_TIMEOUT_READY)),
+        )
+        .schema(|| json!({"type": "integer", "minimum": -1, "maximum": i32::MAX})),
+        e(
+            "args",
+            "Other Jina options, as in the Flow (`snake_case: value`); `true` is a bare \
+            flag, lists repeat the value.",
+            args(&p.args),
+        )
+        .schema(args_schema),
+        e(
+            "resources",
+            "Container resources (requests/limits; the default requests keep pods out \
+            of the BestEffort class, set real ones); GPU limits come from `gpus`.",
+            resources,
+        )
+        .schema(|| json!({"type": "object"})),
+    ];
+    if fixed {
+        entries.extend(pod_fixed());
+    }
+    entries
+}
+
+pub(super) fn pod_fixed() -> Vec<Entry> {
+    let mut entries = vec![
+        e(
+            "extraEnv",
+            "More container `env` entries, as Kubernetes writes them.",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e(
+            "podAnnotations",
+            "Annotations added to the pods.",
+            Val::open(),
+        ),
+        e("podLabels", "Labels added to the pods.", Val::open()),
+        e("nodeSelector", "Node selector of the pods.", Val::open()),
+        e("tolerations", "Tolerations of the pods.", Val::List(vec![]))
+            .schema(|| json!({"type": "array"})),
+        e("affinity", "Affinity of the pods.", Val::open()),
+        e(
+            "podSecurityContext",
+            "Pod security context.",
+            Val::Map(vec![e(
+                "seccompProfile",
+                "",
+                Val::Map(vec![e("type", "", s("RuntimeDefault"))]),
+            )]),
+        )
+        .schema(|| json!({"type": "object"})),
+        e(
+            "securityContext",
+            "Container security context.",
+            Val::Map(vec![
+                e("allowPrivilegeEscalation", "", Val::Bool(false)),
+                e(
+                    "capabilities",
+                    "",
+                    Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))]),
+                ),
+            ]),
+        )
+        .schema(|| json!({"type": "object"})),
+        e(
+            "strategy",
+            "Update strategy: a Deployment's `strategy` (`rollingUpdate` only with \
+            `RollingUpdate`; `maxSurge` and `maxUnavailable` cannot both be 0), or with \
+            persistence a StatefulSet's `updateStrategy` (`RollingUpdate`, one pod at a time, or \
+            `OnDelete`).",
+            Val::Map(vec![
+                e("type", "", s("RollingUpdate")),
+                e(
+                    "rollingUpdate",
+                    "",
+                    Val::Map(vec![
+                        e("maxSurge", "", Val::Int(1)),
+                        e("maxUnavailable", "", Val::Int(0)),
+                    ]),
+                ),
+            ]),
+        )
+        .schema(strategy_schema),
+        e(
+            "writableDirs",
+            "Paths given an emptyDir of their own, writable with a read-only root \
+            filesystem (e.g. `/tmp` and `HOME`).",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^/"}})),
+        e("extraVolumes", "More pod volumes.", Val::List(vec![]))
+            .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e(
+            "extraVolumeMounts",
+            "More container volume mounts.",
+            Val::List(vec![]),
+        )
+        .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        e(
+            "initContainers",
+            "Init containers run before the workload's own, as Kubernetes writes \
+            them.",
+            Val::List(vec![]),
+        )
+        .schema(containers_schema),
+        e(
+            "sidecars",
+            "More containers in each pod, as Kubernetes writes them (e.g. a log \
+            shipper).",
+            Val::List(vec![]),
+        )
+        .schema(containers_schema),
+        e(
+            "lifecycle",
+            "Lifecycle hooks of the Jina container. The default preStop pause lets \
+            endpoints drop the pod before Jina stops; it needs `/bin/sh` in the image (set \
+            `preStop: null` for images without one).",
+            Val::Map(vec![e(
+                "preStop",
+                "",
+                Val::Map(vec![e(
+                    "exec",
+                    "",
+                    Val::Map(vec![e(
+                        "command",
+                        "",
+                        Val::List(vec![s("/bin/sh"), s("-c"), s("sleep 2")]),
+                    )]),
+                )]),
+            )]),
+        )
+        .schema(|| {
+            json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "preStop": {"type": ["object", "null"]},
+                    "postStart": {"type": ["object", "null"]},
+                },
+            })
+        }),
+        probes(),
+    ];
+    entries.extend(scheduling());
+    entries.extend(production());
+    entries
+}
+
+/// Where and with what priority the pods run: what a head sets on its own too.
+pub(super) fn scheduling() -> Vec<Entry> {
+    vec![
+        e(
+            "topologySpreadConstraints",
+            "How the pods spread over zones or nodes; a constraint \
+            without `labelSelector` gets the workload's own pod labels.",
+            Val::List(vec![]),
+        )
+        .schema(|| {
+            json!({
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["maxSkew", "topologyKey", "whenUnsatisfiable"],
+                },
+            })
+        }),
+        e(
+            "priorityClassName",
+            "PriorityClass of the pods (empty: the cluster's default).",
+            s(""),
+        )
+        .schema(|| {
+            json!({
+                "type": "string",
+                "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+                "maxLength": 253,
+            })
+        }),
+        e(
+            "runtimeClassName",
+            "RuntimeClass of the pods (e.g. `nvidia` on clusters whose GPU \
+            runtime is not the default; empty: the default).",
+            s(""),
+        )
+        .schema(|| {
+            json!({
+                "type": "string",
+                "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+                "maxLength": 253,
+            })
+        }),
+        e(
+            "terminationGracePeriodSeconds",
+            "Seconds a pod has to finish its requests after SIGTERM \
+            before it is killed.",
+            Val::Int(30),
+        )
+        .schema(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
+    ]
+}
+
+/// Objects beside the workload: its ServiceAccount, PodDisruptionBudget and
+/// HorizontalPodAutoscaler.
+pub(super) fn production() -> Vec<Entry> {
+    vec![
+        e(
+            "serviceAccount",
+            "The pods' ServiceAccount.",
+            Val::Map(vec![
+                e(
+                    "create",
+                    "Create one for the workload (named after it; a sharded executor's shards \
+                share one, its head has its own).",
+                    Val::Bool(true),
+                ),
+                e(
+                    "name",
+                    "Its name: with `create`, instead of the workload's; without, an existing \
+                account (empty: the namespace's `default`).",
+                    s(""),
+                )
+                .schema(|| {
+                    json!({
+                        "type": "string",
+                        "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+                        "maxLength": 253,
+                    })
+                }),
+                e(
+                    "annotations",
+                    "Annotations of the created account (e.g. \
+                `eks.amazonaws.com/role-arn` for IRSA, `iam.gke.io/gcp-service-account` for \
+                Workload Identity).",
+                    Val::open(),
+                ),
+                e(
+                    "automount",
+                    "Mount the account's API token in the pods (Jina never calls the \
+                Kubernetes API).",
+                    Val::Bool(false),
+                ),
+            ]),
+        ),
+        e(
+            "podDisruptionBudget",
+            "A PodDisruptionBudget, created when the workload runs more than \
+            one pod (or autoscales): a budget on a single pod would block every node drain.",
+            Val::Map(vec![
+                e("enabled", "Create it.", Val::Bool(true)),
+                e(
+                    "minAvailable",
+                    "Pods that must stay up during a voluntary disruption: a number or a \
+                percentage (empty: unset; set at most one of the two).",
+                    s(""),
+                )
+                .schema(budget_schema),
+                e(
+                    "maxUnavailable",
+                    "Pods that may be down at once during a voluntary disruption: a \
+                number or a percentage (both empty: 1).",
+                    s(""),
+                )
+                .schema(budget_schema),
+            ]),
+        ),
+        e(
+            "autoscaling",
+            "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it \
+            (not rendered) and Jina is not told a replica count (see the README).",
+            Val::Map(vec![
+                e("enabled", "Create it.", Val::Bool(false)),
+                e("minReplicas", "Fewest pods.", Val::Int(1))
+                    .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+                e("maxReplicas", "Most pods.", Val::Int(5))
+                    .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+                e(
+                    "targetCPUUtilizationPercentage",
+                    "Average CPU use, in percent of \
+                `resources.requests.cpu`, to keep (0: no CPU target).",
+                    Val::Int(80),
+                )
+                .schema(|| json!({"type": "integer", "minimum": 0})),
+                e(
+                    "targetMemoryUtilizationPercentage",
+                    "Average memory use, in percent of \
+                `resources.requests.memory`, to keep (0: no memory target).",
+                    Val::Int(0),
+                )
+                .schema(|| json!({"type": "integer", "minimum": 0})),
+                e(
+                    "behavior",
+                    "Scaling behavior, as in an autoscaling/v2 HorizontalPodAutoscaler \
+                (`scaleUp`, `scaleDown`).",
+                    Val::open(),
+                ),
+            ]),
+        ),
+    ]
+}
+
+/// A PodDisruptionBudget count: a number, a percentage, or empty for unset.
+pub(super) fn budget_schema() -> serde_json::Value {
+    json!({"oneOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": "^([0-9]+%)?$"},
+    ]})
+}
+
+pub(super) fn containers_schema() -> serde_json::Value {
+    json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": DNS_LABEL, "maxLength": 63}},
+        },
+    })
+}
+
+/// Which thresholds a probe offers: the startup one derives its failure threshold from
+/// `timeoutReady`, and only readiness may need several successes (the API server requires 1
+/// for the others).
+#[derive(Clone, Copy)]
+pub(super) enum Thresholds {
+    Derived,
+    Failure,
+    FailureAndSuccess,
+}
+
+pub(super) fn strategy_schema() -> serde_json::Value {
+    let count = json!({"oneOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": "^[0-9]+%$"},
+    ]});
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "type": {"type": "string", "enum": ["RollingUpdate", "Recreate", "OnDelete"]},
+        "rollingUpdate": {"type": "object", "additionalProperties": false, "properties": {
+            "maxSurge": count, "maxUnavailable": count}}}})
+}
+
+pub(super) fn probe(
+    key: &'static str,
+    doc: &'static str,
+    timings: [i64; 3],
+    t: Thresholds,
+) -> Entry {
+    let [initial, period, timeout] = timings;
+    let mut entries = vec![
+        e("enabled", "", Val::Bool(true)),
+        e("initialDelaySeconds", "", Val::Int(initial)),
+        e("periodSeconds", "", Val::Int(period)),
+        e("timeoutSeconds", "", Val::Int(timeout)),
+    ];
+    if !matches!(t, Thresholds::Derived) {
+        entries.push(e("failureThreshold", "", Val::Int(3)));
+    }
+    if matches!(t, Thresholds::FailureAndSuccess) {
+        entries.push(e("successThreshold", "", Val::Int(1)));
+    }
+    entries.push(e("handler", "", Val::open()));
+    let entry = e(key, doc, Val::Map(entries));
+    match t {
+        Thresholds::FailureAndSuccess => entry.schema(|| probe_schema(true)),
+        _ => entry.schema(|| probe_schema(false)),
+    }
+}
+
+pub(super) fn probe_schema(success: bool) -> serde_json::Value {
+    let mut schema = json!({"type": "object", "additionalProperties": false, "properties": {
+        "enabled": {"type": "boolean"},
+        "initialDelaySeconds": {"type": "integer", "minimum": 0},
+        "periodSeconds": {"type": "integer", "minimum": 1},
+        "timeoutSeconds": {"type": "integer", "minimum": 1},
+        "failureThreshold": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+        "handler": {
+            "type": "object",
+            "maxProperties": 1,
+            "propertyNames": {"enum": ["exec", "grpc", "httpGet", "tcpSocket"]},
+        },
+    }});
+    if success {
+        schema["properties"]["successThreshold"] = json!({"type": "integer", "minimum": 1});
+    }
+    schema
+}
+
+pub(super) fn probes() -> Entry {
+    e(
+        "probes",
+        "How Kubernetes checks the workload. The startup probe allows `timeoutReady` before the \
+            liveness probe starts, so slow model loads are not killed; each probe's `handler` (a \
+            Kubernetes probe handler: `exec`, `grpc`, `httpGet` or `tcpSocket`) replaces the one \
+            `type` picks.",
+        Val::Map(vec![
+            e(
+                "type",
+                "`native`: Kubernetes' own gRPC health check (grpc) or `GET /` (http, \
+                websocket), answered by Jina's servers with no process per probe. `jina-ping`: \
+                `jina ping` inside the container, as Jina's export does (about 0.6 s of CPU and 90 \
+                MB of memory per probe).",
+                s("native"),
+            )
+            .schema(|| json!({"type": "string", "enum": ["native", "jina-ping"]})),
+            probe(
+                "startup",
+                "Startup probe; its failure threshold is derived from `timeoutReady` \
+                (-1: no limit) unless `failureThreshold` is set.",
+                [5, 5, 10],
+                Thresholds::Derived,
+            ),
+            probe(
+                "liveness",
+                "Liveness probe.",
+                [30, 5, 10],
+                Thresholds::Failure,
+            ),
+            probe(
+                "readiness",
+                "Readiness probe (Jina has none; keeps traffic off pods that \
+                stopped answering).",
+                [5, 10, 10],
+                Thresholds::FailureAndSuccess,
+            ),
+        ]),
+    )
+}
+
+/// Requests for a process of Jina's own (gateway, head): enough that it is not BestEffort, the
+/// first to be evicted under memory pressure.
+pub(super) fn jina_resources() -> Val {
+    Val::Map(vec![e(
+        "requests",
+        "",
+        Val::Map(vec![e("cpu", "", s("100m")), e("memory", "", s("256Mi"))]),
+    )])
+}
+
+pub(super) fn env_from_secret_schema() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "propertyNames": {"pattern": ENV_NAME},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name", "key"],
+            "properties": {
+                "name": {"type": "string", "pattern": DNS_SUBDOMAIN, "maxLength": 253},
+                "key": {"type": "string", "pattern": DATA_KEY, "maxLength": 253},
+            },
+        },
+    })
+}
+
+pub(super) fn service() -> Entry {
+    let per_protocol = || {
+        json!({"type": "object", "additionalProperties": false, "properties": {
+        "grpc": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "http": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "websocket": {"type": "integer", "minimum": 1, "maximum": 65535}}})
+    };
+    e(
+        "service",
+        "The gateway's Service: one port per protocol (named `grpc`, `http`, `websocket`).",
+        Val::Map(vec![
+            e("type", "Service type.", s("ClusterIP")).schema(
+                || json!({"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]}),
+            ),
+            e(
+                "annotations",
+                "Service annotations (e.g. for a cloud load balancer).",
+                Val::open(),
+            ),
+            e(
+                "ports",
+                "Port clients use, by protocol (`http: 80`); default: the gateway's own \
+                port for it.",
+                Val::open(),
+            )
+            .schema(per_protocol),
+            e(
+                "nodePorts",
+                "Node ports by protocol (`grpc: 30080`); only with type NodePort or \
+                LoadBalancer.",
+                Val::open(),
+            )
+            .schema(per_protocol),
+            e(
+                "loadBalancerSourceRanges",
+                "CIDRs allowed to reach the load balancer; only with \
+                type LoadBalancer.",
+                Val::List(vec![]),
+            )
+            .schema(|| json!({"type": "array", "items": {"type": "string"}})),
+        ]),
+    )
+}
+
+pub(super) fn network_policy() -> Entry {
+    let peers = || json!({"type": "array", "items": {"type": "object"}});
+    e(
+        "networkPolicy",
+        "NetworkPolicies from the Flow's graph: each executor, shard and head accepts traffic only \
+            from the pods that call it in the Flow (the gateway, or its head); the entry point \
+            (the gateway, or a `jtype: Deployment`'s executor) from `clients`.",
+        Val::Map(vec![
+            e("enabled", "Create one NetworkPolicy per workload.", Val::Bool(false)),
+            e("clients", "Who may reach the entry point's protocol ports, as NetworkPolicy `from` \
+                peers (empty: any source). The `helm test` Pod is always allowed.", Val::List(vec![]))
+                .schema(peers),
+            e("metrics", "Who may scrape metrics ports (workloads with `monitoring`), as `from` \
+                peers (empty: any source).", Val::List(vec![]))
+                .schema(peers),
+            e("egress", "Restrict what pods may connect to.", Val::Map(vec![
+                e("enabled", "Allow only DNS, the Flow's own edges (gateway to executors and \
+                    heads, heads to shards), external executors' ports, and `extra`.", Val::Bool(false)),
+                e("dns", "Where DNS is, as `to` peers (port 53, UDP and TCP).", Val::List(vec![Val::Map(vec![
+                    e(
+                        "namespaceSelector",
+                        "",
+                        Val::Map(vec![e(
+                            "matchLabels",
+                            "",
+                            Val::Map(vec![e("kubernetes.io/metadata.name", "", s("kube-system"))]),
+                        )]),
+                    ),
+                    e(
+                        "podSelector",
+                        "",
+                        Val::Map(vec![e(
+                            "matchLabels",
+                            "",
+                            Val::Map(vec![e("k8s-app", "", s("kube-dns"))]),
+                        )]),
+                    ),
+                ])])).schema(peers),
+                e("extra", "More egress rules for every workload, as a NetworkPolicy writes them \
+                    (`to`, `ports`).", Val::List(vec![]))
+                    .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+            ])),
+        ]),
+    )
+}
+
+pub(super) fn service_monitor() -> Entry {
+    e(
+        "serviceMonitor",
+        "Prometheus Operator ServiceMonitors for the workloads with `monitoring` on, created only \
+            when the cluster serves monitoring.coreos.com/v1 ServiceMonitor.",
+        Val::Map(vec![
+            e("enabled", "Create them.", Val::Bool(true)),
+            e(
+                "labels",
+                "Labels the Prometheus selects them by (kube-prometheus-stack: `release: \
+                <its release>`).",
+                Val::open(),
+            ),
+            e(
+                "interval",
+                "Scrape interval (empty: Prometheus' default).",
+                s(""),
+            ),
+            e(
+                "scrapeTimeout",
+                "Scrape timeout (empty: Prometheus' default).",
+                s(""),
+            ),
+            e(
+                "relabelings",
+                "Relabelings of every endpoint.",
+                Val::List(vec![]),
+            )
+            .schema(|| json!({"type": "array", "items": {"type": "object"}})),
+        ]),
+    )
+}
