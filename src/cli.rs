@@ -181,6 +181,7 @@ fn semver_flag(flag: &str, value: &str, example: &str) -> Result<semver::Version
             format!("`{value}` is not a SemVer 2 version: {e}"),
         )
         .with_hint(format!("use MAJOR.MINOR.PATCH, e.g. {example}"))
+        .with_source(e)
     })
 }
 
@@ -442,9 +443,9 @@ fn pushed_to(pushed: &flowhelm::Pushed) -> Result<()> {
 
 fn read_password() -> Result<String> {
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| Error::internal(format!("reading the password from stdin: {e}")))?;
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        Error::internal(format!("reading the password from stdin: {e}")).with_source(e)
+    })?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
         return Err(Error::input_at(

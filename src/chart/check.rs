@@ -22,6 +22,7 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<Warning>> {
     let schema: J = serde_json::from_str(&schema_text).map_err(|e| {
         Error::input(Pos::new(e.line(), e.column()), format!("invalid JSON: {e}"))
             .in_file(&schema_path)
+            .with_source(e)
     })?;
     let defaults_path = chart.join("values.yaml");
     let defaults = read_values(&defaults_path)?;

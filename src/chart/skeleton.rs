@@ -72,7 +72,8 @@ pub fn from_dir(dir: &Path) -> Result<Files> {
     }
     let mut files = Files::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::internal(format!("{}: {e}", dir.display())))?;
+        let entry =
+            entry.map_err(|e| Error::internal(format!("{}: {e}", dir.display())).with_source(e))?;
         if !entry.file_type().is_file() {
             continue;
         }

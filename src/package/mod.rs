@@ -143,7 +143,8 @@ fn collect(chart_dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         .min_depth(1);
     let mut it = walk.into_iter();
     while let Some(entry) = it.next() {
-        let entry = entry.map_err(|e| Error::internal(format!("{}: {e}", chart_dir.display())))?;
+        let entry = entry
+            .map_err(|e| Error::internal(format!("{}: {e}", chart_dir.display())).with_source(e))?;
         let rel = relative(chart_dir, entry.path());
         let is_dir = entry.file_type().is_dir();
         if rules.ignored(&rel, is_dir) {
