@@ -9,14 +9,12 @@
 //! jina venv). Clusters run one at a time (a jina process costs about a second of CPU to start;
 //! these machines have two cores), and each is torn down when its test ends, pass or fail.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
-use common::{fixtures, flowhelm, root, stderr, stdout, tool, TempDir};
+use crate::common::{fixtures, flowhelm, root, stderr, stdout, tool, TempDir};
 use serde_json::Value as J;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());

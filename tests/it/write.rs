@@ -1,9 +1,8 @@
 //! Writing charts: atomic replacement of a chart flowhelm generated, refusal to clobber anything
 //! else without --force, and user skeletons (like Helm starters).
 
-mod common;
-
-use common::{flowhelm, stderr, TempDir};
+use crate::common;
+use crate::common::{flowhelm, stderr, TempDir};
 
 fn flow() -> std::path::PathBuf {
     common::fixtures().join("jina-reference/01-single/flow.yml")

@@ -6,11 +6,10 @@
 //! stderr after the `FILE:` prefix). An optional `# hint: TEXT` line among the leading comments
 //! gives the expected second line (`  hint: TEXT`).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{flowhelm, stderr, stdout, TempDir};
+use crate::common;
+use crate::common::{flowhelm, stderr, stdout, TempDir};
 
 /// The variable the `${{ ENV.… }}` fixture refers to; it is removed from the child's environment.
 const UNSET_VAR: &str = "FLOWHELM_UNSET_VAR";

@@ -1,13 +1,12 @@
 //! The command line itself: help, version, completions, `check` output in both formats, where
 //! warnings and errors go, and that every reference Flow is accepted.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Output;
 
-use common::{flowhelm, stderr, stdout, TempDir};
+use crate::common;
+use crate::common::{flowhelm, stderr, stdout, TempDir};
 
 fn run(args: &[&str]) -> Output {
     flowhelm()

@@ -2,15 +2,13 @@
 //! own tar stream, a static repository served over HTTP, and a real OCI registry
 //! (`docker-registry`), with and without basic auth. Missing tools fail the tests.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fixtures, flowhelm, helms, run_in, stderr, stdout, TempDir};
+use crate::common::{fixtures, flowhelm, helms, run_in, stderr, stdout, TempDir};
 
 // ---------------------------------------------------------------- helpers
 

@@ -6,14 +6,13 @@
 //!
 //! `FLOWHELM_STRING_CASES` sets how many strings (default 4000, in batches of 500 per chart).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value as J;
 
-use common::{k8s, TempDir};
+use crate::common;
+use crate::common::{k8s, TempDir};
 
 /// Strings per batch also put in `uses_with`.
 const USES_WITH: usize = 60;

@@ -1,7 +1,7 @@
 //! No input makes flowhelm panic: every fixture Flow, cut at every character and with each line
 //! replaced by hostile variants, either loads (and then compiles) or returns a located error.
 
-mod common;
+use crate::common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

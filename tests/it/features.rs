@@ -3,12 +3,10 @@
 //! parser): multi-protocol and websocket gateways, monitoring, custom gateway images, tracing and
 //! JSON-valued options, polling ALL, external executors with several hosts.
 
-mod common;
-
-use common::k8s::{
+use crate::common::k8s::{
     container_args as args, documents, find, flag_values as values, render, try_find, validate_all,
 };
-use common::{generate_chart, helms, TempDir};
+use crate::common::{generate_chart, helms, TempDir};
 use serde_json::Value as J;
 
 fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {

@@ -6,10 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::common::k8s::{container_args, documents, find, render, try_render, validate_all};
-use super::common::semantic;
-use super::common::{flowhelm, generate_chart, helms, stdout, TempDir};
 use super::{flows, KUBE_VERSIONS};
+use crate::common;
+use crate::common::k8s::{container_args, documents, find, render, try_render, validate_all};
+use crate::common::semantic;
+use crate::common::{flowhelm, generate_chart, helms, stdout, TempDir};
 use serde_json::Value as J;
 
 fn of_kind<'a>(docs: &'a [J], kind: &str) -> Vec<&'a J> {
@@ -39,7 +40,7 @@ fn valid(docs: &[J], context: &str) {
 fn search_chart(tmp: &TempDir) -> std::path::PathBuf {
     let chart = tmp.path().join("search");
     generate_chart(
-        &super::common::root().join("examples/search.yml"),
+        &common::root().join("examples/search.yml"),
         &chart,
         "search",
     );
@@ -388,7 +389,7 @@ fn heads_are_scheduled_sized_and_credentialed_on_their_own() {
         }
     }
     // The Flow's secrets stay with the executor (prod values give the indexer one).
-    let prod = super::common::root().join("examples/search.values-prod.yaml");
+    let prod = common::root().join("examples/search.values-prod.yaml");
     let prod = prod.display().to_string();
     let docs = documents(&render(
         helm,
@@ -815,11 +816,7 @@ fn network_policies_allow_exactly_the_flows_edges() {
 fn external_executors_are_reachable_through_the_gateways_egress() {
     let tmp = TempDir::new("netpol-external");
     let chart = tmp.path().join("s");
-    generate_chart(
-        &super::common::root().join("examples/summarizer.yml"),
-        &chart,
-        "s",
-    );
+    generate_chart(&common::root().join("examples/summarizer.yml"), &chart, "s");
     let (_, helm) = &helms()[1];
     let docs = documents(&render(
         helm,
@@ -873,16 +870,12 @@ fn external_executors_are_reachable_through_the_gateways_egress() {
 fn checkov(yaml: &str, tmp: &Path, tag: &str) -> (f64, BTreeSet<String>) {
     let file = tmp.join(format!("{tag}.yaml"));
     std::fs::write(&file, yaml).unwrap();
-    let o = std::process::Command::new(super::common::root().join("scripts/checkov-score"))
+    let o = std::process::Command::new(common::root().join("scripts/checkov-score"))
         .arg(&file)
         .arg("--list")
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "checkov-score: {}",
-        super::common::stderr(&o)
-    );
+    assert!(o.status.success(), "checkov-score: {}", common::stderr(&o));
     let out = stdout(&o);
     let first = out.lines().next().unwrap();
     let pct: f64 = first
@@ -907,7 +900,7 @@ fn the_hardened_profile_lifts_checkov_on_the_production_example() {
     let tmp = TempDir::new("checkov");
     let chart = search_chart(&tmp);
     let (_, helm) = &helms()[1];
-    let prod = super::common::root().join("examples/search.values-prod.yaml");
+    let prod = common::root().join("examples/search.values-prod.yaml");
     let hardened = chart.join("values-hardened.yaml");
     let (prod, hardened) = (prod.display().to_string(), hardened.display().to_string());
     let yaml = render(

@@ -1,11 +1,10 @@
 //! Snapshot tests: the generated Chart.yaml, values.yaml, values.schema.json and README.md of
 //! reference flows are pinned under tests/snapshots/<case>/. A change in generated output fails
-//! here until the snapshot is reviewed and re-blessed with `FLOWHELM_BLESS=1 cargo test --test
-//! snapshots`. Templates are copied verbatim from chart-skeleton/ and are checked by the helm tests.
+//! here until the snapshot is reviewed and re-blessed with `FLOWHELM_BLESS=1 cargo test --test it
+//! snapshots::`. Templates are copied verbatim from chart-skeleton/ and are checked by the helm tests.
 
-mod common;
-
-use common::{generate_chart, TempDir};
+use crate::common;
+use crate::common::{generate_chart, TempDir};
 
 const CASES: &[&str] = &[
     "01-single",

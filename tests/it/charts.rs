@@ -2,17 +2,17 @@
 //! per-environment values, every object against the strict Kubernetes 1.29 and 1.33 schemas,
 //! value changes that reshape the deployment, the closed values schema, and determinism.
 
-mod common;
-#[path = "charts/production.rs"]
 mod production;
-#[path = "charts/versions.rs"]
 mod versions;
 
 use std::path::{Path, PathBuf};
 
-use common::k8s::{container_args, documents, find, render, try_find, try_render, validate_all};
-use common::{flowhelm, generate_chart, helms, run_in, stderr, TempDir};
-use common::{podsecurity, semantic};
+use crate::common;
+use crate::common::k8s::{
+    container_args, documents, find, render, try_find, try_render, validate_all,
+};
+use crate::common::{flowhelm, generate_chart, helms, run_in, stderr, TempDir};
+use crate::common::{podsecurity, semantic};
 use serde_json::Value as J;
 
 const KUBE_VERSIONS: [&str; 2] = ["1.29.0", "1.33.0"];

@@ -1,6 +1,5 @@
 //! Shared helpers of the integration tests: the real flowhelm binary, the real helm binaries
 //! installed by `scripts/install-tools.sh`, and temporary directories.
-#![allow(dead_code)]
 
 pub mod k8s;
 pub mod podsecurity;

@@ -7,13 +7,12 @@
 //! documented in the README). A second set renders a chart with changed values and compares it
 //! with Jina's export of the Flow edited the same way.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::k8s::{documents, render};
-use common::{flowhelm, helms, stderr, TempDir};
+use crate::common;
+use crate::common::k8s::{documents, render};
+use crate::common::{flowhelm, helms, stderr, TempDir};
 use serde_json::Value as J;
 
 /// Release "rel" of a chart named "demo": objects are called `rel-demo-<jina object name>`.

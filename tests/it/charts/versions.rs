@@ -2,8 +2,8 @@
 //! executors' `jinaVersion`, refused at render and by `values check` when they differ, warned
 //! about at generation when the Jina image's tag carries none.
 
-use super::common::k8s::{documents, find, render, try_render};
-use super::common::{flowhelm, generate_chart, helms, stderr, TempDir};
+use crate::common::k8s::{documents, find, render, try_render};
+use crate::common::{flowhelm, generate_chart, helms, stderr, TempDir};
 use serde_json::Value as J;
 
 const BASE_FLOW: &str = "jtype: Flow
