@@ -13,6 +13,7 @@ use crate::common::k8s::{
 };
 use crate::common::{flowhelm, generate_chart, helms, run_in, stderr, TempDir};
 use crate::common::{podsecurity, semantic};
+use crate::test::{unindent, Test};
 use serde_json::Value as J;
 
 const KUBE_VERSIONS: [&str; 2] = ["1.29.0", "1.33.0"];
@@ -320,7 +321,17 @@ fn any_flow_string_reaches_the_manifest_exactly() {
         ("JINA", "${{ CONTEXT.X }}"),
         ("COLON", "a: b"),
     ];
-    let mut flow = String::from("jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    uses_with:\n      template: '{{ x }}'\n    env:\n");
+    let mut flow = unindent(
+        "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            uses_with:
+              template: '{{ x }}'
+            env:
+        ",
+    );
     for (k, v) in tricky {
         flow.push_str(&format!(
             "      \"{k}\": {}\n",
@@ -352,45 +363,52 @@ fn values_check_names_the_offending_key() {
         &chart,
         "search",
     );
-    let values_check = |file: &Path| {
-        flowhelm()
+    let values_check = || {
+        Test::in_dir(tmp.path())
             .args(["values", "check"])
             .arg(&chart)
             .arg("-f")
-            .arg(file)
-            .output()
-            .unwrap()
     };
-    let ok = values_check(&common::root().join("examples/search.values-prod.yaml"));
-    assert!(ok.status.success(), "{}", stderr(&ok));
+    values_check()
+        .arg(common::root().join("examples/search.values-prod.yaml"))
+        .run();
     // Comments only: nothing set, as helm reads it.
-    let comments = tmp.path().join("comments.yaml");
-    std::fs::write(&comments, "# nothing for this environment yet\n").unwrap();
-    let ok = values_check(&comments);
-    assert!(ok.status.success(), "{}", stderr(&ok));
-    let bad = tmp.path().join("bad.yaml");
-    std::fs::write(&bad, "executors:\n  indexer:\n    replicas: two\n").unwrap();
-    let o = values_check(&bad);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
-    assert!(
-        err.starts_with(&format!(
-            "{}:3:5: error: `executors.indexer.replicas`",
-            bad.display()
-        )),
-        "{err}"
-    );
-    std::fs::write(&bad, "executors:\n  indexr:\n    replicas: 2\n").unwrap();
-    let o = values_check(&bad);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).starts_with(&format!(
-            "{}:2:3: error: `executors.indexr`: no such key here; did you mean `indexer`?",
-            bad.display()
-        )),
-        "{}",
-        stderr(&o)
-    );
+    values_check()
+        .arg("{dir}/comments.yaml")
+        .file("comments.yaml", "# nothing for this environment yet\n")
+        .run();
+    values_check()
+        .arg("{dir}/bad.yaml")
+        .file(
+            "bad.yaml",
+            unindent(
+                "
+                executors:
+                  indexer:
+                    replicas: two
+                ",
+            ),
+        )
+        .status(2)
+        .stderr_starts_with("{dir}/bad.yaml:3:5: error: `executors.indexer.replicas`")
+        .run();
+    values_check()
+        .arg("{dir}/bad.yaml")
+        .file(
+            "bad.yaml",
+            unindent(
+                "
+                executors:
+                  indexr:
+                    replicas: 2
+                ",
+            ),
+        )
+        .status(2)
+        .stderr_starts_with(
+            "{dir}/bad.yaml:2:3: error: `executors.indexr`: no such key here; did you mean `indexer`?",
+        )
+        .run();
 }
 
 /// Values files whose YAML typing is where readers part ways (go-yaml v2's YAML 1.1 words and
@@ -480,7 +498,14 @@ fn values_check_gives_helms_verdict_on_yaml_that_readers_type_differently() {
     let flow = tmp.path().join("f.yml");
     std::fs::write(
         &flow,
-        "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n",
+        unindent(
+            "
+            jtype: Flow
+            executors:
+              - name: enc
+                uses: docker://acme/enc:1
+            ",
+        ),
     )
     .unwrap();
     let chart = tmp.path().join("c");
@@ -570,20 +595,23 @@ fn an_executor_removed_by_null_is_refused_where_the_gateway_would_still_route_to
         "search",
     );
     let file = tmp.path().join("null.yaml");
-    std::fs::write(&file, "# drop it\nexecutors:\n  indexer: null\n").unwrap();
-    let o = flowhelm()
+    Test::in_dir(tmp.path())
+        .file(
+            "null.yaml",
+            unindent(
+                "
+                # drop it
+                executors:
+                  indexer: null
+                ",
+            ),
+        )
         .args(["values", "check"])
         .arg(&chart)
-        .arg("-f")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).starts_with(&format!("{}:3:3: error: `executors.indexer` is removed (null), but `flow.graph` still routes requests to `indexer`", file.display())),
-        "{}",
-        stderr(&o)
-    );
+        .args(["-f", "{dir}/null.yaml"])
+        .status(2)
+        .stderr_starts_with("{dir}/null.yaml:3:3: error: `executors.indexer` is removed (null), but `flow.graph` still routes requests to `indexer`")
+        .run();
     let home = tmp.path().join("home");
     for (name, helm) in helms() {
         let f = file.display().to_string();
@@ -1158,7 +1186,15 @@ fn strategies_render_only_what_their_type_allows_and_impossible_ones_are_refused
     let gpu = tmp.path().join("gpu.yml");
     std::fs::write(
         &gpu,
-        "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/x:1\n    gpus: 1\n",
+        unindent(
+            "
+            jtype: Flow
+            executors:
+              - name: enc
+                uses: docker://acme/x:1
+                gpus: 1
+            ",
+        ),
     )
     .unwrap();
     let chart = tmp.path().join("g");
@@ -1183,21 +1219,24 @@ fn values_check_warns_when_an_empty_map_would_not_clear_a_default() {
     let tmp = TempDir::new("emptymap");
     let chart = tmp.path().join("c");
     generate_chart(&common::root().join("examples/search.yml"), &chart, "demo");
-    let values = tmp.path().join("v.yaml");
-    std::fs::write(&values, "executorDefaults:\n  nodeSelector: {pool: gpu}\nexecutors:\n  segmenter:\n    nodeSelector: {}\n").unwrap();
-    let o = flowhelm()
+    Test::in_dir(tmp.path())
+        .file(
+            "v.yaml",
+            unindent(
+                "
+                executorDefaults:
+                  nodeSelector: {pool: gpu}
+                executors:
+                  segmenter:
+                    nodeSelector: {}
+                ",
+            ),
+        )
         .args(["values", "check"])
         .arg(&chart)
-        .arg("-f")
-        .arg(&values)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let err = stderr(&o);
-    assert!(
-        err.contains("v.yaml:5:5: warning: `executors.segmenter.nodeSelector: {}` leaves"),
-        "{err}"
-    );
+        .args(["-f", "{dir}/v.yaml"])
+        .stderr_contains("v.yaml:5:5: warning: `executors.segmenter.nodeSelector: {}` leaves")
+        .run();
 }
 
 #[test]
@@ -1326,19 +1365,14 @@ fn arguments_linux_could_not_pass_are_refused_at_generation_and_at_render() {
     }
     let flow = tmp.path().join("big.yml");
     std::fs::write(&flow, yaml).unwrap();
-    let o = flowhelm()
+    Test::in_dir(tmp.path())
         .arg("chart")
         .arg(&flow)
-        .arg("-o")
-        .arg(tmp.path().join("big"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("MAX_ARG_STRLEN") && stderr(&o).contains("at most about"),
-        "{}",
-        stderr(&o)
-    );
+        .args(["-o", "{dir}/big"])
+        .status(2)
+        .stderr_contains("MAX_ARG_STRLEN")
+        .stderr_contains("at most about")
+        .run();
     assert!(!tmp.path().join("big").exists());
     // At render: a head with more shards than its list can carry.
     let chart = tmp.path().join("c");

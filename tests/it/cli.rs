@@ -3,52 +3,32 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Output;
 
 use crate::common;
-use crate::common::{flowhelm, stderr, stdout, TempDir};
+use crate::test::Test;
 
-fn run(args: &[&str]) -> Output {
-    flowhelm()
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .expect("run flowhelm")
-}
-
-fn assert_ok(out: &Output, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what} failed\nstdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
+/// A run from the crate root, which the fixture paths below are relative to.
+fn at_root() -> Test {
+    Test::new().current_dir(common::root())
 }
 
 const DAG: &str = "tests/fixtures/jina-reference/06-dag-needs-when/flow.yml";
 
 #[test]
 fn help_and_version_succeed() {
-    let out = run(&["--help"]);
-    assert_ok(&out, "--help");
-    let text = stdout(&out);
+    let mut help = Test::new().arg("--help");
     for word in ["check", "chart", "values", "completions"] {
-        assert!(
-            text.contains(word),
-            "--help does not mention `{word}`:\n{text}"
-        );
+        help = help.stdout_contains(word);
     }
-    let out = run(&["check", "--help"]);
-    assert_ok(&out, "check --help");
-    assert!(stdout(&out).contains("--format"), "{}", stdout(&out));
-
-    let out = run(&["--version"]);
-    assert_ok(&out, "--version");
-    assert_eq!(
-        stdout(&out).trim(),
-        format!("flowhelm {}", env!("CARGO_PKG_VERSION"))
-    );
+    help.run();
+    Test::new()
+        .args(["check", "--help"])
+        .stdout_contains("--format")
+        .run();
+    Test::new()
+        .arg("--version")
+        .stdout(format!("flowhelm {}\n", env!("CARGO_PKG_VERSION")))
+        .run();
 }
 
 #[test]
@@ -58,33 +38,24 @@ fn completions_print_a_script_per_shell() {
         ("zsh", "#compdef flowhelm"),
         ("fish", "complete -c flowhelm"),
     ] {
-        let out = run(&["completions", shell]);
-        assert_ok(&out, shell);
-        let script = stdout(&out);
-        assert!(
-            script.contains(marker),
-            "{shell} completions lack `{marker}`:\n{script}"
-        );
-        assert!(
-            script.contains("check"),
-            "{shell} completions do not know `check`"
-        );
-        assert!(stderr(&out).is_empty(), "{shell}: {}", stderr(&out));
+        Test::new()
+            .args(["completions", shell])
+            .stdout_contains(marker)
+            .stdout_contains("check")
+            .stderr("")
+            .run();
     }
-    let out = run(&["completions", "tcsh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "an unknown shell is a usage error"
-    );
+    // An unknown shell is a usage error.
+    Test::new().args(["completions", "tcsh"]).status(2).run();
 }
 
 #[test]
 fn check_json_has_the_dag_edges() {
-    let out = run(&["check", "--format", "json", DAG]);
-    assert_ok(&out, "check --format json");
-    let v: serde_json::Value =
-        serde_json::from_str(&stdout(&out)).expect("check --format json prints JSON");
+    let v = at_root()
+        .args(["check", "--format", "json", DAG])
+        .stderr("")
+        .run()
+        .stdout_json();
     assert_eq!(v["kind"], "Flow");
     let names: Vec<&str> = v["executors"]
         .as_array()
@@ -130,17 +101,17 @@ fn check_json_has_the_dag_edges() {
     assert!(!edges.iter().any(|(from, _)| from == "audit"), "{edges:?}");
     let audit = &v["executors"][4];
     assert_eq!(audit["floating"], true);
-    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
 #[test]
 fn check_text_lists_executors_with_shards_and_replicas() {
-    let out = run(&[
-        "check",
-        "tests/fixtures/jina-reference/05-replicas-shards/flow.yml",
-    ]);
-    assert_ok(&out, "check");
-    let text = stdout(&out);
+    let text = at_root()
+        .args([
+            "check",
+            "tests/fixtures/jina-reference/05-replicas-shards/flow.yml",
+        ])
+        .run()
+        .stdout;
     let line = text
         .lines()
         .find(|l| l.trim_start().starts_with("Vector_Indexer "))
@@ -154,9 +125,7 @@ fn check_text_lists_executors_with_shards_and_replicas() {
         "{text}"
     );
 
-    let out = run(&["check", DAG]);
-    assert_ok(&out, "check");
-    let text = stdout(&out);
+    let text = at_root().args(["check", DAG]).run().stdout;
     for name in [
         "segmenter",
         "textencoder",
@@ -175,68 +144,65 @@ fn check_text_lists_executors_with_shards_and_replicas() {
     assert!(!text.contains("audit -> gateway"), "{text}");
 }
 
+/// A Flow with two warnings, on lines 2 and 7.
+const WARNED: &str = "
+    jtype: Flow
+    jcloud:
+      version: 3.34.0
+    executors:
+      - name: a
+        uses: docker://acme/a:1
+        port_monitoring: 9091
+";
+
 #[test]
 fn warnings_go_to_stderr_with_their_position() {
-    let tmp = TempDir::new("cli-warn");
-    let flow = tmp.path().join("flow.yml");
-    std::fs::write(
-        &flow,
-        "jtype: Flow\njcloud:\n  version: 3.34.0\nexecutors:\n  - name: a\n    uses: docker://acme/a:1\n    port_monitoring: 9091\n",
-    )
-    .unwrap();
     for format in ["text", "json"] {
-        let out = run(&["check", "--format", format, flow.to_str().unwrap()]);
-        assert_ok(&out, "check with warnings");
-        let err = stderr(&out);
+        let out = Test::new()
+            .flow(WARNED)
+            .args(["check", "--format", format, "{flow}"])
+            .stdout_lacks("warning:") // warnings must not go to stdout
+            .stderr_starts_with("{flow}:2:1: warning: `jcloud`")
+            .run();
+        let err = &out.stderr;
         let lines: Vec<&str> = err.lines().collect();
-        let prefix = flow.display().to_string();
+        let prefix = out.flow().display().to_string();
         assert_eq!(lines.len(), 2, "{err}");
-        assert!(
-            lines[0].starts_with(&format!("{prefix}:2:1: warning: `jcloud`")),
-            "{err}"
-        );
         assert!(
             lines[1].starts_with(&format!("{prefix}:7:5: warning: `port_monitoring`")),
             "{err}"
         );
-        assert!(
-            !stdout(&out).contains("warning:"),
-            "warnings must not go to stdout"
-        );
     }
-    let out = run(&["check", "--format", "json", flow.to_str().unwrap()]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON despite warnings");
+    let v = Test::new()
+        .flow(WARNED)
+        .args(["check", "--format", "json", "{flow}"])
+        .run()
+        .stdout_json(); // JSON despite warnings
     assert_eq!(v["warnings"].as_array().map(Vec::len), Some(2), "{v}");
 }
 
 #[test]
 fn a_missing_file_is_an_input_error() {
-    let out = run(&["check", "tests/fixtures/does-not-exist.yml"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).is_empty());
-    let err = stderr(&out);
-    assert!(
-        err.starts_with("tests/fixtures/does-not-exist.yml: error: "),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = at_root()
+        .args(["check", "tests/fixtures/does-not-exist.yml"])
+        .status(2)
+        .stdout("")
+        .stderr_starts_with("tests/fixtures/does-not-exist.yml: error: ")
+        .run();
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 
-    let tmp = TempDir::new("cli-missing");
-    let dest = tmp.path().join("out");
-    let out = run(&[
-        "chart",
-        "tests/fixtures/does-not-exist.yml",
-        "-o",
-        dest.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).starts_with("tests/fixtures/does-not-exist.yml: error: "),
-        "{}",
-        stderr(&out)
-    );
+    let out = at_root()
+        .args([
+            "chart",
+            "tests/fixtures/does-not-exist.yml",
+            "-o",
+            "{dir}/out",
+        ])
+        .status(2)
+        .stderr_starts_with("tests/fixtures/does-not-exist.yml: error: ")
+        .run();
     assert_eq!(
-        std::fs::read_dir(tmp.path()).unwrap().count(),
+        std::fs::read_dir(out.dir()).unwrap().count(),
         0,
         "chart left files behind"
     );
@@ -244,12 +210,12 @@ fn a_missing_file_is_an_input_error() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = run(&["check"]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = run(&["check", "--format", "yaml", DAG]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = run(&["frobnicate"]);
-    assert_eq!(out.status.code(), Some(2));
+    at_root().arg("check").status(2).run();
+    at_root()
+        .args(["check", "--format", "yaml", DAG])
+        .status(2)
+        .run();
+    at_root().arg("frobnicate").status(2).run();
 }
 
 #[test]
@@ -269,17 +235,13 @@ fn every_reference_flow_checks() {
     );
     for flow in flows {
         for format in ["text", "json"] {
-            let out = run(&["check", "--format", format, flow.to_str().unwrap()]);
-            assert_ok(&out, &format!("check {}", flow.display()));
-            assert!(
-                !stderr(&out).contains("error"),
-                "{}: {}",
-                flow.display(),
-                stderr(&out)
-            );
+            let out = Test::new()
+                .args(["check", "--format", format])
+                .arg(&flow)
+                .stderr_lacks("error")
+                .run();
             if format == "json" {
-                serde_json::from_str::<serde_json::Value>(&stdout(&out))
-                    .unwrap_or_else(|e| panic!("{}: not JSON: {e}", flow.display()));
+                out.stdout_json();
             }
         }
     }

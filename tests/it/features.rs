@@ -7,16 +7,19 @@ use crate::common::k8s::{
     container_args as args, documents, find, flag_values as values, render, try_find, validate_all,
 };
 use crate::common::{generate_chart, helms, TempDir};
+use crate::test::unindent;
 use serde_json::Value as J;
 
+/// The chart of `flow` ([`unindent`]ed), rendered by each helm and checked against the schemas.
 fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
     render_flow_with(flow, tag, &[])
 }
 
+/// [`render_flow`] with more `helm template` arguments.
 fn render_flow_with(flow: &str, tag: &str, set: &[&str]) -> Vec<(String, Vec<J>)> {
     let tmp = TempDir::new(tag);
     let path = tmp.path().join("flow.yml");
-    std::fs::write(&path, flow).unwrap();
+    std::fs::write(&path, unindent(flow)).unwrap();
     let chart = tmp.path().join("c");
     generate_chart(&path, &chart, "demo");
     helms()
@@ -31,28 +34,63 @@ fn render_flow_with(flow: &str, tag: &str, set: &[&str]) -> Vec<(String, Vec<J>)
 
 #[test]
 fn multi_protocol_gateway_gets_composite_gateway_ports_and_services() {
-    for (h, docs) in render_flow("jtype: Flow\nwith:\n  protocol: [grpc, http, websocket]\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n", "multi") {
+    let flow = "
+        jtype: Flow
+        with:
+          protocol: [grpc, http, websocket]
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+    ";
+    for (h, docs) in render_flow(flow, "multi") {
         let gw = find(&docs, "Deployment", "rel-demo-gateway");
         let a = args(gw, 0);
         assert_eq!(values(&a, "--uses").unwrap(), ["CompositeGateway"], "{h}");
-        assert_eq!(values(&a, "--port").unwrap(), ["8080", "8081", "8082"], "{h}");
-        assert_eq!(values(&a, "--protocol").unwrap(), ["GRPC", "HTTP", "WEBSOCKET"], "{h}");
-        let ports: Vec<&J> = gw["spec"]["template"]["spec"]["containers"][0]["ports"].as_array().unwrap().iter().map(|p| &p["containerPort"]).collect();
+        assert_eq!(
+            values(&a, "--port").unwrap(),
+            ["8080", "8081", "8082"],
+            "{h}"
+        );
+        assert_eq!(
+            values(&a, "--protocol").unwrap(),
+            ["GRPC", "HTTP", "WEBSOCKET"],
+            "{h}"
+        );
+        let ports: Vec<&J> = gw["spec"]["template"]["spec"]["containers"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["containerPort"])
+            .collect();
         assert_eq!(ports, [8080, 8081, 8082]);
         // One Service, one named port per protocol (Jina: one Service per extra protocol).
         let svc = find(&docs, "Service", "rel-demo-gateway");
-        let ports: Vec<(&str, i64)> = svc["spec"]["ports"].as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap())).collect();
+        let ports: Vec<(&str, i64)> = svc["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
+            .collect();
         assert_eq!(ports, [("grpc", 8080), ("http", 8081), ("websocket", 8082)]);
         assert!(try_find(&docs, "Service", "rel-demo-gateway-1-http").is_none());
         // The executors keep gRPC: the gateway address uses their protocol, not the gateway's.
-        let addr: J = serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
+        let addr: J =
+            serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
         assert_eq!(addr["enc"][0], "grpc://rel-demo-enc.demo.svc:8080");
     }
 }
 
 #[test]
 fn websocket_gateway_and_http_executor() {
-    let flow = "jtype: Flow\ngateway:\n  protocol: websocket\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    protocol: http\n";
+    let flow = "
+        jtype: Flow
+        gateway:
+          protocol: websocket
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            protocol: http
+    ";
     for (h, docs) in render_flow(flow, "ws") {
         let gw = find(&docs, "Deployment", "rel-demo-gateway");
         let a = args(gw, 0);
@@ -71,7 +109,15 @@ fn websocket_gateway_and_http_executor() {
 
 #[test]
 fn monitoring_adds_the_flag_the_metrics_port_and_a_service_monitor() {
-    let flow = "jtype: Flow\nwith:\n  monitoring: true\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    shards: 2\n";
+    let flow = "
+        jtype: Flow
+        with:
+          monitoring: true
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            shards: 2
+    ";
     for (_, docs) in render_flow_with(
         flow,
         "mon",
@@ -97,7 +143,18 @@ fn monitoring_adds_the_flag_the_metrics_port_and_a_service_monitor() {
 
 #[test]
 fn custom_gateway_image_runs_its_config() {
-    let flow = "jtype: Flow\ngateway:\n  uses: docker://acme/my-gateway:2.0\n  uses_with:\n    greeting: hi\n  env:\n    MODE: custom\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n";
+    let flow = "
+        jtype: Flow
+        gateway:
+          uses: docker://acme/my-gateway:2.0
+          uses_with:
+            greeting: hi
+          env:
+            MODE: custom
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+    ";
     for (_, docs) in render_flow(flow, "customgw") {
         let gw = find(&docs, "Deployment", "rel-demo-gateway");
         assert_eq!(
@@ -117,7 +174,25 @@ fn custom_gateway_image_runs_its_config() {
 
 #[test]
 fn tracing_grpc_options_and_json_arguments_pass_through() {
-    let flow = "jtype: Flow\nwith:\n  tracing: true\n  traces_exporter_host: http://otel\n  traces_exporter_port: 4317\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    grpc_server_options:\n      grpc.max_send_message_length: -1\n    exit_on_exceptions: [RuntimeError, ValueError]\n    uses_metas:\n      name: x\n    uses_requests:\n      /index: encode\n    shards: 2\n    polling: ALL\n";
+    let flow = "
+        jtype: Flow
+        with:
+          tracing: true
+          traces_exporter_host: http://otel
+          traces_exporter_port: 4317
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            grpc_server_options:
+              grpc.max_send_message_length: -1
+            exit_on_exceptions: [RuntimeError, ValueError]
+            uses_metas:
+              name: x
+            uses_requests:
+              /index: encode
+            shards: 2
+            polling: ALL
+    ";
     for (_, docs) in render_flow(flow, "tracing") {
         let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
         assert!(gw.contains(&"--tracing".to_string()));
@@ -155,7 +230,17 @@ fn tracing_grpc_options_and_json_arguments_pass_through() {
 
 #[test]
 fn external_executor_with_several_hosts_gets_every_address() {
-    let flow = "jtype: Flow\nexecutors:\n  - name: remote\n    external: true\n    host: [a.example.com, b.example.com]\n    port: [443, 8443]\n    tls: true\n    grpc_metadata:\n      token: abc\n";
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: remote
+            external: true
+            host: [a.example.com, b.example.com]
+            port: [443, 8443]
+            tls: true
+            grpc_metadata:
+              token: abc
+    ";
     for (_, docs) in render_flow(flow, "external") {
         assert!(!docs.iter().any(|d| d["metadata"]["name"]
             .as_str()
@@ -176,7 +261,13 @@ fn external_executor_with_several_hosts_gets_every_address() {
 
 #[test]
 fn executor_with_several_protocols_gets_ports_and_services_per_protocol() {
-    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    protocol: [grpc, http]\n";
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            protocol: [grpc, http]
+    ";
     for (_, docs) in render_flow(flow, "exec-multi") {
         let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
         assert_eq!(values(&a, "--port").unwrap(), ["8080", "8081"]);
@@ -197,7 +288,19 @@ fn executor_with_several_protocols_gets_ports_and_services_per_protocol() {
 fn heads_and_sidecars_inherit_what_jina_copies() {
     // Jina copies the executor's arguments to the head, then drops gpus, uses, uses_with,
     // uses_metas (and workspace, taboo for heads); uses_before/after copy the head's.
-    let flow = "jtype: Flow\nexecutors:\n  - name: idx\n    uses: docker://acme/idx:1\n    shards: 2\n    gpus: 1\n    retries: 3\n    workspace: /data/ws\n    floating: true\n    uses_with: {k: 1}\n    uses_before: docker://acme/pre:1\n";
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: idx
+            uses: docker://acme/idx:1
+            shards: 2
+            gpus: 1
+            retries: 3
+            workspace: /data/ws
+            floating: true
+            uses_with: {k: 1}
+            uses_before: docker://acme/pre:1
+    ";
     for (_, docs) in render_flow(flow, "head-inherit") {
         let head = find(&docs, "Deployment", "rel-demo-idx-head");
         let h = args(head, 0);
@@ -243,7 +346,15 @@ fn heads_and_sidecars_inherit_what_jina_copies() {
 fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
     // helm 4 drops null entries of values, prints 1.0 as 1 and rounds integers above 2^53:
     // such blobs travel as their exact json.dumps text; plain ones stay editable mappings.
-    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    uses_with: {a: null, b: 1.0, c: 0.5, d: 9007199254740993, e: 1e3, f: -.5, g: 1:30, h: '1e3', i: 1e16}\n    uses_metas: {threshold: 0.25, name: m}\n    when: {tags__x: {$eq: null}}\n";
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            uses_with: {a: null, b: 1.0, c: 0.5, d: 9007199254740993, e: 1e3, f: -.5, g: 1:30, h: '1e3', i: 1e16}
+            uses_metas: {threshold: 0.25, name: m}
+            when: {tags__x: {$eq: null}}
+    ";
     for (h, docs) in render_flow(flow, "blobs") {
         let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
         assert_eq!(
@@ -272,7 +383,16 @@ fn probes_of(docs: &[J], kind: &str, name: &str) -> Vec<J> {
 
 #[test]
 fn probes_are_native_by_default_and_configurable() {
-    let flow = "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    timeout_ready: -1\n  - name: web\n    uses: docker://acme/web:1\n    protocol: http\n";
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            timeout_ready: -1
+          - name: web
+            uses: docker://acme/web:1
+            protocol: http
+    ";
     for (h, docs) in render_flow(flow, "probes") {
         // gRPC health checking for grpc, GET / for http: no process started per probe.
         let [startup, liveness, readiness] =

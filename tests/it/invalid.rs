@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::common;
-use crate::common::{flowhelm, stderr, stdout, TempDir};
+use crate::test::Test;
 
 /// The variable the `${{ ENV.… }}` fixture refers to; it is removed from the child's environment.
 const UNSET_VAR: &str = "FLOWHELM_UNSET_VAR";
@@ -56,44 +56,21 @@ fn fixtures() -> Vec<Fixture> {
         .collect()
 }
 
-fn run(args: &[&std::ffi::OsStr]) -> std::process::Output {
-    flowhelm()
-        .args(args)
+/// A run of the binary on `f` (its arguments still to come), expecting what every fixture must
+/// give: exit code 2, nothing on stdout, no panic, and the error line (and hint line) its header
+/// states as the first lines of stderr. Paths are relative to the crate root, as in the messages.
+fn rejects(f: &Fixture) -> Test {
+    let mut lines = format!("{}:{}\n", f.rel.display(), f.expect);
+    if let Some(hint) = &f.hint {
+        lines.push_str(&format!("  hint: {hint}\n"));
+    }
+    Test::new()
         .current_dir(common::root())
         .env_remove(UNSET_VAR)
-        .output()
-        .expect("run flowhelm")
-}
-
-/// Problems with one run of the binary on a fixture, or none.
-fn check_output(f: &Fixture, what: &str, out: &std::process::Output, problems: &mut Vec<String>) {
-    let name = f.rel.display();
-    let err = stderr(out);
-    let mut report =
-        |msg: String| problems.push(format!("{name} ({what}): {msg}\n--- stderr ---\n{err}"));
-    if out.status.code() != Some(2) {
-        report(format!("exit code {:?}, expected 2", out.status.code()));
-    }
-    if err.contains("panicked") {
-        report("the binary panicked".into());
-    }
-    let mut lines = err.lines();
-    let first = lines.next().unwrap_or("");
-    let expected = format!("{name}:{}", f.expect);
-    if first != expected {
-        report(format!(
-            "first stderr line\n  got:      {first}\n  expected: {expected}"
-        ));
-    }
-    if let Some(hint) = &f.hint {
-        let second = lines.next().unwrap_or("");
-        let expected = format!("  hint: {hint}");
-        if second != expected {
-            report(format!(
-                "hint line\n  got:      {second}\n  expected: {expected}"
-            ));
-        }
-    }
+        .status(2)
+        .stdout("")
+        .stderr_lacks("panicked")
+        .stderr_starts_with(lines)
 }
 
 #[test]
@@ -132,15 +109,10 @@ fn corpus_is_large_enough_and_well_formed() {
 fn check_rejects_every_invalid_flow_with_the_expected_error() {
     let mut problems = Vec::new();
     for f in fixtures() {
-        let out = run(&["check".as_ref(), f.rel.as_os_str()]);
-        check_output(&f, "check", &out, &mut problems);
-        if !out.stdout.is_empty() {
-            problems.push(format!(
-                "{} (check): stdout is not empty:\n{}",
-                f.rel.display(),
-                stdout(&out)
-            ));
-        }
+        rejects(&f)
+            .arg("check")
+            .arg(&f.rel)
+            .run_collecting(&mut problems);
     }
     assert!(
         problems.is_empty(),
@@ -165,23 +137,12 @@ fn listing(dir: &Path) -> Vec<String> {
 fn chart_writes_nothing_for_an_invalid_flow() {
     let mut problems = Vec::new();
     for f in fixtures() {
-        let tmp = TempDir::new("invalid");
-        let dest = tmp.path().join("out");
-        let out = run(&[
-            "chart".as_ref(),
-            f.rel.as_os_str(),
-            "-o".as_ref(),
-            dest.as_os_str(),
-        ]);
-        check_output(&f, "chart", &out, &mut problems);
-        if !out.stdout.is_empty() {
-            problems.push(format!(
-                "{} (chart): stdout is not empty:\n{}",
-                f.rel.display(),
-                stdout(&out)
-            ));
-        }
-        let left = listing(tmp.path());
+        let out = rejects(&f)
+            .arg("chart")
+            .arg(&f.rel)
+            .args(["-o", "{dir}/out"])
+            .run_collecting(&mut problems);
+        let left = listing(out.dir());
         if !left.is_empty() {
             problems.push(format!(
                 "{} (chart): left {left:?} in the output's parent directory",

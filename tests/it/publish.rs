@@ -2,13 +2,14 @@
 //! own tar stream, a static repository served over HTTP, and a real OCI registry
 //! (`docker-registry`), with and without basic auth. Missing tools fail the tests.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{fixtures, flowhelm, helms, run_in, stderr, stdout, TempDir};
+use crate::test::Test;
 
 // ---------------------------------------------------------------- helpers
 
@@ -264,18 +265,13 @@ fn version_flags_rewrite_the_archive_only() {
         "{shown}"
     );
 
-    let bad = flowhelm()
+    Test::in_dir(tmp.path())
         .arg("package")
         .arg(&chart)
         .args(["--version", "v1"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(
-        stderr(&bad).starts_with("--version: error: `v1` is not a SemVer 2 version"),
-        "{}",
-        stderr(&bad)
-    );
+        .status(2)
+        .stderr_starts_with("--version: error: `v1` is not a SemVer 2 version")
+        .run();
 }
 
 #[test]
@@ -288,18 +284,13 @@ fn packages_are_byte_reproducible() {
     let b = std::fs::read(package(&chart, &tmp.path().join("b"), &[])).unwrap();
     assert!(a == b, "two packages of the same chart differ");
 
-    let o = ok(
-        flowhelm()
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .arg("package")
-            .arg(&chart)
-            .arg("-d")
-            .arg(tmp.path().join("c"))
-            .output()
-            .unwrap(),
-        "package with SOURCE_DATE_EPOCH",
-    );
-    assert!(stdout(&o).contains("tiny-0.1.0.tgz"));
+    Test::in_dir(tmp.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("package")
+        .arg(&chart)
+        .args(["-d", "{dir}/c"])
+        .stdout_contains("tiny-0.1.0.tgz")
+        .run();
     let listing = Command::new("tar")
         .arg("tvzf")
         .arg(tmp.path().join("c/tiny-0.1.0.tgz"))
@@ -318,19 +309,13 @@ fn bad_helmignore_is_an_input_error() {
     let tmp = TempDir::new("pkg-ignore");
     let chart = tiny_chart(tmp.path(), 0);
     std::fs::write(chart.join(".helmignore"), "# ok\nfiles/**/x\n").unwrap();
-    let o = flowhelm()
+    Test::in_dir(tmp.path())
         .arg("package")
         .arg(&chart)
-        .arg("-d")
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains(".helmignore:2:1: error: `files/**/x`: double-star"),
-        "{}",
-        stderr(&o)
-    );
+        .args(["-d", "{dir}"])
+        .status(2)
+        .stderr_contains(".helmignore:2:1: error: `files/**/x`: double-star")
+        .run();
     assert!(!tmp.path().join("tiny-0.1.0.tgz").exists());
 }
 
@@ -607,32 +592,18 @@ fn push_with_basic_auth() {
     let tgz = package(&chart, &tmp.path().join("out"), &[]);
     let (_registry, host) = registry(tmp.path(), Some(("alice", "s3cret")));
     let push = |password: &str| {
-        let mut child = flowhelm()
+        Test::in_dir(tmp.path())
             .arg("push")
             .arg(&tgz)
             .arg(format!("oci://{host}/charts"))
             .args(["--plain-http", "--username", "alice", "--password-stdin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{password}\n").as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+            .stdin(format!("{password}\n"))
     };
-    let wrong = push("nope");
-    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
-    assert!(
-        stderr(&wrong).contains("authentication as `alice` failed"),
-        "{}",
-        stderr(&wrong)
-    );
-    ok(push("s3cret"), "push with the right password");
+    push("nope")
+        .status(2)
+        .stderr_contains("authentication as `alice` failed")
+        .run();
+    push("s3cret").run();
 
     // Without flags, helm's registry config supplies the credentials.
     let config = tmp.path().join("registry-config.json");
@@ -641,30 +612,23 @@ fn push_with_basic_auth() {
         format!(r#"{{"auths":{{"{host}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#),
     )
     .unwrap();
-    let o = flowhelm()
+    Test::in_dir(tmp.path())
         .env("HELM_REGISTRY_CONFIG", &config)
         .arg("push")
         .arg(&tgz)
         .arg(format!("oci://{host}/other"))
         .arg("--plain-http")
-        .output()
-        .unwrap();
-    ok(o, "push with stored credentials");
-    let anonymous = flowhelm()
-        .env("HELM_REGISTRY_CONFIG", tmp.path().join("none.json"))
-        .env("DOCKER_CONFIG", tmp.path())
+        .run();
+    Test::in_dir(tmp.path())
+        .env("HELM_REGISTRY_CONFIG", "{dir}/none.json")
+        .env("DOCKER_CONFIG", "{dir}")
         .arg("push")
         .arg(&tgz)
         .arg(format!("oci://{host}/other"))
         .arg("--plain-http")
-        .output()
-        .unwrap();
-    assert_eq!(anonymous.status.code(), Some(2), "{}", stderr(&anonymous));
-    assert!(
-        stderr(&anonymous).contains("requires credentials"),
-        "{}",
-        stderr(&anonymous)
-    );
+        .status(2)
+        .stderr_contains("requires credentials")
+        .run();
 }
 
 // ---------------------------------------------------------------- publish

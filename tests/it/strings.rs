@@ -13,6 +13,7 @@ use serde_json::Value as J;
 
 use crate::common;
 use crate::common::{k8s, TempDir};
+use crate::test::unindent;
 
 /// Strings per batch also put in `uses_with`.
 const USES_WITH: usize = 60;
@@ -162,7 +163,19 @@ fn yaml_quoted(s: &str) -> String {
 }
 
 fn flow_with(strings: &[String], name: &str) -> String {
-    let mut y = format!("jtype: Flow\nwith:\n  name: {}\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    env:\n", yaml_quoted(name));
+    // yaml_quoted() escapes every control character: the name stays on its line.
+    let mut y = unindent(&format!(
+        "
+        jtype: Flow
+        with:
+          name: {}
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            env:
+        ",
+        yaml_quoted(name)
+    ));
     for (i, s) in strings.iter().enumerate() {
         y.push_str(&format!("      S{i:04}: {}\n", yaml_quoted(s)));
     }
@@ -175,7 +188,13 @@ fn flow_with(strings: &[String], name: &str) -> String {
 }
 
 fn values_with(strings: &[String]) -> String {
-    let mut y = String::from("executors:\n  enc:\n    env:\n");
+    let mut y = unindent(
+        "
+        executors:
+          enc:
+            env:
+        ",
+    );
     for (i, s) in strings.iter().enumerate() {
         y.push_str(&format!("      V{i:04}: {}\n", yaml_quoted(s)));
     }

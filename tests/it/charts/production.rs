@@ -10,7 +10,8 @@ use super::{flows, KUBE_VERSIONS};
 use crate::common;
 use crate::common::k8s::{container_args, documents, find, render, try_render, validate_all};
 use crate::common::semantic;
-use crate::common::{flowhelm, generate_chart, helms, stdout, TempDir};
+use crate::common::{generate_chart, helms, stdout, TempDir};
+use crate::test::{unindent, Test};
 use serde_json::Value as J;
 
 fn of_kind<'a>(docs: &'a [J], kind: &str) -> Vec<&'a J> {
@@ -423,7 +424,16 @@ fn routes_and_the_ingress_reach_every_protocol() {
     let rules = tmp.path().join("rules.yaml");
     std::fs::write(
         &rules,
-        "gateway:\n  httpRoute:\n    rules:\n      - matches: [{path: {type: PathPrefix, value: /}}]\n      - matches: [{path: {type: PathPrefix, value: /ws}}]\n        protocol: websocket\n",
+        unindent(
+            "
+            gateway:
+              httpRoute:
+                rules:
+                  - matches: [{path: {type: PathPrefix, value: /}}]
+                  - matches: [{path: {type: PathPrefix, value: /ws}}]
+                    protocol: websocket
+            ",
+        ),
     )
     .unwrap();
     for (helm_name, helm) in helms() {
@@ -631,13 +641,11 @@ fn release_pods(docs: &[J]) -> Vec<Pod> {
 /// executor the graph reaches (through its head when sharded), a head calls its shards. Object
 /// names as the chart gives them to release `r` of chart `c`.
 fn expected_edges(flow: &Path) -> (BTreeSet<(String, String)>, Vec<String>) {
-    let o = flowhelm()
+    let topo = Test::new()
         .args(["check", "--format", "json"])
         .arg(flow)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let topo: J = serde_json::from_str(&stdout(&o)).unwrap();
+        .run()
+        .stdout_json();
     let gateway = !topo["gateway"].is_null();
     let reached: BTreeSet<&str> = topo["edges"]
         .as_array()

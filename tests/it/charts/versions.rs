@@ -3,7 +3,8 @@
 //! about at generation when the Jina image's tag carries none.
 
 use crate::common::k8s::{documents, find, render, try_render};
-use crate::common::{flowhelm, generate_chart, helms, stderr, TempDir};
+use crate::common::{generate_chart, helms, TempDir};
+use crate::test::{unindent, Test};
 use serde_json::Value as J;
 
 const BASE_FLOW: &str = "jtype: Flow
@@ -120,25 +121,29 @@ fn values_check_reports_the_version_mismatch_before_install() {
     let chart = tmp.path().join("c");
     generate_chart(&flow, &chart, "c");
     let values = tmp.path().join("v.yaml");
-    std::fs::write(
-        &values,
-        "# staging\ngateway:\n  image:\n    tag: 3.20.0-py38-standard\n",
-    )
-    .unwrap();
-    let o = flowhelm()
-        .args(["values", "check"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(&values)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
+    let values_check = || {
+        Test::in_dir(tmp.path())
+            .args(["values", "check"])
+            .arg(&chart)
+            .args(["-f", "{dir}/v.yaml"])
+    };
+    let out = values_check()
+        .file(
+            "v.yaml",
+            unindent(
+                "
+                # staging
+                gateway:
+                  image:
+                    tag: 3.20.0-py38-standard
+                ",
+            ),
+        )
+        .status(2)
+        .stderr_starts_with("{dir}/v.yaml:4:5: error: ")
+        .run();
+    let err = &out.stderr;
     let first = err.lines().next().unwrap();
-    assert!(
-        first.starts_with(&format!("{}:4:5: error: ", values.display())),
-        "{err}"
-    );
     assert!(first.contains("different Jina versions: 3.20.0 (gateway.image.tag); 3.34.0 (executorDefaults.head.image.tag, executorDefaults.image.tag)"), "{err}");
     // The same text as the render's refusal.
     let (_, helm) = &helms()[1];
@@ -154,19 +159,20 @@ fn values_check_reports_the_version_mismatch_before_install() {
     let message = first.split(" error: ").nth(1).unwrap();
     assert!(render_err.contains(message), "{render_err}\n{message}");
     // Overridden in the file: valid.
-    std::fs::write(
-        &values,
-        "global:\n  jinaVersionCheck: false\ngateway:\n  image:\n    tag: 3.20.0-py38-standard\n",
-    )
-    .unwrap();
-    let o = flowhelm()
-        .args(["values", "check"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(&values)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    values_check()
+        .file(
+            "v.yaml",
+            unindent(
+                "
+                global:
+                  jinaVersionCheck: false
+                gateway:
+                  image:
+                    tag: 3.20.0-py38-standard
+                ",
+            ),
+        )
+        .run();
 }
 
 #[test]
@@ -176,19 +182,13 @@ fn a_jina_image_without_a_version_tag_is_warned_about_not_claimed() {
     std::fs::write(&flow, BASE_FLOW).unwrap();
     let chart = tmp.path().join("c");
     for cmd in [vec!["chart", "-o", chart.to_str().unwrap()], vec!["check"]] {
-        let o = flowhelm()
+        Test::in_dir(tmp.path())
             .env("JINA_GATEWAY_IMAGE", "jinaai/jina:latest")
             .args(&cmd[..1])
             .arg(&flow)
             .args(&cmd[1..])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-        assert!(
-            stderr(&o).contains("JINA_GATEWAY_IMAGE: warning: the Jina image `jinaai/jina:latest` carries no Jina version in its tag"),
-            "{cmd:?}: {}",
-            stderr(&o)
-        );
+            .stderr_contains("JINA_GATEWAY_IMAGE: warning: the Jina image `jinaai/jina:latest` carries no Jina version in its tag")
+            .run();
     }
     let chart_yaml = std::fs::read_to_string(chart.join("Chart.yaml")).unwrap();
     assert!(!chart_yaml.contains("appVersion"), "{chart_yaml}");
@@ -199,11 +199,10 @@ fn a_jina_image_without_a_version_tag_is_warned_about_not_claimed() {
         "no object claims a version"
     );
     // A versioned image: no warning, and its version is the chart's.
-    let o = flowhelm()
+    Test::in_dir(tmp.path())
         .env("JINA_GATEWAY_IMAGE", "jinaai/jina:3.33.0-py311-standard")
         .arg("check")
         .arg(&flow)
-        .output()
-        .unwrap();
-    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+        .stderr_lacks("warning")
+        .run();
 }
