@@ -1,64 +1,62 @@
-//! Snapshot tests: the generated Chart.yaml, values.yaml, values.schema.json and README.md of
-//! reference flows are pinned under tests/snapshots/<case>/. A change in generated output fails
-//! here until the snapshot is reviewed and re-blessed with `FLOWHELM_BLESS=1 cargo test --test it
-//! snapshots::`. Templates are copied verbatim from chart-skeleton/ and are checked by the helm tests.
+//! Snapshot tests with insta: for every reference Flow (`tests/fixtures/jina-reference/*/flow.yml`),
+//! the Chart.yaml, values.yaml, values.schema.json and README.md that `flowhelm chart FLOW -o DIR
+//! --name demo` generates are pinned, each in its own file, `tests/snapshots/<case>@<file>.snap`.
+//! Templates are not snapshotted: they are copied verbatim from chart-skeleton/ and are checked by
+//! the helm tests (`charts`, `features`, `parity`, `cluster`).
+//!
+//! A change in generated output fails here. Outside CI, the new output is written beside the
+//! snapshot as `.snap.new`: review and accept or reject each with `cargo insta review`
+//! (`cargo install cargo-insta`), or accept them all by running the test with
+//! `INSTA_UPDATE=always`. With `CI` set nothing is written; a mismatch only fails.
 
-use crate::common;
 use crate::common::{generate_chart, TempDir};
 
-const CASES: &[&str] = &[
-    "01-single",
-    "05-replicas-shards",
-    "06-dag-needs-when",
-    "07-env-secrets",
-    "16-volumes",
-    "18-external",
-];
-const FILES: &[&str] = &[
-    "Chart.yaml",
-    "values.yaml",
-    "values.schema.json",
-    "README.md",
+/// The files, each with the whitespace it ends with. insta compares text with leading newlines
+/// and trailing whitespace trimmed and CRLF read as LF, so the test pins those bytes itself: with
+/// the snapshot they make up the exact file.
+const FILES: &[(&str, &str)] = &[
+    ("Chart.yaml", "\n"),
+    ("values.yaml", "\n\n"),
+    ("values.schema.json", "\n\n"),
+    ("README.md", "\n"),
 ];
 
 #[test]
 fn generated_files_match_their_snapshots() {
     let tmp = TempDir::new("snap");
-    let bless = std::env::var_os("FLOWHELM_BLESS").is_some();
-    let mut mismatches = Vec::new();
-    for case in CASES {
-        let flow = common::fixtures()
-            .join("jina-reference")
-            .join(case)
-            .join("flow.yml");
+    // glob! runs the closure once per Flow and reports every mismatch before failing.
+    insta::glob!("../fixtures/jina-reference", "*/flow.yml", |flow| {
+        let case = flow
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
         let out = tmp.path().join(case);
-        generate_chart(&flow, &out, "demo");
-        for file in FILES {
+        generate_chart(flow, &out, "demo");
+        for (file, ending) in FILES {
             let got = std::fs::read_to_string(out.join(file)).unwrap();
-            let snap = common::root().join("tests/snapshots").join(case).join(file);
-            if bless {
-                std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
-                std::fs::write(&snap, &got).unwrap();
-                continue;
-            }
-            let want = std::fs::read_to_string(&snap).unwrap_or_else(|_| {
-                panic!(
-                    "missing snapshot {}: run with FLOWHELM_BLESS=1",
-                    snap.display()
-                )
+            assert_eq!(
+                &got[got.trim_end().len()..],
+                *ending,
+                "{case}/{file}: the whitespace at its end"
+            );
+            assert!(
+                !got.starts_with('\n') && !got.contains('\r'),
+                "{case}/{file} starts with a newline or has a carriage return"
+            );
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                snapshot_suffix => *file,
+                omit_expression => true,
+                description => format!(
+                    "`flowhelm chart tests/fixtures/jina-reference/{case}/flow.yml -o DIR --name demo`: DIR/{file}"
+                ),
+            }, {
+                insta::assert_snapshot!(case, got);
             });
-            if got != want {
-                let line = got
-                    .lines()
-                    .zip(want.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0)
-                    + 1;
-                mismatches.push(format!(
-                    "{case}/{file} differs from its snapshot first at line {line}"
-                ));
-            }
         }
-    }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    });
 }
