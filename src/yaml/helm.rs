@@ -5,7 +5,7 @@
 //! is not the Flow reader's PyYAML-and-Jina typing: `y`, `on` and `Off` are booleans, `1e3` and
 //! `08` numbers, `0o10` is 8, a key `1.0` is the string "1", `<<` merges override keys written
 //! before them, every number ends up a float64, and `.inf`/`.nan` fail the JSON step. Each rule
-//! below was checked against helm 3.17 and 4.3 (tests/charts.rs runs the same cases through both).
+//! below was checked against helm 3.17 and 4.3 (tests/it/charts.rs runs the same cases through both).
 //!
 //! Syntax is granit-parser's, with its libyaml-compatible options; where helm 3 and helm 4
 //! disagree (a second document, a `%YAML` directive) the file is refused, since a chart must

@@ -792,7 +792,7 @@ mod tests {
         assert!(flows >= 30, "{flows} reference Flows");
     }
 
-    /// The mutations of tests/robustness.rs (every cut, tests/fixtures/hostile-lines.json), which reach the error and
+    /// The mutations of tests/it/robustness.rs (every cut, tests/fixtures/hostile-lines.json), which reach the error and
     /// edge paths of the parser rather than valid Flows.
     #[test]
     fn fast_route_agrees_on_mutated_fixtures() {

@@ -1,0 +1,726 @@
+//! Jina features without a reference export, rendered by real helm and checked against how
+//! Jina's k8s exporter builds them (jina/orchestrate/deployments/config/k8s.py and the gateway
+//! parser): multi-protocol and websocket gateways, monitoring, custom gateway images, tracing and
+//! JSON-valued options, polling ALL, external executors with several hosts.
+
+use crate::common::k8s::{
+    container_args as args, documents, find, flag_values as values, render, try_find, validate_all,
+};
+use crate::common::{generate_chart, helms, TempDir};
+use crate::test::unindent;
+use serde_json::Value as J;
+
+/// The chart of `flow` ([`unindent`]ed), rendered by each helm and checked against the schemas.
+fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
+    render_flow_with(flow, tag, &[])
+}
+
+/// [`render_flow`] with more `helm template` arguments.
+fn render_flow_with(flow: &str, tag: &str, set: &[&str]) -> Vec<(String, Vec<J>)> {
+    let tmp = TempDir::new(tag);
+    let path = tmp.path().join("flow.yml");
+    std::fs::write(&path, unindent(flow)).unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&path, &chart, "demo");
+    helms()
+        .into_iter()
+        .map(|(name, helm)| {
+            let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", set));
+            validate_all("1.33.0", &docs, tag);
+            (name.to_string(), docs)
+        })
+        .collect()
+}
+
+#[test]
+fn multi_protocol_gateway_gets_composite_gateway_ports_and_services() {
+    let flow = "
+        jtype: Flow
+        with:
+          protocol: [grpc, http, websocket]
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+    ";
+    for (h, docs) in render_flow(flow, "multi") {
+        let gw = find(&docs, "Deployment", "rel-demo-gateway");
+        let a = args(gw, 0);
+        assert_eq!(values(&a, "--uses").unwrap(), ["CompositeGateway"], "{h}");
+        assert_eq!(
+            values(&a, "--port").unwrap(),
+            ["8080", "8081", "8082"],
+            "{h}"
+        );
+        assert_eq!(
+            values(&a, "--protocol").unwrap(),
+            ["GRPC", "HTTP", "WEBSOCKET"],
+            "{h}"
+        );
+        let ports: Vec<&J> = gw["spec"]["template"]["spec"]["containers"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["containerPort"])
+            .collect();
+        assert_eq!(ports, [8080, 8081, 8082]);
+        // One Service, one named port per protocol (Jina: one Service per extra protocol).
+        let svc = find(&docs, "Service", "rel-demo-gateway");
+        let ports: Vec<(&str, i64)> = svc["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(ports, [("grpc", 8080), ("http", 8081), ("websocket", 8082)]);
+        assert!(try_find(&docs, "Service", "rel-demo-gateway-1-http").is_none());
+        // The executors keep gRPC: the gateway address uses their protocol, not the gateway's.
+        let addr: J =
+            serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
+        assert_eq!(addr["enc"][0], "grpc://rel-demo-enc.demo.svc:8080");
+    }
+}
+
+#[test]
+fn websocket_gateway_and_http_executor() {
+    let flow = "
+        jtype: Flow
+        gateway:
+          protocol: websocket
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            protocol: http
+    ";
+    for (h, docs) in render_flow(flow, "ws") {
+        let gw = find(&docs, "Deployment", "rel-demo-gateway");
+        let a = args(gw, 0);
+        assert_eq!(values(&a, "--uses").unwrap(), ["WebSocketGateway"], "{h}");
+        assert_eq!(values(&a, "--protocol").unwrap(), ["WEBSOCKET"]);
+        // Native probes: Jina's websocket and http servers answer `GET /`.
+        let probe = &gw["spec"]["template"]["spec"]["containers"][0]["startupProbe"]["httpGet"];
+        assert_eq!(probe, &serde_json::json!({"path": "/", "port": 8080}));
+        let addr: J =
+            serde_json::from_str(&values(&a, "--deployments-addresses").unwrap()[0]).unwrap();
+        assert_eq!(addr["enc"][0], "http://rel-demo-enc.demo.svc:8080");
+        let enc = find(&docs, "Deployment", "rel-demo-enc");
+        assert_eq!(values(&args(enc, 0), "--protocol").unwrap(), ["HTTP"]);
+    }
+}
+
+#[test]
+fn monitoring_adds_the_flag_the_metrics_port_and_a_service_monitor() {
+    let flow = "
+        jtype: Flow
+        with:
+          monitoring: true
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            shards: 2
+    ";
+    for (_, docs) in render_flow_with(
+        flow,
+        "mon",
+        &["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"],
+    ) {
+        for name in [
+            "rel-demo-gateway",
+            "rel-demo-enc-0",
+            "rel-demo-enc-1",
+            "rel-demo-enc-head",
+        ] {
+            let d = find(&docs, "Deployment", name);
+            assert!(args(d, 0).contains(&"--monitoring".to_string()), "{name}");
+            let svc = find(&docs, "Service", name);
+            assert_eq!(svc["spec"]["ports"][1]["name"], "monitoring");
+            assert_eq!(svc["spec"]["ports"][1]["port"], 9090);
+            let sm = find(&docs, "ServiceMonitor", name);
+            assert_eq!(sm["spec"]["endpoints"][0]["port"], "monitoring");
+            assert_eq!(sm["spec"]["selector"]["matchLabels"]["app"], name);
+        }
+    }
+}
+
+#[test]
+fn custom_gateway_image_runs_its_config() {
+    let flow = "
+        jtype: Flow
+        gateway:
+          uses: docker://acme/my-gateway:2.0
+          uses_with:
+            greeting: hi
+          env:
+            MODE: custom
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+    ";
+    for (_, docs) in render_flow(flow, "customgw") {
+        let gw = find(&docs, "Deployment", "rel-demo-gateway");
+        assert_eq!(
+            gw["spec"]["template"]["spec"]["containers"][0]["image"],
+            "acme/my-gateway:2.0"
+        );
+        let a = args(gw, 0);
+        assert_eq!(values(&a, "--uses").unwrap(), ["config.yml"]);
+        let with: J = serde_json::from_str(&values(&a, "--uses-with").unwrap()[0]).unwrap();
+        assert_eq!(with["greeting"], "hi");
+        assert_eq!(
+            find(&docs, "ConfigMap", "rel-demo-gateway-configmap")["data"]["MODE"],
+            "custom"
+        );
+    }
+}
+
+#[test]
+fn tracing_grpc_options_and_json_arguments_pass_through() {
+    let flow = "
+        jtype: Flow
+        with:
+          tracing: true
+          traces_exporter_host: http://otel
+          traces_exporter_port: 4317
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            grpc_server_options:
+              grpc.max_send_message_length: -1
+            exit_on_exceptions: [RuntimeError, ValueError]
+            uses_metas:
+              name: x
+            uses_requests:
+              /index: encode
+            shards: 2
+            polling: ALL
+    ";
+    for (_, docs) in render_flow(flow, "tracing") {
+        let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
+        assert!(gw.contains(&"--tracing".to_string()));
+        assert_eq!(values(&gw, "--traces-exporter-port").unwrap(), ["4317"]);
+        let shard = args(find(&docs, "Deployment", "rel-demo-enc-1"), 0);
+        assert!(shard.contains(&"--tracing".to_string()));
+        assert_eq!(
+            values(&shard, "--traces-exporter-host").unwrap(),
+            ["http://otel"]
+        );
+        let opts: J =
+            serde_json::from_str(&values(&shard, "--grpc-server-options").unwrap()[0]).unwrap();
+        assert_eq!(opts["grpc.max_send_message_length"], -1);
+        assert_eq!(
+            values(&shard, "--exit-on-exceptions").unwrap(),
+            ["RuntimeError", "ValueError"]
+        );
+        let metas: J = serde_json::from_str(&values(&shard, "--uses-metas").unwrap()[0]).unwrap();
+        assert_eq!(metas["name"], "x");
+        let reqs: J = serde_json::from_str(&values(&shard, "--uses-requests").unwrap()[0]).unwrap();
+        assert_eq!(reqs["/index"], "encode");
+        assert!(
+            values(&shard, "--polling").is_none(),
+            "workers never get --polling"
+        );
+        let head = args(find(&docs, "Deployment", "rel-demo-enc-head"), 0);
+        assert_eq!(values(&head, "--polling").unwrap(), ["ALL"]);
+        assert_eq!(
+            values(&head, "--uses-metas").unwrap(),
+            ["{}"],
+            "the head does not inherit uses_metas"
+        );
+    }
+}
+
+#[test]
+fn external_executor_with_several_hosts_gets_every_address() {
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: remote
+            external: true
+            host: [a.example.com, b.example.com]
+            port: [443, 8443]
+            tls: true
+            grpc_metadata:
+              token: abc
+    ";
+    for (_, docs) in render_flow(flow, "external") {
+        assert!(!docs.iter().any(|d| d["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .contains("remote")));
+        let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
+        let addr: J =
+            serde_json::from_str(&values(&gw, "--deployments-addresses").unwrap()[0]).unwrap();
+        assert_eq!(
+            addr["remote"],
+            serde_json::json!(["grpcs://a.example.com:443", "grpcs://b.example.com:8443"])
+        );
+        let meta: J =
+            serde_json::from_str(&values(&gw, "--deployments-metadata").unwrap()[0]).unwrap();
+        assert_eq!(meta["remote"]["token"], "abc");
+    }
+}
+
+#[test]
+fn executor_with_several_protocols_gets_ports_and_services_per_protocol() {
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            protocol: [grpc, http]
+    ";
+    for (_, docs) in render_flow(flow, "exec-multi") {
+        let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
+        assert_eq!(values(&a, "--port").unwrap(), ["8080", "8081"]);
+        assert_eq!(values(&a, "--protocol").unwrap(), ["GRPC", "HTTP"]);
+        let svc = find(&docs, "Service", "rel-demo-enc");
+        assert_eq!(svc["spec"]["ports"][1]["name"], "http");
+        assert_eq!(svc["spec"]["ports"][1]["port"], 8081);
+        let c =
+            &find(&docs, "Deployment", "rel-demo-enc")["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            c["ports"][1]["containerPort"], 8081,
+            "every protocol's port is declared"
+        );
+    }
+}
+
+#[test]
+fn heads_and_sidecars_inherit_what_jina_copies() {
+    // Jina copies the executor's arguments to the head, then drops gpus, uses, uses_with,
+    // uses_metas (and workspace, taboo for heads); uses_before/after copy the head's.
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: idx
+            uses: docker://acme/idx:1
+            shards: 2
+            gpus: 1
+            retries: 3
+            workspace: /data/ws
+            floating: true
+            uses_with: {k: 1}
+            uses_before: docker://acme/pre:1
+    ";
+    for (_, docs) in render_flow(flow, "head-inherit") {
+        let head = find(&docs, "Deployment", "rel-demo-idx-head");
+        let h = args(head, 0);
+        assert_eq!(values(&h, "--retries").unwrap(), ["3"]);
+        assert!(h.contains(&"--floating".to_string()));
+        for absent in [
+            "--gpus",
+            "--workspace",
+            "--uses",
+            "--uses-with",
+            "--replicas",
+        ] {
+            assert!(values(&h, absent).is_none(), "head has {absent}");
+        }
+        assert!(
+            head["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"].is_null(),
+            "head has no GPU limit"
+        );
+        assert_eq!(
+            values(&h, "--uses-before-address").unwrap(),
+            ["127.0.0.1:8078"]
+        );
+        let side = args(head, 1);
+        assert_eq!(values(&side, "--name").unwrap(), ["idx/uses-before"]);
+        assert_eq!(values(&side, "--uses").unwrap(), ["config.yml"]);
+        assert_eq!(values(&side, "--workspace").unwrap(), ["/data/ws"]);
+        assert_eq!(values(&side, "--retries").unwrap(), ["3"]);
+        assert_eq!(
+            values(&side, "--port-monitoring").unwrap(),
+            ["9091"],
+            "no clash with the head's 9090"
+        );
+        assert!(values(&side, "--uses-with").is_none());
+        let shard = args(find(&docs, "Deployment", "rel-demo-idx-1"), 0);
+        assert_eq!(values(&shard, "--gpus").unwrap(), ["1"]);
+        assert_eq!(values(&shard, "--workspace").unwrap(), ["/data/ws"]);
+        let with: J = serde_json::from_str(&values(&shard, "--uses-with").unwrap()[0]).unwrap();
+        assert_eq!(with["k"], 1);
+    }
+}
+
+#[test]
+fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
+    // helm 4 drops null entries of values, prints 1.0 as 1 and rounds integers above 2^53:
+    // such blobs travel as their exact json.dumps text; plain ones stay editable mappings.
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            uses_with: {a: null, b: 1.0, c: 0.5, d: 9007199254740993, e: 1e3, f: -.5, g: 1:30, h: '1e3', i: 1e16}
+            uses_metas: {threshold: 0.25, name: m}
+            when: {tags__x: {$eq: null}}
+    ";
+    for (h, docs) in render_flow(flow, "blobs") {
+        let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
+        assert_eq!(
+            values(&a, "--uses-with").unwrap(),
+            // Plain 1e3, -.5 and 1:30 as Jina's loader reads them (parse_arg, PyYAML's base 60).
+            [
+                r#"{"a": null, "b": 1.0, "c": 0.5, "d": 9007199254740993, "e": 1000.0, "f": -0.5, "g": 90, "h": "1e3", "i": 1e+16}"#
+            ],
+            "{h}"
+        );
+        let metas: J = serde_json::from_str(&values(&a, "--uses-metas").unwrap()[0]).unwrap();
+        assert_eq!(metas, serde_json::json!({"threshold": 0.25, "name": "m"}));
+        let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
+        let cond: J = serde_json::from_str(&values(&gw, "--graph-conditions").unwrap()[0]).unwrap();
+        assert_eq!(cond, serde_json::json!({"enc": {"tags__x": {"$eq": null}}}));
+    }
+}
+
+fn probes_of(docs: &[J], kind: &str, name: &str) -> Vec<J> {
+    let c = &find(docs, kind, name)["spec"]["template"]["spec"]["containers"][0];
+    ["startupProbe", "livenessProbe", "readinessProbe"]
+        .iter()
+        .map(|p| c[*p].clone())
+        .collect()
+}
+
+#[test]
+fn probes_are_native_by_default_and_configurable() {
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            timeout_ready: -1
+          - name: web
+            uses: docker://acme/web:1
+            protocol: http
+    ";
+    for (h, docs) in render_flow(flow, "probes") {
+        // gRPC health checking for grpc, GET / for http: no process started per probe.
+        let [startup, liveness, readiness] =
+            <[J; 3]>::try_from(probes_of(&docs, "Deployment", "rel-demo-enc")).unwrap();
+        assert_eq!(startup["grpc"], serde_json::json!({"port": 8080}), "{h}");
+        assert_eq!(liveness["grpc"]["port"], 8080);
+        assert_eq!(readiness["grpc"]["port"], 8080);
+        assert!(startup.get("exec").is_none());
+        // timeout_ready: -1 waits for ever: the largest threshold Kubernetes takes.
+        assert_eq!(startup["failureThreshold"], 2147483647);
+        assert_eq!(
+            (
+                liveness["failureThreshold"].clone(),
+                readiness["successThreshold"].clone()
+            ),
+            (J::from(3), J::from(1))
+        );
+        let web = probes_of(&docs, "Deployment", "rel-demo-web");
+        assert_eq!(
+            web[0]["httpGet"],
+            serde_json::json!({"path": "/", "port": 8080})
+        );
+        assert_eq!(web[0]["failureThreshold"], 120, "600 s at a 5 s period");
+        let gw = probes_of(&docs, "Deployment", "rel-demo-gateway");
+        assert_eq!(gw[1]["grpc"]["port"], 8080);
+    }
+    // Jina's own `jina ping` probes, a custom handler, thresholds.
+    let set = [
+        "--set",
+        "executorDefaults.probes.type=jina-ping",
+        "--set",
+        "executors.web.probes.liveness.handler.tcpSocket.port=8080",
+        "--set",
+        "executors.web.probes.startup.failureThreshold=7",
+        "--set",
+        "executors.web.probes.readiness.successThreshold=2",
+    ];
+    for (h, docs) in render_flow_with(flow, "probes-set", &set) {
+        let enc = probes_of(&docs, "Deployment", "rel-demo-enc");
+        assert_eq!(
+            enc[0]["exec"]["command"],
+            serde_json::json!(["jina", "ping", "executor", "grpc://127.0.0.1:8080"]),
+            "{h}"
+        );
+        assert_eq!(
+            enc[1]["exec"]["command"],
+            serde_json::json!([
+                "jina",
+                "ping",
+                "executor",
+                "grpc://127.0.0.1:8080",
+                "--timeout",
+                "9500"
+            ])
+        );
+        let web = probes_of(&docs, "Deployment", "rel-demo-web");
+        assert_eq!(web[1]["tcpSocket"], serde_json::json!({"port": 8080}));
+        assert!(
+            web[1].get("exec").is_none(),
+            "the handler replaces the one `type` picks"
+        );
+        assert_eq!(web[0]["failureThreshold"], 7);
+        assert_eq!(web[2]["successThreshold"], 2);
+        // The gateway keeps its own (native) probes.
+        assert!(probes_of(&docs, "Deployment", "rel-demo-gateway")[0]
+            .get("grpc")
+            .is_some());
+    }
+}
+
+/// Every scalar of every object as `Kind/name:path` → value; container args as flags
+/// (`…args.--flag` → its values), so a changed option shows as one fact.
+fn facts(docs: &[J]) -> std::collections::BTreeMap<String, String> {
+    fn walk(prefix: &str, v: &J, out: &mut std::collections::BTreeMap<String, String>) {
+        match v {
+            J::Object(m) => {
+                for (k, v) in m {
+                    if k == "args" && v.is_array() {
+                        let mut flag = String::from("<command>");
+                        for a in v.as_array().unwrap() {
+                            let a = a.as_str().unwrap_or_default();
+                            if a.starts_with("--") {
+                                flag = a.to_string();
+                                out.entry(format!("{prefix}.args.{flag}")).or_default();
+                            } else {
+                                let e = out.entry(format!("{prefix}.args.{flag}")).or_default();
+                                e.push_str(a);
+                                e.push(' ');
+                            }
+                        }
+                    } else {
+                        walk(&format!("{prefix}.{k}"), v, out);
+                    }
+                }
+            }
+            J::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    // Containers and ports by name, so one more entry does not shift the rest.
+                    let key = item["name"].as_str().map_or(i.to_string(), String::from);
+                    walk(&format!("{prefix}[{key}]"), item, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for d in docs {
+        let name = format!(
+            "{}/{}:",
+            d["kind"].as_str().unwrap_or(""),
+            d["metadata"]["name"].as_str().unwrap_or("")
+        );
+        walk(&name, d, &mut out);
+    }
+    out
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            text.starts_with(head)
+                && (0..=text.len() - head.len()).any(|i| glob(rest, &text[head.len() + i..]))
+        }
+    }
+}
+
+#[test]
+fn each_typed_value_changes_every_place_it_must_and_nothing_else() {
+    // One fact, one value: flipping a key changes what it drives, for the gateway and the
+    // executors alike, and nothing else. Each case lists every place its change may touch.
+    let flow = "jtype: Flow
+gateway:
+  protocol: [grpc, http]
+executors:
+  - name: enc
+    uses: docker://acme/enc:1
+    gpus: 1
+    uses_with: {model: small}
+  - name: audit
+    uses: docker://acme/audit:1
+    needs: enc
+    floating: true
+  - name: idx
+    uses: docker://acme/idx:1
+    needs: enc
+    shards: 2
+    polling: {/search: ALL}
+    uses_after: docker://acme/merge:1
+  - name: merger
+    uses: docker://acme/merger:1
+    needs: [idx]
+    disable_reduce: true
+";
+    let tmp = TempDir::new("one-fact");
+    let path = tmp.path().join("flow.yml");
+    std::fs::write(&path, flow).unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&path, &chart, "demo");
+    let (_, helm) = &helms()[1];
+    let base = facts(&documents(&render(
+        helm,
+        &chart,
+        tmp.path(),
+        "rel",
+        "demo",
+        &[],
+    )));
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["executors.merger.noReduce=false"],
+            &[
+                "Deployment/rel-demo-gateway:*.args.--deployments-no-reduce",
+                "Deployment/rel-demo-merger:*.args.--no-reduce",
+            ],
+        ),
+        (
+            &["executors.idx.noReduce=true"],
+            &[
+                "Deployment/rel-demo-gateway:*.args.--deployments-no-reduce",
+                "Deployment/rel-demo-idx-0:*.args.--no-reduce",
+                "Deployment/rel-demo-idx-1:*.args.--no-reduce",
+                "Deployment/rel-demo-idx-head:*[executor].args.--no-reduce",
+                "Deployment/rel-demo-idx-head:*[uses-after].args.--no-reduce",
+            ],
+        ),
+        (
+            &["flow.floating=null"],
+            &["Deployment/rel-demo-audit:*.args.--floating"],
+        ),
+        (
+            &["executors.enc.gpus=2"],
+            &[
+                "Deployment/rel-demo-enc:*.args.--gpus",
+                "Deployment/rel-demo-enc:*.resources.limits.nvidia.com/gpu",
+            ],
+        ),
+        (
+            &["executors.enc.gpus="],
+            &[
+                "Deployment/rel-demo-enc:*.args.--gpus",
+                "Deployment/rel-demo-enc:*.resources.limits.nvidia.com/gpu",
+            ],
+        ),
+        (
+            &["executors.idx.polling=ALL"],
+            &["Deployment/rel-demo-idx-head:*.args.--polling"],
+        ),
+        (
+            &["executors.idx.pollingByEndpoint=null"],
+            &["Deployment/rel-demo-idx-head:*.args.--polling"],
+        ),
+        (
+            &["executors.enc.usesWith={\"model\": \"big\"}"],
+            &["Deployment/rel-demo-enc:*.args.--uses-with"],
+        ),
+        (
+            &["executors.enc.usesMetas={\"name\": \"x\"}"],
+            &["Deployment/rel-demo-enc:*.args.--uses-metas"],
+        ),
+        (
+            &["executors.enc.replicas=3"],
+            &[
+                "Deployment/rel-demo-enc:.spec.replicas",
+                "Deployment/rel-demo-enc:*.args.--replicas",
+                "PodDisruptionBudget/rel-demo-enc:*",
+            ],
+        ),
+        (
+            &["executors.enc.autoscaling.enabled=true"],
+            &[
+                "Deployment/rel-demo-enc:.spec.replicas",
+                "HorizontalPodAutoscaler/rel-demo-enc:*",
+                "PodDisruptionBudget/rel-demo-enc:*",
+            ],
+        ),
+        (
+            &["executors.idx.head.replicas=2"],
+            &[
+                "Deployment/rel-demo-idx-head:.spec.replicas",
+                "PodDisruptionBudget/rel-demo-idx-head:*",
+            ],
+        ),
+        (
+            &["executors.enc.serviceAccount.name=enc-sa"],
+            &[
+                "Deployment/rel-demo-enc:.spec.template.spec.serviceAccountName",
+                "ServiceAccount/enc-sa:*",
+                "ServiceAccount/rel-demo-enc:*",
+            ],
+        ),
+        (
+            &["executors.enc.timeoutReady=20000"],
+            &[
+                "Deployment/rel-demo-enc:*.args.--timeout-ready",
+                "Deployment/rel-demo-enc:*.startupProbe.failureThreshold",
+            ],
+        ),
+        (
+            &["gateway.replicas=3"],
+            &[
+                "Deployment/rel-demo-gateway:.spec.replicas",
+                "Deployment/rel-demo-gateway:*.args.--replicas",
+                "PodDisruptionBudget/rel-demo-gateway:*",
+            ],
+        ),
+        (
+            &["executors.enc.env.MODE=fast"],
+            &[
+                "ConfigMap/rel-demo-enc-configmap:.data.MODE",
+                "Deployment/rel-demo-enc:.spec.template.metadata.annotations.checksum/config",
+            ],
+        ),
+        (
+            &["executors.enc.image.tag=v2"],
+            &[
+                "Deployment/rel-demo-enc:*.image",
+                "ConfigMap/rel-demo-gateway-test:.data.targets.json",
+            ],
+        ),
+        (
+            &["executors.idx.usesAfter.enabled=false"],
+            &[
+                "Deployment/rel-demo-idx-head:*[uses-after]*",
+                "Deployment/rel-demo-idx-head:*[executor].args.--uses-after-address",
+                "Service/rel-demo-idx-head:*",
+                "ConfigMap/rel-demo-gateway-test:.data.targets.json",
+            ],
+        ),
+    ];
+    for (sets, expected) in cases {
+        let mut args = Vec::new();
+        for s in *sets {
+            // JSON texts go in whole, as `--set-literal` gives them (`--set` parses `{…}`).
+            args.push(if s.contains('{') {
+                "--set-literal"
+            } else {
+                "--set"
+            });
+            args.push(s);
+        }
+        let changed = facts(&documents(&render(
+            helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "demo",
+            &args,
+        )));
+        let keys: std::collections::BTreeSet<&String> = base.keys().chain(changed.keys()).collect();
+        let diff: Vec<&String> = keys
+            .into_iter()
+            .filter(|k| base.get(*k) != changed.get(*k))
+            .collect();
+        assert!(!diff.is_empty(), "{sets:?} changed nothing");
+        for d in &diff {
+            assert!(
+                expected.iter().any(|p| glob(p, d)),
+                "{sets:?} changed {d}, which it should not"
+            );
+        }
+        for p in *expected {
+            assert!(
+                diff.iter().any(|d| glob(p, d)),
+                "{sets:?} did not change {p}: changed {diff:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Any string survives exactly: random strings (every Unicode plane, control characters, YAML and
+//! template metacharacters, YAML 1.1 words, long runs) are put in the string-valued places of a
+//! Flow (env values, `uses_with` values, the Flow's name) and of a values file (env values,
+//! pod annotations); the chart renders with helm 3 and helm 4, each string comes back exactly
+//! from the rendered objects, and no object gains or loses a key.
+//!
+//! `FLOWHELM_STRING_CASES` sets how many strings (default 4000, in batches of 500 per chart).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value as J;
+
+use crate::common;
+use crate::common::{k8s, TempDir};
+use crate::test::unindent;
+
+/// Strings per batch also put in `uses_with`.
+const USES_WITH: usize = 60;
+
+/// xorshift64*: deterministic, so a failure names a seed that reproduces it.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const PIECES: &[&str] = &[
+    "{{",
+    "}}",
+    "{{ .Values }}",
+    "{{- fail \"x\" }}",
+    "[[ x ]]",
+    "[% if %]",
+    ": ",
+    " #",
+    "- ",
+    "? ",
+    "&a",
+    "*a",
+    "!!str",
+    "!tag",
+    "|",
+    ">",
+    "'",
+    "\"",
+    "\\",
+    "%",
+    "@",
+    "`",
+    "---",
+    "...",
+    "\n---\n",
+    "on",
+    "yes",
+    "y",
+    "n",
+    "off",
+    "null",
+    "~",
+    "0x10",
+    "010",
+    ".5",
+    "1e3",
+    "-.inf",
+    ".nan",
+    "1:30",
+    "true",
+    "True",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "a: b",
+    "{a: b}",
+    "[1, 2]",
+    "$(HOME)",
+    "$HOME",
+];
+
+const SPECIAL: &[char] = &[
+    '\u{0}',
+    '\u{7}',
+    '\u{1b}',
+    '\u{7f}',
+    '\u{80}',
+    '\u{85}',
+    '\u{9f}',
+    '\u{a0}',
+    '\u{ad}',
+    '\u{2028}',
+    '\u{2029}',
+    '\u{200b}',
+    '\u{feff}',
+    '\u{fffd}',
+    '\u{fffe}',
+    '\u{ffff}',
+    '\u{10000}',
+    '\u{1f600}',
+    '\u{e0001}',
+    '\u{10ffff}',
+    'é',
+    'ß',
+    '中',
+    'ي',
+];
+
+fn random_char(rng: &mut Rng) -> char {
+    match rng.below(6) {
+        0 => char::from(32 + rng.below(95) as u8),
+        1 => char::from(rng.below(32) as u8),
+        2 => SPECIAL[rng.below(SPECIAL.len())],
+        3 => loop {
+            if let Some(c) = char::from_u32(rng.below(0x11_0000) as u32) {
+                break c;
+            }
+        },
+        _ => char::from(b'a' + rng.below(26) as u8),
+    }
+}
+
+fn random_string(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    let len = match rng.below(10) {
+        0 => 0,
+        1 => 500 + rng.below(1500),
+        _ => 1 + rng.below(24),
+    };
+    while s.chars().count() < len {
+        if rng.below(4) == 0 {
+            s.push_str(PIECES[rng.below(PIECES.len())]);
+        } else {
+            s.push(random_char(rng));
+        }
+    }
+    // `${{ … }}` is the Flow's own expression syntax, substituted by design.
+    s.replace("${{", "$ {{")
+}
+
+/// A YAML double-quoted scalar that reads back as exactly `s`: everything outside printable
+/// ASCII is escaped, so the Flow itself is valid whatever `s` holds.
+fn yaml_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn flow_with(strings: &[String], name: &str) -> String {
+    // yaml_quoted() escapes every control character: the name stays on its line.
+    let mut y = unindent(&format!(
+        "
+        jtype: Flow
+        with:
+          name: {}
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            env:
+        ",
+        yaml_quoted(name)
+    ));
+    for (i, s) in strings.iter().enumerate() {
+        y.push_str(&format!("      S{i:04}: {}\n", yaml_quoted(s)));
+    }
+    // One argument holds them all, and Linux allows 128 KiB per argument.
+    y.push_str("    uses_with:\n");
+    for (i, s) in strings.iter().enumerate().take(USES_WITH) {
+        y.push_str(&format!("      s{i:04}: {}\n", yaml_quoted(s)));
+    }
+    y
+}
+
+fn values_with(strings: &[String]) -> String {
+    let mut y = unindent(
+        "
+        executors:
+          enc:
+            env:
+        ",
+    );
+    for (i, s) in strings.iter().enumerate() {
+        y.push_str(&format!("      V{i:04}: {}\n", yaml_quoted(s)));
+    }
+    y.push_str("    podAnnotations:\n");
+    for (i, s) in strings.iter().enumerate() {
+        y.push_str(&format!("      example.com/a{i:04}: {}\n", yaml_quoted(s)));
+    }
+    y
+}
+
+/// Every key path of an object (list positions collapsed), the shape that must not change.
+fn shape(v: &J, path: &str, out: &mut BTreeSet<String>) {
+    match v {
+        J::Object(m) => {
+            for (k, child) in m {
+                // Keys the test itself varies.
+                let k =
+                    if k.starts_with('S') || k.starts_with('V') || k.starts_with("example.com/a") {
+                        "*"
+                    } else {
+                        k
+                    };
+                let p = format!("{path}.{k}");
+                out.insert(p.clone());
+                shape(child, &p, out);
+            }
+        }
+        J::Array(items) => items
+            .iter()
+            .for_each(|i| shape(i, &format!("{path}[]"), out)),
+        _ => {}
+    }
+}
+
+fn shapes(docs: &[J]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for d in docs {
+        shape(d, d["kind"].as_str().unwrap_or(""), &mut out);
+    }
+    out
+}
+
+fn render(helm: &Path, chart: &Path, home: &Path, values: &Path) -> Vec<J> {
+    let v = values.display().to_string();
+    k8s::documents(&k8s::render(helm, chart, home, "rel", "ns", &["-f", &v]))
+}
+
+/// Characters helm 3 cannot take in values at all when a chart has a schema: it re-encodes the
+/// values as YAML to validate them, and its YAML writer puts these out raw where its reader then
+/// refuses them ("control characters are not allowed"). helm 4 takes them; flowhelm warns.
+fn helm3_can_hold(c: char) -> bool {
+    !matches!(c, '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+#[test]
+fn any_string_in_a_flow_or_a_values_file_reaches_the_objects_exactly() {
+    let cases: usize = std::env::var("FLOWHELM_STRING_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4000);
+    let tmp = TempDir::new("strings");
+    let home = tmp.path().join("home");
+    // The shape every render must keep: the same Flow and values with dull strings.
+    let dull: Vec<String> = (0..3).map(|i| format!("x{i}")).collect();
+    let baseline_flow = tmp.path().join("baseline.yml");
+    std::fs::write(&baseline_flow, flow_with(&dull, "flow")).unwrap();
+    let baseline_chart = tmp.path().join("baseline");
+    common::generate_chart(&baseline_flow, &baseline_chart, "strings");
+    let baseline_values = tmp.path().join("baseline-values.yaml");
+    std::fs::write(&baseline_values, values_with(&dull)).unwrap();
+    let want: Vec<BTreeSet<String>> = common::helms()
+        .iter()
+        .map(|(_, helm)| shapes(&render(helm, &baseline_chart, &home, &baseline_values)))
+        .collect();
+
+    let batch = 500;
+    for b in 0..cases.div_ceil(batch) {
+        let seed = 0x9E37_79B9_7F4A_7C15 ^ (b as u64 + 1);
+        let mut rng = Rng(seed);
+        let all: Vec<String> = (0..batch.min(cases - b * batch))
+            .map(|_| random_string(&mut rng))
+            .collect();
+        let name = random_string(&mut rng);
+        let mut chart = tmp.path().to_path_buf();
+        for (i, (helm_name, helm)) in common::helms().into_iter().enumerate() {
+            let for_helm = |s: &String| -> String {
+                if helm_name == "helm3" {
+                    s.chars()
+                        .map(|c| if helm3_can_hold(c) { c } else { 'X' })
+                        .collect()
+                } else {
+                    s.clone()
+                }
+            };
+            let strings: Vec<String> = all.iter().map(for_helm).collect();
+            let name = for_helm(&name);
+            let flow = tmp.path().join(format!("flow-{b}-{helm_name}.yml"));
+            std::fs::write(&flow, flow_with(&strings, &name)).unwrap();
+            chart = tmp.path().join(format!("chart-{b}-{helm_name}"));
+            common::generate_chart(&flow, &chart, "strings");
+            let values = tmp.path().join(format!("values-{b}-{helm_name}.yaml"));
+            std::fs::write(&values, values_with(&strings)).unwrap();
+            let docs = render(&helm, &chart, &home, &values);
+            let context = format!("{helm_name}, seed {seed:#x}");
+            assert_eq!(
+                shapes(&docs),
+                want[i],
+                "{context}: the objects' keys changed"
+            );
+            let cm = docs
+                .iter()
+                .find(|d| {
+                    d["kind"] == "ConfigMap"
+                        && d["metadata"]["name"]
+                            .as_str()
+                            .is_some_and(|n| n.ends_with("-enc-configmap"))
+                })
+                .unwrap_or_else(|| panic!("{context}: no ConfigMap for enc"));
+            let deploy = k8s::find(&docs, "Deployment", "rel-strings-enc");
+            let args = k8s::container_args(deploy, 0);
+            let uses_with: J =
+                serde_json::from_str(&k8s::flag_values(&args, "--uses-with").unwrap()[0]).unwrap();
+            let annotations = &deploy["spec"]["template"]["metadata"]["annotations"];
+            for (j, s) in strings.iter().enumerate() {
+                let want = J::String(s.clone());
+                assert_eq!(
+                    cm["data"][format!("S{j:04}")],
+                    want,
+                    "{context}: Flow env value {j} {s:?}"
+                );
+                if j < USES_WITH {
+                    assert_eq!(
+                        uses_with[format!("s{j:04}")],
+                        want,
+                        "{context}: uses_with value {j} {s:?}"
+                    );
+                }
+                assert_eq!(
+                    cm["data"][format!("V{j:04}")],
+                    want,
+                    "{context}: values-file env value {j} {s:?}"
+                );
+                assert_eq!(
+                    annotations[format!("example.com/a{j:04}")],
+                    want,
+                    "{context}: annotation {j} {s:?}"
+                );
+            }
+        }
+        // The Flow's name reaches values.yaml (flow.name) and the README.
+        let values_yaml = flowhelm::yaml::parse_helm(
+            &std::fs::read_to_string(chart.join("values.yaml")).unwrap(),
+        )
+        .unwrap()
+        .to_json();
+        assert_eq!(
+            values_yaml["flow"]["name"],
+            J::String(name.clone()),
+            "seed {seed:#x}: flow.name"
+        );
+        let readme = std::fs::read_to_string(chart.join("README.md")).unwrap();
+        let intro = readme.lines().nth(2).unwrap_or_default();
+        assert!(
+            intro.starts_with("A Helm chart for the Jina Flow `")
+                && intro
+                    .ends_with(", generated by [flowhelm](https://github.com/flowhelm/flowhelm)."),
+            "seed {seed:#x}: the Flow name broke the README: {intro:?}"
+        );
+    }
+}
