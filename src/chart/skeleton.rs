@@ -136,10 +136,10 @@ pub fn render(files: &Files, context: &SkeletonContext, dir: Option<&Path>) -> R
 /// (`dir/path`), with minijinja's own error as its source. Errors in the built-in skeleton are
 /// flowhelm's.
 fn template_error(dir: Option<&Path>, path: &str, e: minijinja::Error) -> Error {
-    let message = format!(
-        "skeleton template: {}",
-        e.detail().unwrap_or("cannot render")
-    );
+    let message = match e.detail() {
+        Some(detail) => format!("skeleton template: {}: {detail}", e.kind()),
+        None => format!("skeleton template: {}", e.kind()),
+    };
     let mut err = match dir {
         Some(dir) => Error::input_file(dir.join(path), message),
         None => Error::internal(format!("{path}: {message}")),

@@ -17,6 +17,7 @@ mod cli;
 mod cluster;
 mod features;
 mod invalid;
+mod library;
 mod parity;
 mod publish;
 mod robustness;

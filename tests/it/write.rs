@@ -125,14 +125,14 @@ fn a_user_skeleton_replaces_the_builtin_one() {
         let text = common::k8s::render(&helm, &out, tmp.path(), "r", "ns", &[]);
         assert!(text.contains("replicas: \"1\"\n  dns: encoder"), "{text}");
     }
-    // A template error in a skeleton is reported with the file, and nothing is written.
-    std::fs::write(skel.join("README.md.j2"), "[[ no_such_variable ]]").unwrap();
+    // A template error in a skeleton is reported at its file and line, and nothing is written.
+    std::fs::write(skel.join("README.md.j2"), "# x\n\n[[ no_such_variable ]]\n").unwrap();
     let out2 = tmp.path().join("chart2");
     chart_into(tmp.path(), &out2)
         .arg("--skeleton")
         .arg(&skel)
         .status(2)
-        .stderr_starts_with("README.md.j2: error: skeleton template")
+        .stderr("{dir}/skel/README.md.j2:3:1: error: skeleton template: undefined value\n")
         .run();
     assert!(!out2.exists());
 }
