@@ -304,24 +304,7 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
     entries.extend(pod(&x.pod, jina_resources(), fixed));
     // A GPU executor rolls without a spare GPU: one pod down at a time, none added.
     if x.gpus.is_some() {
-        entries.push(
-            e(
-                "strategy",
-                "",
-                Val::Map(vec![
-                    e("type", "", s("RollingUpdate")),
-                    e(
-                        "rollingUpdate",
-                        "",
-                        Val::Map(vec![
-                            e("maxSurge", "", Val::Int(0)),
-                            e("maxUnavailable", "", Val::Int(1)),
-                        ]),
-                    ),
-                ]),
-            )
-            .schema(strategy_schema),
-        );
+        entries.push(e("strategy", "", rolling_update(0, 1)).schema(strategy_schema));
     }
     entries
 }

@@ -69,29 +69,8 @@ pub(super) fn test_pod(opts: &ValuesOptions) -> Entry {
                 "Image with `jina`; empty fields take the gateway's.",
                 img,
             ),
-            e(
-                "podSecurityContext",
-                "Pod security context.",
-                Val::Map(vec![e(
-                    "seccompProfile",
-                    "",
-                    Val::Map(vec![e("type", "", s("RuntimeDefault"))]),
-                )]),
-            )
-            .schema(|| json!({"type": "object"})),
-            e(
-                "securityContext",
-                "Container security context.",
-                Val::Map(vec![
-                    e("allowPrivilegeEscalation", "", Val::Bool(false)),
-                    e(
-                        "capabilities",
-                        "",
-                        Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))]),
-                    ),
-                ]),
-            )
-            .schema(|| json!({"type": "object"})),
+            pod_security_context(),
+            security_context(),
             e(
                 "resources",
                 "Container resources.",

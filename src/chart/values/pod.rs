@@ -97,46 +97,15 @@ pub(super) fn pod_fixed() -> Vec<Entry> {
         e("tolerations", "Tolerations of the pods.", Val::List(vec![]))
             .schema(|| json!({"type": "array"})),
         e("affinity", "Affinity of the pods.", Val::open()),
-        e(
-            "podSecurityContext",
-            "Pod security context.",
-            Val::Map(vec![e(
-                "seccompProfile",
-                "",
-                Val::Map(vec![e("type", "", s("RuntimeDefault"))]),
-            )]),
-        )
-        .schema(|| json!({"type": "object"})),
-        e(
-            "securityContext",
-            "Container security context.",
-            Val::Map(vec![
-                e("allowPrivilegeEscalation", "", Val::Bool(false)),
-                e(
-                    "capabilities",
-                    "",
-                    Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))]),
-                ),
-            ]),
-        )
-        .schema(|| json!({"type": "object"})),
+        pod_security_context(),
+        security_context(),
         e(
             "strategy",
             "Update strategy: a Deployment's `strategy` (`rollingUpdate` only with \
             `RollingUpdate`; `maxSurge` and `maxUnavailable` cannot both be 0), or with \
             persistence a StatefulSet's `updateStrategy` (`RollingUpdate`, one pod at a time, or \
             `OnDelete`).",
-            Val::Map(vec![
-                e("type", "", s("RollingUpdate")),
-                e(
-                    "rollingUpdate",
-                    "",
-                    Val::Map(vec![
-                        e("maxSurge", "", Val::Int(1)),
-                        e("maxUnavailable", "", Val::Int(0)),
-                    ]),
-                ),
-            ]),
+            rolling_update(1, 0),
         )
         .schema(strategy_schema),
         e(
@@ -227,26 +196,14 @@ pub(super) fn scheduling() -> Vec<Entry> {
             "PriorityClass of the pods (empty: the cluster's default).",
             s(""),
         )
-        .schema(|| {
-            json!({
-                "type": "string",
-                "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
-                "maxLength": 253,
-            })
-        }),
+        .schema(optional_name_schema),
         e(
             "runtimeClassName",
             "RuntimeClass of the pods (e.g. `nvidia` on clusters whose GPU \
             runtime is not the default; empty: the default).",
             s(""),
         )
-        .schema(|| {
-            json!({
-                "type": "string",
-                "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
-                "maxLength": 253,
-            })
-        }),
+        .schema(optional_name_schema),
         e(
             "terminationGracePeriodSeconds",
             "Seconds a pod has to finish its requests after SIGTERM \
@@ -630,4 +587,62 @@ pub(super) fn service_monitor() -> Entry {
             .schema(|| json!({"type": "array", "items": {"type": "object"}})),
         ]),
     )
+}
+
+/// The pod security context every pod starts from: the runtime's default seccomp profile, as
+/// the `restricted` Pod Security Standard requires.
+pub(super) fn pod_security_context() -> Entry {
+    e(
+        "podSecurityContext",
+        "Pod security context.",
+        Val::Map(vec![e(
+            "seccompProfile",
+            "",
+            Val::Map(vec![e("type", "", s("RuntimeDefault"))]),
+        )]),
+    )
+    .schema(|| json!({"type": "object"}))
+}
+
+/// The container security context every container starts from: no privilege escalation, no
+/// capabilities.
+pub(super) fn security_context() -> Entry {
+    e(
+        "securityContext",
+        "Container security context.",
+        Val::Map(vec![
+            e("allowPrivilegeEscalation", "", Val::Bool(false)),
+            e(
+                "capabilities",
+                "",
+                Val::Map(vec![e("drop", "", Val::List(vec![s("ALL")]))]),
+            ),
+        ]),
+    )
+    .schema(|| json!({"type": "object"}))
+}
+
+/// A name Kubernetes resolves to another object (a PriorityClass, a RuntimeClass), or empty for
+/// the cluster's default.
+fn optional_name_schema() -> serde_json::Value {
+    json!({
+        "type": "string",
+        "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+        "maxLength": 253,
+    })
+}
+
+/// A `RollingUpdate` strategy with these surge and unavailability counts.
+pub(super) fn rolling_update(max_surge: i64, max_unavailable: i64) -> Val {
+    Val::Map(vec![
+        e("type", "", s("RollingUpdate")),
+        e(
+            "rollingUpdate",
+            "",
+            Val::Map(vec![
+                e("maxSurge", "", Val::Int(max_surge)),
+                e("maxUnavailable", "", Val::Int(max_unavailable)),
+            ]),
+        ),
+    ])
 }
