@@ -15,6 +15,10 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name "jina" 
 {{- if regexMatch "^[^a-z]" .fullname }}
 {{- fail (printf "object names start with %q, and Service names must start with a letter: choose a release name that does, or set fullnameOverride" .fullname) }}
 {{- end }}
+{{- /* helm takes release names with dots; a Service name is one DNS label. */}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" .fullname) }}
+{{- fail (printf "object names start with %q, and Service names may only hold lower-case letters, digits and '-': choose a release name without dots, or set fullnameOverride (or nameOverride)" .fullname) }}
+{{- end }}
 {{- $flow := .root.Values.flow }}
 {{- $executors := .root.Values.executors | default dict }}
 {{- range $from, $to := $flow.graph }}
