@@ -47,7 +47,11 @@ Usage: include "flowhelm.executorCommon" (dict "x" $x "ns" $ns "jina" $jina "flo
 {{- $ports := list -}}
 {{- range $i, $_ := $x.protocols }}{{ $ports = append $ports (add $.jina.port $i) }}{{ end -}}
 {{- $user := dict -}}
-{{- range $k, $v := $x.args }}{{ $_ := set $user (replace "_" "-" $k) $v }}{{ end -}}
+{{- /* A table is a dict option (`uses_requests`, `expose_endpoints`), passed as its JSON. */ -}}
+{{- range $k, $v := $x.args }}
+{{- if kindIs "map" $v }}{{ $v = include "flowhelm.json" (list $v (printf "executors.%s.args.%s" $x.name $k)) }}{{ end -}}
+{{- $_ := set $user (replace "_" "-" $k) $v -}}
+{{- end -}}
 {{- if $x.noReduce }}{{ $_ := set $user "no-reduce" true }}{{ end -}}
 {{- if has $x.name .floating }}{{ $_ := set $user "floating" true }}{{ end -}}
 {{- $_ := set .out "options" $options -}}
@@ -86,10 +90,10 @@ Usage: include "flowhelm.executorArgs" (dict "x" $x "shard" $i "common" $common 
       "uses" $x.uses
       "port" .common.ports
       "port-monitoring" (toString .jina.monitoringPort)
-      "uses-metas" ($x.usesMetas | default "{}")
-      "uses-with" $x.usesWith
+      "uses-metas" (include "flowhelm.json" (list ($x.usesMetas | default dict) (printf "executors.%s.usesMetas" $x.name)))
       "native" true
 -}}
+{{- with $x.usesWith }}{{ $_ := set $options "uses-with" (include "flowhelm.json" (list . (printf "executors.%s.usesWith" $x.name))) }}{{ end -}}
 {{- range $k, $v := .common.options }}{{ $_ := set $options $k $v }}{{ end -}}
 {{- /* Jina only hands the count to the executor's runtime_args; an autoscaler changes it. */ -}}
 {{- if and (gt (int $x.replicas) 1) (not $x.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $x.replicas)) }}{{ end -}}
@@ -121,9 +125,9 @@ Usage: include "flowhelm.headArgs" (dict "x" $x "connection" $c "sidecars" $s "c
 {{- range $k, $v := .common.options }}{{ $_ := set $options $k $v }}{{ end -}}
 {{- if $x.pollingByEndpoint -}}
 {{- $polling := deepCopy $x.pollingByEndpoint -}}
-{{- if ne $x.polling "ANY" }}{{ $_ := set $polling "*" $x.polling }}{{ end -}}
+{{- with $x.polling }}{{ $_ := set $polling "*" . }}{{ end -}}
 {{- $_ := set $options "polling" (toJson $polling) -}}
-{{- else if ne $x.polling "ANY" -}}
+{{- else if and $x.polling (ne $x.polling "ANY") -}}
 {{- $_ := set $options "polling" $x.polling -}}
 {{- end -}}
 {{- range .sidecars }}{{ $_ := set $options .addressFlag (printf "127.0.0.1:%v" .port) }}{{ end -}}
@@ -170,14 +174,14 @@ Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $
       "k8s-namespace" .root.Release.Namespace
       "expose-endpoints" "{}"
       "uses" ($gw.uses | default $class)
-      "uses-with" $gw.usesWith
       "port" (include "flowhelm.ports" (list .jina.port (len $protocols)) | fromJsonArray)
       "port-monitoring" (toString .jina.monitoringPort)
 -}}
 {{- if and (ne (int $gw.replicas) 1) (not $gw.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $gw.replicas)) }}{{ end -}}
+{{- with $gw.usesWith }}{{ $_ := set $options "uses-with" (include "flowhelm.json" (list . "gateway.usesWith")) }}{{ end -}}
 {{- if $flow.graph }}{{ $_ := set $options "graph-description" (toJson $flow.graph) }}{{ end -}}
-{{- if $flow.conditions }}{{ $_ := set $options "graph-conditions" (include "flowhelm.jsonTexts" $flow.conditions) }}{{ end -}}
-{{- if $flow.grpcMetadata }}{{ $_ := set $options "deployments-metadata" (include "flowhelm.jsonTexts" $flow.grpcMetadata) }}{{ end -}}
+{{- if $flow.conditions }}{{ $_ := set $options "graph-conditions" (include "flowhelm.json" (list $flow.conditions "flow.conditions")) }}{{ end -}}
+{{- if $flow.grpcMetadata }}{{ $_ := set $options "deployments-metadata" (include "flowhelm.json" (list $flow.grpcMetadata "flow.grpcMetadata")) }}{{ end -}}
 {{- if .addresses }}{{ $_ := set $options "deployments-addresses" (toJson .addresses) }}{{ end -}}
 {{- range $flag := list "deployments-addresses" "graph-description" "graph-conditions" }}
 {{- include "flowhelm.validateArgLength" (list (index $options $flag | default "") (printf "--%s" $flag) "the gateway" (len $.addresses) "executors" $.jina) }}
@@ -187,16 +191,9 @@ Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $
 {{- if ne (join "," $protocols) "grpc" }}{{ $_ := set $options "protocol" (include "flowhelm.protocolNames" $protocols | fromJsonArray) }}{{ end -}}
 {{- if $gw.monitoring }}{{ $_ := set $options "monitoring" true }}{{ end -}}
 {{- with .channel }}{{ $_ := set $options "grpc-channel-options" (toJson .) }}{{ end -}}
-{{- range $k, $v := $gw.args }}{{ $_ := set $options (replace "_" "-" $k) $v }}{{ end -}}
-{{- include "flowhelm.argv" (list "gateway" $options) -}}
+{{- range $k, $v := $gw.args }}
+{{- if kindIs "map" $v }}{{ $v = include "flowhelm.json" (list $v (printf "gateway.args.%s" $k)) }}{{ end -}}
+{{- $_ := set $options (replace "_" "-" $k) $v -}}
 {{- end -}}
-
-{{/*
-A JSON object whose values are JSON texts kept exactly as written (see usesWith).
-Usage: include "flowhelm.jsonTexts" $map → `{"a": <text>, …}`
-*/}}
-{{- define "flowhelm.jsonTexts" -}}
-{{- $parts := list -}}
-{{- range $k, $v := . }}{{ $parts = append $parts (printf "%s: %s" (toJson $k) $v) }}{{ end -}}
-{{- printf "{%s}" (join ", " $parts) -}}
+{{- include "flowhelm.argv" (list "gateway" $options) -}}
 {{- end -}}

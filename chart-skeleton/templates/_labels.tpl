@@ -3,13 +3,13 @@ Usage: include "flowhelm.labels" $ → the labels of every object (YAML lines).
 */}}
 {{- define "flowhelm.labels" -}}
 helm.sh/chart: {{ (printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-") | quote }}
-app.kubernetes.io/name: {{ include "flowhelm.name" . }}
+app.kubernetes.io/name: {{ include "flowhelm.name" . | quote }}
 app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- with .Chart.AppVersion }}
 app.kubernetes.io/version: {{ . | quote }}
 {{- end }}
 app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
-app.kubernetes.io/part-of: {{ include "flowhelm.name" . }}
+app.kubernetes.io/part-of: {{ include "flowhelm.name" . | quote }}
 {{- range $k, $v := .Values.global.commonLabels }}
 {{ $k | quote }}: {{ $v | quote }}
 {{- end }}

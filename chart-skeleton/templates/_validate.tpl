@@ -3,7 +3,7 @@ Every render-time check of the release's values the schema cannot make, with a m
 the values key; the first that fails stops the render. What executors take from
 executorDefaults is checked here, once; what each executor sets itself by
 flowhelm.validateExecutor.
-Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
+Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name "jina" $jina)
 */}}
 {{- define "flowhelm.validateValues" -}}
 {{- $defaults := .root.Values.executorDefaults }}
@@ -11,11 +11,13 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
 {{- include "flowhelm.validateMountPaths" (list $defaults "executorDefaults") }}
 {{- include "flowhelm.validateScaling" (list $defaults "executorDefaults") }}
 {{- include "flowhelm.validateScaling" (list $defaults.head "executorDefaults.head") }}
-{{- range $field := list "usesWith" "usesMetas" }}
-{{- with index $defaults $field }}{{ include "flowhelm.validateJsonText" (list . (printf "executorDefaults.%s" $field)) }}{{ end }}
-{{- end }}
+{{- include "flowhelm.validateArgs" (list $defaults.args "executorDefaults" .jina.chartArgs.executor) }}
 {{- if regexMatch "^[^a-z]" .fullname }}
 {{- fail (printf "object names start with %q, and Service names must start with a letter: choose a release name that does, or set fullnameOverride" .fullname) }}
+{{- end }}
+{{- /* helm takes release names with dots; a Service name is one DNS label. */}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" .fullname) }}
+{{- fail (printf "object names start with %q, and Service names may only hold lower-case letters, digits and '-': choose a release name without dots, or set fullnameOverride (or nameOverride)" .fullname) }}
 {{- end }}
 {{- $flow := .root.Values.flow }}
 {{- $executors := .root.Values.executors | default dict }}
@@ -26,14 +28,10 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
 {{- end }}
 {{- end }}
 {{- end }}
-{{- range $field := list "conditions" "grpcMetadata" }}
-{{- range $name, $text := index $flow $field }}
-{{- include "flowhelm.validateJsonText" (list $text (printf "flow.%s.%s" $field $name)) }}
-{{- end }}
-{{- end }}
+{{- $jina := .jina }}
 {{- with .root.Values.gateway }}
 {{- if .enabled }}
-{{- include "flowhelm.validateJsonText" (list .usesWith "gateway.usesWith") }}
+{{- include "flowhelm.validateArgs" (list .args "gateway" $jina.chartArgs.gateway) }}
 {{- include "flowhelm.validateStrategy" (list .strategy "gateway" false) }}
 {{- include "flowhelm.validateMountPaths" (list . "gateway") }}
 {{- include "flowhelm.validateScaling" (list . "gateway") }}
@@ -44,11 +42,12 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name)
 {{/*
 The checks of one executor's own settings (`x` merged, `own` its block); the keys named in
 messages are computed only when a check fails, since this runs once per executor.
-Usage: include "flowhelm.validateExecutor" (list $x $own)
+Usage: include "flowhelm.validateExecutor" (list $x $own $jina)
 */}}
 {{- define "flowhelm.validateExecutor" -}}
 {{- $x := index . 0 }}
 {{- $own := index . 1 }}
+{{- with $own.args }}{{ include "flowhelm.validateArgs" (list . (printf "executors.%s" $x.name) (index $ 2).chartArgs.executor) }}{{ end }}
 {{- if not $x.dnsName }}
 {{- fail (printf "executors.%s.dnsName is empty: every executor needs its own name in Kubernetes objects (a DNS label)" $x.name) }}
 {{- end }}
@@ -67,23 +66,24 @@ Usage: include "flowhelm.validateExecutor" (list $x $own)
 {{- if $own.head }}
 {{- include "flowhelm.validateScaling" (list $x.head (printf "executors.%s.head" $x.name)) }}
 {{- end }}
-{{- with $own.usesWith }}{{ include "flowhelm.validateJsonText" (list . (printf "executors.%s.usesWith" $x.name)) }}{{ end }}
-{{- with $own.usesMetas }}{{ include "flowhelm.validateJsonText" (list . (printf "executors.%s.usesMetas" $x.name)) }}{{ end }}
 {{- if and (or $own.gpus $own.resources) (toString $x.gpus) (hasKey ($x.resources.limits | default dict) "nvidia.com/gpu") }}
 {{- fail (printf "executors.%[1]s.resources.limits.nvidia.com/gpu and executors.%[1]s.gpus both set the GPU limit: set only executors.%[1]s.gpus (it also passes --gpus to Jina)" $x.name) }}
 {{- end }}
 {{- end -}}
 
 {{/*
-A JSON-text value must hold one JSON object (or be empty).
-Usage: include "flowhelm.validateJsonText" (list $text "values.key")
+No `args` entry may pass an option the chart passes itself (`table`: option → what to do
+instead, from _jina.tpl): it would win over the chart's, and e.g. a pod listening on another port
+than its Service and probes never becomes Ready.
+Usage: include "flowhelm.validateArgs" (list $args "executors.x" $jina.chartArgs.executor)
 */}}
-{{- define "flowhelm.validateJsonText" -}}
-{{- $text := index . 0 -}}
-{{- if $text -}}
-{{- $parsed := fromJson $text -}}
-{{- if and (eq (len $parsed) 1) (hasKey $parsed "Error") -}}
-{{- fail (printf "%s must be the JSON text of one object, e.g. '{\"batch_size\": 32}': %s" (index . 1) $parsed.Error) -}}
+{{- define "flowhelm.validateArgs" -}}
+{{- $key := index . 1 -}}
+{{- $table := index . 2 -}}
+{{- range $k, $_ := index . 0 -}}
+{{- $option := replace "-" "_" $k -}}
+{{- with index $table $option -}}
+{{- fail (printf "%s.args.%s: the chart passes --%s itself, and an args entry would override it; %s" $key $k (replace "_" "-" $option) (replace "{}" $key .)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

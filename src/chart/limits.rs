@@ -101,14 +101,18 @@ fn pods(flow: &Flow) -> Result<()> {
             )
             .with_hint("move large data into a volume or an image"));
         }
+        // The chart writes it with helm's toJson, which escapes `<`, `>` and `&` in six bytes
+        // where `json.dumps` writes one, and non-ASCII raw where `json.dumps` escapes it: the
+        // longer of the two bounds it.
         let blob = uses_with
             .as_ref()
             .map(crate::python::python_json)
             .unwrap_or_default();
-        if blob.len() >= jina::MAX_ARG_LEN {
+        let len = blob.len() + 5 * blob.bytes().filter(|b| b"<>&".contains(b)).count();
+        if len >= jina::MAX_ARG_LEN {
             return Err(Error::input(
                 pos,
-                format!("{who}'s `uses_with` is {} bytes as `--uses-with`, over Linux's {}-byte limit for one argument (MAX_ARG_STRLEN): it could not start", blob.len(), jina::MAX_ARG_LEN),
+                format!("{who}'s `uses_with` is {len} bytes as `--uses-with`, over Linux's {}-byte limit for one argument (MAX_ARG_STRLEN): it could not start", jina::MAX_ARG_LEN),
             )
             .with_hint("pass large data through a volume or the image, and keep `uses_with` to settings"));
         }

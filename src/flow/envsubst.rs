@@ -1,18 +1,48 @@
 //! Jina's `${{ ENV.VAR }}` substitution, applied to every string value of the Flow.
 //!
-//! Jina expands these at export time. flowhelm does the same at generation time; an unset
-//! variable is an error (Jina would leave the text as is and deploy it literally).
+//! Jina expands these when it loads the Flow (`JAML.expand_dict` in `load_config`): it rewrites
+//! `${{ ENV.X }}` to `$X` and hands the text to `os.path.expandvars`, which replaces `$X` with the
+//! exporting machine's value when it has one and leaves `$X` as it is otherwise. An executor
+//! loads its own configuration the same way when it starts, with `uses_with` and `uses_metas`
+//! laid over it, so a `$X` left in them is expanded then, from the pod's environment (its `env`,
+//! a Secret). flowhelm does the same: a variable the caller's look-up knows is substituted, one
+//! it does not becomes `$X`, with a warning naming it.
 
-use crate::error::{Error, Pos, Result};
+use crate::error::{Error, Pos, Result, Warning};
 use crate::yaml::{Node, Value};
 
-/// Replace `${{ ENV.X }}` / `${{ env.X }}` in every string of `root`, in place.
-pub fn substitute(root: &mut Node, lookup: &dyn Fn(&str) -> Option<String>) -> Result<()> {
+/// A variable left for the executor to expand: where, and its name.
+pub type Deferred = (Pos, String);
+
+/// Replace `${{ ENV.X }}` / `${{ env.X }}` in every string of `root`, in place; returns the
+/// variables that were not set, each left as `$X`.
+pub fn substitute(
+    root: &mut Node,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Deferred>> {
+    let mut deferred = Vec::new();
+    walk(root, lookup, &mut deferred)?;
+    Ok(deferred)
+}
+
+/// The warning for a variable left as `$X`.
+pub fn deferred_warning((pos, name): &Deferred) -> Warning {
+    Warning::new(
+        *pos,
+        format!("environment variable `{name}` is not set: kept as `${name}`, as Jina's export keeps it; an executor expands it in its `uses_with` and `uses_metas` from its own environment when it starts (its `env`, or the pod's)"),
+    )
+}
+
+fn walk(
+    root: &mut Node,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    deferred: &mut Vec<Deferred>,
+) -> Result<()> {
     match &mut root.value {
         // Every string of the Flow passes here: a byte search for `$` rules most of them out
         // far cheaper than the substring search.
         Value::Str(s) if s.as_bytes().contains(&b'$') && s.contains("${{") => {
-            let replaced = expand(s, root.pos, lookup)?;
+            let replaced = expand(s, root.pos, lookup, deferred)?;
             if replaced != *s {
                 // Jina re-reads a substituted value (`parse_arg`): "3" becomes 3, "true" True.
                 let whole = s.trim_start().starts_with("${{") && s.trim_end().ends_with("}}");
@@ -24,10 +54,10 @@ pub fn substitute(root: &mut Node, lookup: &dyn Fn(&str) -> Option<String>) -> R
             }
             Ok(())
         }
-        Value::Seq(items) => items.iter_mut().try_for_each(|n| substitute(n, lookup)),
+        Value::Seq(items) => items.iter_mut().try_for_each(|n| walk(n, lookup, deferred)),
         Value::Map(entries) => entries
             .iter_mut()
-            .try_for_each(|(_, n)| substitute(n, lookup)),
+            .try_for_each(|(_, n)| walk(n, lookup, deferred)),
         _ => Ok(()),
     }
 }
@@ -46,7 +76,12 @@ fn retype(text: &str) -> Value {
     }
 }
 
-fn expand(s: &str, pos: Pos, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+fn expand(
+    s: &str,
+    pos: Pos,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    deferred: &mut Vec<Deferred>,
+) -> Result<String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find("${{") {
@@ -64,13 +99,9 @@ fn expand(s: &str, pos: Pos, lookup: &dyn Fn(&str) -> Option<String>) -> Result<
             Some(name) if is_var_name(name) => match lookup(name) {
                 Some(v) => out.push_str(&v),
                 None => {
-                    return Err(Error::input(
-                        pos,
-                        format!("environment variable `{name}` is not set"),
-                    )
-                    .with_hint(format!(
-                        "export {name}=… before running flowhelm, or replace `${{{{ ENV.{name} }}}}` with a value"
-                    )))
+                    out.push('$');
+                    out.push_str(name);
+                    deferred.push((pos, name.to_string()));
                 }
             },
             // Context variables and internal references are resolved by Jina's Python side;
@@ -94,6 +125,10 @@ mod tests {
     use super::*;
 
     fn run(src: &str) -> Result<Node> {
+        run_deferred(src).map(|(doc, _)| doc)
+    }
+
+    fn run_deferred(src: &str) -> Result<(Node, Vec<Deferred>)> {
         let mut doc = crate::yaml::parse_flow(src)?;
         let env = |name: &str| match name {
             "TAG" => Some("1.2.3".to_string()),
@@ -103,8 +138,8 @@ mod tests {
             "FLAG" => Some("TRUE".to_string()),
             _ => None,
         };
-        substitute(&mut doc, &env)?;
-        Ok(doc)
+        let deferred = substitute(&mut doc, &env)?;
+        Ok((doc, deferred))
     }
 
     #[test]
@@ -129,10 +164,26 @@ mod tests {
     }
 
     #[test]
-    fn unset_variable_names_it() {
-        let err = run("a: x\nb: '${{ ENV.MISSING }}'\n").unwrap_err();
-        assert_eq!(err.pos(), Some(Pos::new(2, 4)));
-        assert_eq!(err.message(), "environment variable `MISSING` is not set");
+    fn an_unset_variable_is_left_for_the_executor_as_jina_leaves_it() {
+        let (doc, deferred) = run_deferred(
+            "a: x\nb: '${{ ENV.MISSING }}'\nc: 'p-${{ env.MISSING }}-${{ ENV.TAG }}'\n",
+        )
+        .unwrap();
+        assert_eq!(doc.get("b").unwrap().value, Value::Str("$MISSING".into()));
+        assert_eq!(
+            doc.get("c").unwrap().value,
+            Value::Str("p-$MISSING-1.2.3".into())
+        );
+        assert_eq!(
+            deferred,
+            vec![
+                (Pos::new(2, 4), "MISSING".to_string()),
+                (Pos::new(3, 4), "MISSING".to_string())
+            ]
+        );
+        assert!(deferred_warning(&deferred[0])
+            .message()
+            .starts_with("environment variable `MISSING` is not set: kept as `$MISSING`"));
     }
 
     #[test]

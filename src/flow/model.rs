@@ -173,10 +173,13 @@ pub struct External {
 pub enum ArgValue {
     /// `store_true` option set: a bare `--flag`.
     Flag(bool),
-    /// One value (Python `str()`, or `json.dumps` for mappings).
+    /// One value (Python `str()`).
     One(String),
     /// `nargs` option: repeated values.
     Many(Vec<String>),
+    /// A mapping, which Jina passes as its `json.dumps` (dict options, and any other option
+    /// written as a mapping, e.g. `expose_endpoints`).
+    Json(serde_json::Value),
 }
 
 /// Pass-through Jina options keyed by their snake_case name (`--` + name with `-` is the flag).

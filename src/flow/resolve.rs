@@ -271,7 +271,7 @@ fn is_timestamp(text: &str) -> bool {
 }
 
 /// Python's `int(s)`: optional blanks and sign, decimal digits with single `_` between them.
-fn python_int(text: &str) -> Option<Plain> {
+pub fn python_int(text: &str) -> Option<Plain> {
     let t = text.trim_matches(|c: char| c.is_ascii_whitespace());
     let (negative, body) = split_sign(t);
     let ok = !body.is_empty()

@@ -5,6 +5,7 @@
 //! generates, so no number or class name is typed twice.
 
 pub(crate) mod keys;
+pub(crate) mod legacy;
 
 use serde_json::json;
 
@@ -126,8 +127,110 @@ pub const APP_PROTOCOLS: [(Protocol, &str); 3] = [
 /// pages): the gateway's address and graph lists and a head's shard list must stay below it.
 pub const MAX_ARG_LEN: usize = 131_072;
 
-/// What the chart's templates need of the above, as the JSON that `templates/_jina.tpl`
-/// returns. Constants only: nothing from a Flow, so nothing a user wrote reaches a template.
+/// What `gpus` may say on Kubernetes: `all`, or a count (`2`, `+2`). The count becomes the
+/// `nvidia.com/gpu` limit, which the API server reads as a quantity and an extended resource
+/// must be a whole one; `all` has no count (a limit of 1 and a warning, README). Jina also takes
+/// Docker's `device=0,1` (`orchestrate/pods/container_helper.py`), but only for Docker: its
+/// Kubernetes export writes the text as the limit (`k8slib/kubernetes_deployment.py`), which the
+/// API server refuses, and a device plugin, not the pod, picks the devices. The Flow loader, the
+/// values schema (empty: no GPU) and so `values check` all use this one rule.
+pub const GPUS_PATTERN: &str = "^(all|\\+?[0-9]+)$";
+
+/// Whether `text` is a `gpus` value Kubernetes can run ([`GPUS_PATTERN`]).
+pub fn gpus_ok(text: &str) -> bool {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    text == "all" || (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Who runs a set of Jina options: an executor's containers (the executor or its shards, its
+/// head and uses_before/after), or the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Executor,
+    Gateway,
+}
+
+/// Jina options the chart passes itself, so that `args` may not: `(option, role, what to do
+/// instead)`, where `{}` stands for the values key of the workload (`executors.encoder`,
+/// `executorDefaults`, `gateway`). An `args` entry would silently win over the chart's own
+/// (`args.port: 9000` gives a pod that listens where no Service or probe looks), so the render
+/// and `values check` refuse them; the Flow loader never puts them in `args`.
+pub const CHART_ARGS: &[(&str, Role, &str)] = &[
+    ("connection_list", Role::Executor, "remove it: the chart gives a head its shards"),
+    ("disable_reduce", Role::Executor, "use `{}.noReduce`"),
+    ("env", Role::Executor, "use `{}.env`"),
+    ("env_from_secret", Role::Executor, "use `{}.envFromSecret`"),
+    ("external", Role::Executor, "use `{}.external.enabled`"),
+    ("floating", Role::Executor, "use `floating: true` in the Flow (`flow.floating`), and regenerate"),
+    ("gpus", Role::Executor, "use `{}.gpus`"),
+    ("grpc_metadata", Role::Executor, "use `flow.grpcMetadata`"),
+    ("host", Role::Executor, "remove it: executors listen on every address of their pod (`{}.external.hosts` for an external one)"),
+    ("host_in", Role::Executor, "remove it: executors listen on every address of their pod (`{}.external.hosts` for an external one)"),
+    ("image_pull_secrets", Role::Executor, "use `{}.imagePullSecrets`"),
+    ("k8s_namespace", Role::Executor, "remove it: it is the release's namespace (`helm --namespace`)"),
+    ("monitoring", Role::Executor, "use `{}.monitoring`"),
+    ("name", Role::Executor, "remove it: it is the executor's key under `executors`"),
+    ("native", Role::Executor, "remove it: the chart always runs executors with `--native`"),
+    ("no_reduce", Role::Executor, "use `{}.noReduce`"),
+    ("pod_role", Role::Executor, "remove it: the chart sets it for heads"),
+    ("polling", Role::Executor, "use `{}.polling` and `{}.pollingByEndpoint`"),
+    ("port", Role::Executor, "use `{}.protocols`: an executor listens on 8080 and up, a port per protocol (`{}.external.ports` for an external one)"),
+    ("port_monitoring", Role::Executor, "use `{}.monitoring`: metrics are served on 9090"),
+    ("ports", Role::Executor, "use `{}.protocols`: an executor listens on 8080 and up, a port per protocol (`{}.external.ports` for an external one)"),
+    ("protocol", Role::Executor, "use `{}.protocols`"),
+    ("protocols", Role::Executor, "use `{}.protocols`"),
+    ("replicas", Role::Executor, "use `{}.replicas`"),
+    ("runtime_cls", Role::Executor, "remove it: the chart sets it for heads"),
+    ("shard_id", Role::Executor, "remove it: the chart numbers the shards"),
+    ("shards", Role::Executor, "use `{}.shards`"),
+    ("timeout_ready", Role::Executor, "use `{}.timeoutReady`"),
+    ("tls", Role::Executor, "use `{}.external.tls`"),
+    ("uses", Role::Executor, "use `{}.image` and `{}.uses`"),
+    ("uses_after", Role::Executor, "use `{}.usesAfter`"),
+    ("uses_after_address", Role::Executor, "remove it: the chart sets it for heads"),
+    ("uses_before", Role::Executor, "use `{}.usesBefore`"),
+    ("uses_before_address", Role::Executor, "remove it: the chart sets it for heads"),
+    ("uses_metas", Role::Executor, "use `{}.usesMetas`"),
+    ("uses_with", Role::Executor, "use `{}.usesWith`"),
+    ("volumes", Role::Executor, "use `{}.persistence.volumes`"),
+    ("when", Role::Executor, "use `flow.conditions`"),
+    ("deployments_addresses", Role::Gateway, "remove it: the chart lists every executor's address"),
+    ("deployments_disable_reduce", Role::Gateway, "use the executors' `noReduce`"),
+    ("deployments_metadata", Role::Gateway, "use `flow.grpcMetadata`"),
+    ("deployments_no_reduce", Role::Gateway, "use the executors' `noReduce`"),
+    ("env", Role::Gateway, "use `{}.env`"),
+    ("env_from_secret", Role::Gateway, "use `{}.envFromSecret`"),
+    ("graph_conditions", Role::Gateway, "use `flow.conditions`"),
+    ("graph_description", Role::Gateway, "remove it: the chart writes the Flow's graph (`flow.graph`)"),
+    ("host", Role::Gateway, "remove it: the gateway listens on every address of its pod"),
+    ("host_in", Role::Gateway, "remove it: the gateway listens on every address of its pod"),
+    ("image_pull_secrets", Role::Gateway, "use `{}.imagePullSecrets`"),
+    ("k8s_namespace", Role::Gateway, "remove it: it is the release's namespace (`helm --namespace`)"),
+    ("monitoring", Role::Gateway, "use `{}.monitoring`"),
+    ("name", Role::Gateway, "remove it: the gateway is named `gateway`"),
+    ("port", Role::Gateway, "use `{}.service.ports` for the ports clients use; the gateway listens on 8080 and up, a port per protocol"),
+    ("port_expose", Role::Gateway, "use `{}.service.ports` for the ports clients use; the gateway listens on 8080 and up, a port per protocol"),
+    ("port_in", Role::Gateway, "use `{}.service.ports` for the ports clients use; the gateway listens on 8080 and up, a port per protocol"),
+    ("port_monitoring", Role::Gateway, "use `{}.monitoring`: metrics are served on 9090"),
+    ("ports", Role::Gateway, "use `{}.service.ports` for the ports clients use; the gateway listens on 8080 and up, a port per protocol"),
+    ("protocol", Role::Gateway, "use `{}.protocols`"),
+    ("protocols", Role::Gateway, "use `{}.protocols`"),
+    ("replicas", Role::Gateway, "use `{}.replicas`"),
+    ("timeout_ready", Role::Gateway, "use `{}.timeoutReady`"),
+    ("uses", Role::Gateway, "use `{}.image` and `{}.uses`"),
+    ("uses_with", Role::Gateway, "use `{}.usesWith`"),
+];
+
+/// What to do instead of `args.<option>` (written `snake_case` or `kebab-case`) of `role`, if
+/// the chart passes that option itself; `key` is the values key of the workload.
+pub fn chart_arg(role: Role, option: &str, key: &str) -> Option<String> {
+    let option = option.replace('-', "_");
+    CHART_ARGS
+        .iter()
+        .find(|(o, r, _)| *r == role && *o == option)
+        .map(|(_, _, instead)| instead.replace("{}", key))
+}
+
 /// Balancing without a mesh (`global.loadBalancing.mode: jina`). Jina hands an address string to
 /// `grpc.aio.insecure_channel` unresolved (`serve/networking/connection_pool_map.py`,
 /// `replica_list.py`), so a name with one A record per Ready pod plus gRPC's `round_robin` policy
@@ -142,6 +245,17 @@ pub const MAX_CONNECTION_AGE_GRACE_OPTION: &str = "grpc.max_connection_age_grace
 /// Suffix of the headless Service naming every Ready pod of a workload.
 pub const PODS_SERVICE_SUFFIX: &str = "-pods";
 
+fn chart_args(role: Role) -> serde_json::Value {
+    CHART_ARGS
+        .iter()
+        .filter(|(_, r, _)| *r == role)
+        .map(|(o, _, instead)| (o.to_string(), json!(instead)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// What the chart's templates need of the above, as the JSON that `templates/_jina.tpl`
+/// returns. Constants only: nothing from a Flow, so nothing a user wrote reaches a template.
 pub fn template_constants() -> serde_json::Value {
     let classes: serde_json::Map<String, serde_json::Value> = GATEWAY_CLASSES
         .iter()
@@ -173,6 +287,11 @@ pub fn template_constants() -> serde_json::Value {
         "sidecarDropArgs": SIDECAR_DROPPED_ARGS,
         "gatewayClasses": classes,
         "compositeGateway": COMPOSITE_GATEWAY,
+        "gpusPattern": GPUS_PATTERN,
+        "chartArgs": {
+            "executor": chart_args(Role::Executor),
+            "gateway": chart_args(Role::Gateway),
+        },
         "balancing": {
             "lbPolicyOption": LB_POLICY_OPTION, "lbPolicy": LB_POLICY,
             "dnsMinResolutionOption": DNS_MIN_RESOLUTION_OPTION,
@@ -207,5 +326,36 @@ mod tests {
         let re = regex::Regex::new(TAG_VERSION_PATTERN).unwrap();
         assert!(re.is_match("3.34.0-py311-standard") && re.is_match("3.20.0"));
         assert!(!re.is_match("3.34.0rc1") && !re.is_match("latest"));
+    }
+
+    #[test]
+    fn one_rule_for_gpus_in_rust_and_in_the_schema() {
+        let re = regex::Regex::new(GPUS_PATTERN).unwrap();
+        for text in [
+            "all", "1", "+1", "00", "2", "device=0", "device=,", "-1", "+", "", "1.5", "All", "2 ",
+            "0x1", "lots",
+        ] {
+            assert_eq!(gpus_ok(text), re.is_match(text), "{text:?}");
+        }
+        assert!(gpus_ok("+1") && gpus_ok("all") && !gpus_ok("device=0,1") && !gpus_ok("-1"));
+    }
+
+    #[test]
+    fn chart_args_name_the_value_to_set() {
+        assert_eq!(
+            chart_arg(Role::Executor, "port", "executors.enc").as_deref(),
+            Some("use `executors.enc.protocols`: an executor listens on 8080 and up, a port per protocol (`executors.enc.external.ports` for an external one)")
+        );
+        assert!(chart_arg(Role::Executor, "k8s-namespace", "x").is_some());
+        assert!(chart_arg(Role::Executor, "exit_on_exceptions", "x").is_none());
+        assert!(chart_arg(Role::Gateway, "expose_endpoints", "gateway").is_none());
+        // Every option named is one of Jina's.
+        for (option, role, _) in CHART_ARGS {
+            let known = match role {
+                Role::Executor => keys::executor_key(option).is_some(),
+                Role::Gateway => keys::gateway_key(option).is_some(),
+            };
+            assert!(known, "{option}");
+        }
     }
 }

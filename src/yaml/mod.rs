@@ -28,6 +28,7 @@ use crate::python::python_float;
 
 pub use helm::parse as parse_helm;
 pub use pyyaml::parse as parse_flow;
+pub(crate) use pyyaml::root_tag;
 
 /// A YAML value together with where it starts.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,6 +21,23 @@ pub fn parse(source: &str) -> Result<Node> {
     parse_general(source)
 }
 
+/// The local tag of the document's root node (`!Flow` gives `Flow`) and where it is, if it has
+/// one. Jina reads a Flow file after rewriting every `!word` to `jtype: word`
+/// (`JAML.escape`), so a document tagged `!Flow` is a `jtype: Flow`; elsewhere flowhelm reads
+/// tags as YAML does (README).
+pub fn root_tag(source: &str) -> Option<(Pos, String)> {
+    let parser = granit_parser::Parser::new_from_str(source);
+    for item in parser {
+        let (event, span) = item.ok()?;
+        if !event.is_node() {
+            continue;
+        }
+        let tag = event.tag()?;
+        return (tag.handle() == "!").then(|| (marker_pos(&span.start), tag.suffix().to_string()));
+    }
+    None
+}
+
 fn saphyr_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.legacy_octal_numbers = true;

@@ -1461,3 +1461,198 @@ fn the_shipped_hardened_values_are_what_pod_security_restricted_needs() {
     assert!(found("gateway", "allowPrivilegeEscalation"), "{broken:#?}");
     assert!(found("segmenter", ": privileged:"), "{broken:#?}");
 }
+
+/// `helm template` of `chart` with one values file: whether it rendered, and helm's stderr (the
+/// coalescing warnings helm logs and otherwise ignores).
+fn helm_verdict(helm: &Path, chart: &Path, home: &Path, values: &Path) -> (bool, String) {
+    let mut cmd = std::process::Command::new(helm);
+    cmd.args(["template", "rel"])
+        .arg(chart)
+        .args(["--namespace", "demo", "-f"])
+        .arg(values);
+    let o = run_in(&mut cmd, home);
+    (o.status.success(), stderr(&o))
+}
+
+#[test]
+fn values_check_refuses_what_helm_would_drop_by_shape_or_number() {
+    let tmp = TempDir::new("vshape");
+    let flow = tmp.path().join("f.yml");
+    std::fs::write(
+        &flow,
+        unindent(
+            "
+            jtype: Flow
+            executors:
+              - name: enc
+                uses: docker://acme/enc:1
+                uses_with: {model: small, nested: {a: 1}}
+            ",
+        ),
+    )
+    .unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&flow, &chart, "demo");
+    let check = |name: &str, text: &str| {
+        Test::in_dir(tmp.path())
+            .args(["values", "check"])
+            .arg(&chart)
+            .args(["-f".to_string(), format!("{{dir}}/{name}")])
+            .file(name, unindent(text))
+    };
+    // helm renders these, keeping the file's value and logging that it dropped the chart's: the
+    // check refuses them at the key.
+    let dropped: &[(&str, &str, &str, &str)] = &[
+        (
+            "table.yaml",
+            "
+            executors:
+              enc:
+                usesWith:
+                  model: {name: x}
+            ",
+            "{dir}/table.yaml:4:7: error: `executors.enc.usesWith.model` is a table here but a string in the chart",
+            "is a table. Ignoring non-table value",
+        ),
+        (
+            "flat.yaml",
+            "
+            executors:
+              enc:
+                usesWith:
+                  nested: flat
+            ",
+            "{dir}/flat.yaml:4:7: error: `executors.enc.usesWith.nested` is a string here but a table in the chart",
+            "cannot overwrite table with non table",
+        ),
+    ];
+    for (name, text, error, helm_says) in dropped {
+        let out = check(name, text).status(2).stderr_starts_with(*error).run();
+        for (h, helm) in helms() {
+            let (ok, log) = helm_verdict(&helm, &chart, tmp.path(), &out.dir().join(name));
+            assert!(ok && log.contains(helm_says), "{h} {name}: {ok} {log}");
+        }
+    }
+    // An exact value may replace a value of another shape; one laid over a table must clear the
+    // table's other keys; numbers helm would change are warned about or refused.
+    check(
+        "exact.yaml",
+        "
+        executors:
+          enc:
+            usesWith:
+              model: {$json: 'null'}
+              nested: {$json: '[1.0]', a: null}
+        ",
+    )
+    .stderr("")
+    .run();
+    check(
+        "merged.yaml",
+        "
+        executors:
+          enc:
+            usesWith:
+              nested: {$json: '1'}
+        ",
+    )
+    .status(2)
+    .stderr_starts_with("{dir}/merged.yaml:4:16: error: `executors.enc.usesWith.nested`: a table with `$json` stands for one JSON value, but this one also has a (after helm's merge)")
+    .run();
+    check(
+        "float.yaml",
+        "
+        executors:
+          enc:
+            usesWith:
+              threshold: 1.0
+        ",
+    )
+    .stderr("{dir}/float.yaml:4:18: warning: `executors.enc.usesWith.threshold: 1.0` reaches Jina as the integer 1: helm reads every number as a float64 and writes a whole one without its fraction; write `{$json: \"1.0\"}` for the float\n")
+    .run();
+    check(
+        "big.yaml",
+        "
+        executors:
+          enc:
+            usesWith:
+              seed: 18014398509481985
+        ",
+    )
+    .status(2)
+    .stderr_starts_with("{dir}/big.yaml:4:13: error: `executors.enc.usesWith.seed` is 18014398509481985, past 2^53: helm reads every number as a float64, which would pass 18014398509481984 to Jina\n  hint: write `{$json: \"18014398509481985\"}` to pass it as written")
+    .run();
+    check(
+        "port.yaml",
+        "
+        executors:
+          enc:
+            args:
+              port: 9000
+        ",
+    )
+    .status(2)
+    .stderr_starts_with("{dir}/port.yaml:4:7: error: `executors.enc.args.port`: the chart passes --port itself, and an args entry would override it\n  hint: use `executors.enc.protocols`")
+    .run();
+}
+
+#[test]
+fn one_verdict_for_gpus_at_generation_in_the_schema_and_in_values_check() {
+    let tmp = TempDir::new("gpus");
+    let flow = tmp.path().join("f.yml");
+    std::fs::write(
+        &flow,
+        "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n",
+    )
+    .unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&flow, &chart, "demo");
+    let (_, helm) = &helms()[1];
+    for (text, ok) in [
+        ("2", true),
+        ("+1", true),
+        ("all", true),
+        ("0", true),
+        ("device=0", false),
+        ("device=,", false),
+        ("-1", false),
+        ("1.5", false),
+        ("lots", false),
+    ] {
+        let name = text.replace(['=', ','], "_");
+        let gpu_flow = tmp.path().join(format!("gpus-{name}.yml"));
+        std::fs::write(
+            &gpu_flow,
+            format!("jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n    gpus: '{text}'\n"),
+        )
+        .unwrap();
+        let gen = flowhelm()
+            .arg("check")
+            .arg(&gpu_flow)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        let values = tmp.path().join(format!("gpus-{name}.yaml"));
+        std::fs::write(
+            &values,
+            format!("executors:\n  enc:\n    gpus: \"{text}\"\n"),
+        )
+        .unwrap();
+        let check = flowhelm()
+            .args(["values", "check"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        let (render, _) = helm_verdict(helm, &chart, tmp.path(), &values);
+        assert_eq!(
+            (gen, check, render),
+            (ok, ok, ok),
+            "gpus {text:?}: generation, values check, helm"
+        );
+    }
+}

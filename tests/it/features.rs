@@ -6,7 +6,7 @@
 use crate::common::k8s::{
     container_args as args, documents, find, flag_values as values, render, try_find, validate_all,
 };
-use crate::common::{generate_chart, helms, TempDir};
+use crate::common::{exact_json, generate_chart, helms, TempDir};
 use crate::test::unindent;
 use serde_json::Value as J;
 
@@ -345,7 +345,7 @@ fn heads_and_sidecars_inherit_what_jina_copies() {
 #[test]
 fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
     // helm 4 drops null entries of values, prints 1.0 as 1 and rounds integers above 2^53:
-    // such blobs travel as their exact json.dumps text; plain ones stay editable mappings.
+    // such values travel as `{$json: TEXT}` in the editable tables, and reach Jina as written.
     let flow = "
         jtype: Flow
         executors:
@@ -358,11 +358,11 @@ fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
     for (h, docs) in render_flow(flow, "blobs") {
         let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
         assert_eq!(
-            values(&a, "--uses-with").unwrap(),
+            exact_json(&values(&a, "--uses-with").unwrap()[0]),
             // Plain 1e3, -.5 and 1:30 as Jina's loader reads them (parse_arg, PyYAML's base 60).
-            [
+            exact_json(
                 r#"{"a": null, "b": 1.0, "c": 0.5, "d": 9007199254740993, "e": 1000.0, "f": -0.5, "g": 90, "h": "1e3", "i": 1e+16}"#
-            ],
+            ),
             "{h}"
         );
         let metas: J = serde_json::from_str(&values(&a, "--uses-metas").unwrap()[0]).unwrap();
@@ -608,11 +608,11 @@ executors:
             &["Deployment/rel-demo-idx-head:*.args.--polling"],
         ),
         (
-            &["executors.enc.usesWith={\"model\": \"big\"}"],
+            &["executors.enc.usesWith.model=big"],
             &["Deployment/rel-demo-enc:*.args.--uses-with"],
         ),
         (
-            &["executors.enc.usesMetas={\"name\": \"x\"}"],
+            &["executors.enc.usesMetas.name=x"],
             &["Deployment/rel-demo-enc:*.args.--uses-metas"],
         ),
         (
@@ -688,12 +688,7 @@ executors:
     for (sets, expected) in cases {
         let mut args = Vec::new();
         for s in *sets {
-            // JSON texts go in whole, as `--set-literal` gives them (`--set` parses `{…}`).
-            args.push(if s.contains('{') {
-                "--set-literal"
-            } else {
-                "--set"
-            });
+            args.push("--set");
             args.push(s);
         }
         let changed = facts(&documents(&render(
@@ -722,5 +717,233 @@ executors:
                 "{sets:?} did not change {p}: changed {diff:?}"
             );
         }
+    }
+}
+
+/// Every values table the chart turns into JSON for Jina, a `--set` of one key in it, and the
+/// flag of which container it must change: `(set arguments, object kind, object, container,
+/// flag, the flag's whole JSON after the set)`.
+type TableCase = (
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    usize,
+    &'static str,
+    &'static str,
+);
+
+#[test]
+fn set_of_one_key_in_each_table_reaches_the_container_exactly() {
+    // One key set, the Flow's other keys kept exactly (whole floats, nulls, big integers
+    // included), on both helms; `null` removes a key, `{$json: TEXT}` gives an exact value.
+    let flow = r#"
+        jtype: Flow
+        gateway:
+          uses: docker://acme/gw:1
+          protocol: [grpc, http]
+          uses_with: {greeting: hi, limit: 1.0}
+          expose_endpoints:
+            /a: {methods: [POST]}
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            uses_with: {model: small, threshold: 1.0, fallback: null, seed: 18014398509481985}
+            uses_metas: {name: enc}
+            uses_requests: {/a: f}
+            when: {tags__lang: {$eq: en}}
+          - name: idx
+            uses: docker://acme/idx:1
+            shards: 2
+            polling: {/search: ALL}
+          - name: remote
+            external: true
+            host: remote.example.com
+            port: 443
+            grpc_metadata: {x-tenant: acme}
+    "#;
+    let cases: &[TableCase] = &[
+        (
+            &["--set", "executors.enc.usesWith.top_k=20"],
+            "Deployment",
+            "rel-demo-enc",
+            0,
+            "--uses-with",
+            concat!(
+                r#"{"model":"small","threshold":1.0,"fallback":null,"seed":18014398509481985"#,
+                r#","top_k":20}"#
+            ),
+        ),
+        (
+            &["--set-json", "executors.enc.usesWith.temperature=0.7"],
+            "Deployment",
+            "rel-demo-enc",
+            0,
+            "--uses-with",
+            concat!(
+                r#"{"model":"small","threshold":1.0,"fallback":null,"seed":18014398509481985"#,
+                r#","temperature":0.7}"#
+            ),
+        ),
+        (
+            &["--set-string", "executors.enc.usesWith.threshold.$json=2.0"],
+            "Deployment",
+            "rel-demo-enc",
+            0,
+            "--uses-with",
+            r#"{"model":"small","threshold":2.0,"fallback":null,"seed":18014398509481985}"#,
+        ),
+        (
+            &["--set", "executors.enc.usesWith.model=null"],
+            "Deployment",
+            "rel-demo-enc",
+            0,
+            "--uses-with",
+            r#"{"threshold":1.0,"fallback":null,"seed":18014398509481985}"#,
+        ),
+        (
+            &["--set", "executors.enc.usesMetas.workspace=/w"],
+            "Deployment",
+            "rel-demo-enc",
+            0,
+            "--uses-metas",
+            r#"{"name":"enc","workspace":"/w"}"#,
+        ),
+        (
+            &["--set", "executors.enc.args.uses_requests./b=g"],
+            "Deployment",
+            "rel-demo-enc",
+            0,
+            "--uses-requests",
+            r#"{"/a":"f","/b":"g"}"#,
+        ),
+        (
+            &["--set", "gateway.usesWith.greeting=hello"],
+            "Deployment",
+            "rel-demo-gateway",
+            0,
+            "--uses-with",
+            r#"{"greeting":"hello","limit":1.0}"#,
+        ),
+        (
+            &["--set", "gateway.args.expose_endpoints./b.methods={GET}"],
+            "Deployment",
+            "rel-demo-gateway",
+            0,
+            "--expose-endpoints",
+            r#"{"/a":{"methods":["POST"]},"/b":{"methods":["GET"]}}"#,
+        ),
+        (
+            &["--set", "executors.idx.pollingByEndpoint./index=ALL"],
+            "Deployment",
+            "rel-demo-idx-head",
+            0,
+            "--polling",
+            r#"{"/search":"ALL","/index":"ALL"}"#,
+        ),
+        (
+            &["--set", "flow.conditions.enc.tags__kind.$eq=text"],
+            "Deployment",
+            "rel-demo-gateway",
+            0,
+            "--graph-conditions",
+            r#"{"enc":{"tags__lang":{"$eq":"en"},"tags__kind":{"$eq":"text"}}}"#,
+        ),
+        (
+            &["--set", "flow.grpcMetadata.remote.x-region=eu"],
+            "Deployment",
+            "rel-demo-gateway",
+            0,
+            "--deployments-metadata",
+            r#"{"remote":{"x-tenant":"acme","x-region":"eu"}}"#,
+        ),
+    ];
+    let tmp = TempDir::new("set-tables");
+    let path = tmp.path().join("flow.yml");
+    std::fs::write(&path, unindent(flow)).unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&path, &chart, "demo");
+    for (h, helm) in helms() {
+        let base = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", &[]));
+        for (set, kind, object, container, flag, want) in cases {
+            let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", set));
+            let got = values(&args(find(&docs, kind, object), *container), flag)
+                .unwrap_or_else(|| panic!("{h} {set:?}: {object} has no {flag}"));
+            assert_eq!(
+                exact_json(&got[0]),
+                exact_json(want),
+                "{h} {set:?}: {object} {flag}"
+            );
+            // Nothing else of that container changed.
+            let before = args(find(&base, kind, object), *container);
+            let after = args(find(&docs, kind, object), *container);
+            let others = |a: &[String]| {
+                let mut out = a.to_vec();
+                if let Some(i) = out.iter().position(|x| x == flag) {
+                    out.drain(i..i + 2);
+                }
+                out
+            };
+            assert_eq!(others(&before), others(&after), "{h} {set:?}");
+        }
+    }
+}
+
+#[test]
+fn an_exact_value_must_be_json_text_alone_and_args_may_not_take_the_charts_options() {
+    // Refused at render, naming the values key, on both helms.
+    let flow = "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            uses_with: {model: {name: small}}
+    ";
+    let tmp = TempDir::new("render-refusals");
+    let path = tmp.path().join("flow.yml");
+    std::fs::write(&path, unindent(flow)).unwrap();
+    let chart = tmp.path().join("c");
+    generate_chart(&path, &chart, "demo");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--set-string", "executors.enc.usesWith.model.$json=1.0"],
+            "executors.enc.usesWith.model: a table with a `$json` key stands for one JSON value",
+        ),
+        (
+            &["--set-string", "executors.enc.usesWith.seed.$json=1.0.0"],
+            "executors.enc.usesWith.seed.$json is not the text of one JSON value",
+        ),
+        (
+            &["--set-string", "executors.enc.args.port=9000"],
+            "executors.enc.args.port: the chart passes --port itself, and an args entry would override it; use `executors.enc.protocols`",
+        ),
+        (
+            &["--set", "executorDefaults.args.k8s-namespace=other"],
+            "executorDefaults.args.k8s-namespace: the chart passes --k8s-namespace itself",
+        ),
+        (
+            &["--set-string", "gateway.args.replicas=3"],
+            "gateway.args.replicas: the chart passes --replicas itself, and an args entry would override it; use `gateway.replicas`",
+        ),
+    ];
+    for (h, helm) in helms() {
+        for (set, want) in cases {
+            let err = crate::common::k8s::try_render(&helm, &chart, tmp.path(), "rel", "demo", set)
+                .expect_err(&format!("{h} {set:?} rendered"));
+            assert!(err.contains(want), "{h} {set:?}: {err}");
+        }
+        // The same, set to null, removes the key and renders.
+        render(
+            &helm,
+            &chart,
+            tmp.path(),
+            "rel",
+            "demo",
+            &[
+                "--set-string",
+                "executors.enc.usesWith.model.$json=1.0",
+                "--set",
+                "executors.enc.usesWith.model.name=null",
+            ],
+        );
     }
 }

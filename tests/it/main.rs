@@ -15,6 +15,7 @@ mod test;
 mod charts;
 mod cli;
 mod cluster;
+mod corpus;
 mod features;
 mod invalid;
 mod library;

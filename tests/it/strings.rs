@@ -365,3 +365,286 @@ fn any_string_in_a_flow_or_a_values_file_reaches_the_objects_exactly() {
         );
     }
 }
+
+/// Chart names (any flowhelm takes: DNS labels, so the YAML words `null`, `on`, `1e3`, `0x10`…
+/// too) and the names derived from the release (release names helm takes that start with a
+/// letter, `nameOverride`, `fullnameOverride`) reach every object kind the chart can render,
+/// with every toggle on, as strings: each object keeps the keys and the value types of a render
+/// with plain names, passes the Kubernetes schemas, and labels it with the names given.
+#[test]
+fn chart_and_release_names_reach_every_object_kind_as_strings() {
+    let tmp = TempDir::new("names");
+    let home = tmp.path().join("home");
+    let flows = [
+        (
+            "flow",
+            unindent(
+                "
+                jtype: Flow
+                gateway:
+                  protocol: [grpc, http]
+                executors:
+                  - name: enc
+                    uses: docker://acme/enc:1
+                    replicas: 2
+                    monitoring: true
+                  - name: idx
+                    uses: docker://acme/idx:1
+                    shards: 2
+                    volumes: /data
+                    uses_before: docker://acme/pre:1
+                    uses_after: docker://acme/post:1
+                ",
+            ),
+        ),
+        (
+            "deployment",
+            unindent(
+                "
+                jtype: Deployment
+                with:
+                  uses: docker://acme/one:1
+                  replicas: 2
+                ",
+            ),
+        ),
+    ];
+    // Every toggle that adds objects.
+    let toggles: Vec<&str> = vec![
+        "--api-versions",
+        "monitoring.coreos.com/v1/ServiceMonitor",
+        "--set",
+        "global.serviceMesh=none",
+        "--set",
+        "networkPolicy.enabled=true",
+        "--set",
+        "networkPolicy.egress.enabled=true",
+        "--set",
+        "executorDefaults.autoscaling.enabled=true",
+        "--set",
+        "executorDefaults.head.autoscaling.enabled=true",
+        "--set",
+        "gateway.autoscaling.enabled=true",
+        "--set",
+        "gateway.ingress.enabled=true",
+        "--set",
+        "gateway.httpRoute.enabled=true",
+        "--set",
+        "gateway.grpcRoute.enabled=true",
+        "--set",
+        "gateway.monitoring=true",
+    ];
+    let words = [
+        "null", "on", "off", "yes", "no", "y", "n", "true", "false", "nan", "inf", "1e3", "0x10",
+        "010", "123", "0o7", "1-2", "e1",
+    ];
+    let mut rng = Rng(0x0005_eed0_fa11_a6e5);
+    // (chart name, release, values that rename: nameOverride / fullnameOverride)
+    let mut cases: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let release = if w.starts_with(|c: char| c.is_ascii_lowercase()) {
+            w.to_string()
+        } else {
+            format!("r{w}")
+        };
+        cases.push((w.to_string(), release, vec![]));
+        let chart = words[(i + 5) % words.len()].to_string();
+        cases.push((chart, "rel".into(), vec![format!("nameOverride={w}")]));
+    }
+    for _ in 0..8 {
+        let chart = dns_label(&mut rng, false, 53);
+        let release = dns_label(&mut rng, true, 53);
+        let over = match rng.below(3) {
+            0 => vec![],
+            1 => vec![format!("nameOverride={}", dns_label(&mut rng, false, 40))],
+            _ => vec![format!(
+                "fullnameOverride={}",
+                dns_label(&mut rng, true, 40)
+            )],
+        };
+        cases.push((chart, release, over));
+    }
+    cases.push((
+        "null".into(),
+        "on".into(),
+        vec!["fullnameOverride=yes".into()],
+    ));
+
+    let typed = |docs: &[J]| {
+        let mut out = BTreeSet::new();
+        for d in docs {
+            typed_shape(d, d["kind"].as_str().unwrap_or(""), &mut out);
+        }
+        out
+    };
+    for (flow_name, flow) in &flows {
+        let path = tmp.path().join(format!("{flow_name}.yml"));
+        std::fs::write(&path, flow).unwrap();
+        // A `jtype: Deployment` chart has no gateway to toggle.
+        let toggles: Vec<&str> = if *flow_name == "flow" {
+            toggles.clone()
+        } else {
+            toggles
+                .chunks(2)
+                .filter(|pair| !pair[1].starts_with("gateway."))
+                .flatten()
+                .copied()
+                .collect()
+        };
+        let baseline_chart = tmp.path().join(format!("{flow_name}-baseline"));
+        common::generate_chart(&path, &baseline_chart, "demo");
+        let want: Vec<(BTreeSet<String>, BTreeSet<String>)> = common::helms()
+            .iter()
+            .map(|(_, helm)| {
+                let docs = k8s::documents(&k8s::render(
+                    helm,
+                    &baseline_chart,
+                    &home,
+                    "rel",
+                    "ns",
+                    &toggles,
+                ));
+                let kinds: BTreeSet<String> = docs
+                    .iter()
+                    .map(|d| d["kind"].as_str().unwrap_or("").to_string())
+                    .collect();
+                (typed(&docs), kinds)
+            })
+            .collect();
+        if *flow_name == "flow" {
+            for kind in [
+                "ConfigMap",
+                "Service",
+                "Deployment",
+                "StatefulSet",
+                "ServiceAccount",
+                "PodDisruptionBudget",
+                "HorizontalPodAutoscaler",
+                "NetworkPolicy",
+                "ServiceMonitor",
+                "Ingress",
+                "HTTPRoute",
+                "GRPCRoute",
+                "Pod",
+            ] {
+                assert!(want[1].1.contains(kind), "the toggles render no {kind}");
+            }
+        }
+        for (chart_name, release, over) in &cases {
+            let chart = tmp.path().join(format!("{flow_name}-{chart_name}"));
+            if !chart.exists() {
+                common::generate_chart(&path, &chart, chart_name);
+            }
+            let mut args = toggles.clone();
+            for o in over {
+                args.extend(["--set-string", o.as_str()]);
+            }
+            let name = over
+                .iter()
+                .find_map(|o| o.strip_prefix("nameOverride="))
+                .unwrap_or(chart_name);
+            for (i, (h, helm)) in common::helms().into_iter().enumerate() {
+                let context = format!(
+                    "{h}, {flow_name}, chart {chart_name:?}, release {release:?}, {over:?}"
+                );
+                let docs = k8s::documents(&k8s::render(&helm, &chart, &home, release, "ns", &args));
+                assert_eq!(
+                    typed(&docs),
+                    want[i].0,
+                    "{context}: keys or value types changed"
+                );
+                k8s::validate_all("1.33.0", &docs, &context);
+                for d in &docs {
+                    let labels = &d["metadata"]["labels"];
+                    if d["kind"] == "Pod" || labels.get("app.kubernetes.io/managed-by").is_some() {
+                        assert_eq!(labels["app.kubernetes.io/name"], J::from(name), "{context}");
+                        assert_eq!(
+                            labels["app.kubernetes.io/part-of"],
+                            J::from(name),
+                            "{context}"
+                        );
+                        assert_eq!(
+                            labels["app.kubernetes.io/instance"],
+                            J::from(release.as_str()),
+                            "{context}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_release_name_no_service_could_carry_is_refused_naming_the_override() {
+    // helm takes `my.release`, but `my.release-demo-gateway` is no Service name.
+    let tmp = TempDir::new("dotted");
+    let flow = tmp.path().join("f.yml");
+    std::fs::write(
+        &flow,
+        "jtype: Flow\nexecutors:\n  - name: enc\n    uses: docker://acme/enc:1\n",
+    )
+    .unwrap();
+    let chart = tmp.path().join("c");
+    common::generate_chart(&flow, &chart, "demo");
+    for (h, helm) in common::helms() {
+        let err = k8s::try_render(&helm, &chart, tmp.path(), "my.release", "ns", &[])
+            .expect_err(&format!("{h} rendered a dotted release"));
+        assert!(err.contains("object names start with \"my.release-demo\", and Service names may only hold lower-case letters, digits and '-'"), "{h}: {err}");
+        k8s::render(
+            &helm,
+            &chart,
+            tmp.path(),
+            "my.release",
+            "ns",
+            &["--set", "fullnameOverride=mine"],
+        );
+    }
+}
+
+/// A random DNS label of at most `max` characters (starting with a letter if `letter`).
+fn dns_label(rng: &mut Rng, letter: bool, max: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789-";
+    let len = 1 + rng.below(max);
+    (0..len)
+        .map(|i| {
+            let pool = match i {
+                0 if letter => 26,
+                _ if i == 0 || i + 1 == len => 36,
+                _ => 37,
+            };
+            ALPHABET[rng.below(pool)] as char
+        })
+        .collect()
+}
+
+/// Every key path of an object with the JSON type of what is there (list positions collapsed):
+/// a name written unquoted would turn a string into null, a boolean or a number.
+fn typed_shape(v: &J, path: &str, out: &mut BTreeSet<String>) {
+    match v {
+        J::Object(m) => {
+            for (k, child) in m {
+                typed_shape(child, &format!("{path}.{k}"), out);
+            }
+            out.insert(format!("{path}:object"));
+        }
+        J::Array(items) => {
+            for i in items {
+                typed_shape(i, &format!("{path}[]"), out);
+            }
+            out.insert(format!("{path}:list"));
+        }
+        J::String(_) => {
+            out.insert(format!("{path}:string"));
+        }
+        J::Number(_) => {
+            out.insert(format!("{path}:number"));
+        }
+        J::Bool(_) => {
+            out.insert(format!("{path}:bool"));
+        }
+        J::Null => {
+            out.insert(format!("{path}:null"));
+        }
+    }
+}

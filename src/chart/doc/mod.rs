@@ -21,6 +21,8 @@ pub use yaml::to_yaml;
 pub enum Val {
     Bool(bool),
     Int(i64),
+    /// A number with a fraction (written as Python's `repr`, which helm reads back exactly).
+    Float(f64),
     Str(String),
     List(Vec<Val>),
     Map(Vec<Entry>),
@@ -76,6 +78,7 @@ impl Val {
         match self {
             Val::Bool(b) => J::Bool(*b),
             Val::Int(i) => J::from(*i),
+            Val::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Val::Str(s) => J::String(s.clone()),
             Val::List(items) => J::Array(items.iter().map(Val::to_json).collect()),
             Val::Map(entries) => J::Object(

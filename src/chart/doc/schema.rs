@@ -67,6 +67,7 @@ fn infer(v: &Val, defs: &mut Defs) -> J {
     match v {
         Val::Bool(_) => json!({"type": "boolean"}),
         Val::Int(_) => json!({"type": "integer"}),
+        Val::Float(_) => json!({"type": "number"}),
         Val::Str(_) => json!({"type": "string"}),
         Val::List(items) => match items.first() {
             Some(first) => json!({"type": "array", "items": infer(first, defs)}),

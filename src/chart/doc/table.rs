@@ -59,6 +59,7 @@ fn leaf(out: &mut String, e: &Entry, path: &str) {
     let ty = match &e.val {
         Val::Bool(_) => "bool",
         Val::Int(_) => "int",
+        Val::Float(_) => "float",
         Val::Str(_) => "string",
         Val::List(_) => "list",
         Val::Map(_) => "object",

@@ -100,6 +100,7 @@ fn yaml_scalar(v: &Val) -> String {
     match v {
         Val::Bool(b) => b.to_string(),
         Val::Int(i) => i.to_string(),
+        Val::Float(f) => crate::python::python_float(*f),
         Val::Str(s) => {
             let mut out = String::new();
             push_json_string(&mut out, s);

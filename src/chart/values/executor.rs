@@ -56,15 +56,15 @@ pub(super) fn sidecar(
 /// Every value of one executor: its Flow settings over Jina's defaults.
 pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     let (img, uses) = uses_image(&x.uses, opts);
-    // `polling` is the default for every endpoint (Jina's `*`), `pollingByEndpoint` the rest.
+    // `polling` is the mode of every endpoint not listed (Jina's `*`, empty when the Flow gives
+    // none: ANY), `pollingByEndpoint` the rest; a `*` the Flow writes stays in `--polling`.
     let (polling, by_endpoint) = match &x.polling {
+        Polling::Uniform(PollingMode::Any) => (String::new(), IndexMap::new()),
         Polling::Uniform(p) => (p.to_string(), IndexMap::new()),
         Polling::PerEndpoint(m) => {
             let mut m: IndexMap<String, String> =
                 m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
-            let default = m
-                .shift_remove("*")
-                .unwrap_or_else(|| PollingMode::Any.to_string());
+            let default = m.shift_remove("*").unwrap_or_default();
             (default, m)
         }
     };
@@ -125,10 +125,11 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
         e(
             "polling",
             "How the head polls shards: `ANY` (one shard) or `ALL` (every shard), for \
-            endpoints not in `pollingByEndpoint`.",
+            endpoints not in `pollingByEndpoint` (Jina's `*`); empty: ANY, and no `*` in a \
+            per-endpoint `--polling`.",
             s(&polling),
         )
-        .schema(|| json!({"type": "string", "enum": ["ANY", "ALL"]})),
+        .schema(|| json!({"type": "string", "enum": ["", "ANY", "ALL"]})),
         e(
             "pollingByEndpoint",
             "Polling of particular endpoints (`/search: ALL`), over `polling`.",
@@ -148,17 +149,18 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
         .schema(protocols_schema),
         e(
             "usesWith",
-            "`--uses-with`, the arguments of the executor's constructor: their exact \
-            JSON text (empty: none).",
-            json_text(x.uses_with.as_ref()),
+            "`--uses-with`, the arguments of the executor's constructor (a key set to \
+            `{$json: TEXT}` gets the JSON value TEXT as written, e.g. `1.0` or `null`, which helm \
+            would change).",
+            x.uses_with.as_ref().map_or_else(Val::open, json_table),
         )
-        .schema(json_text_schema),
+        .schema(json_table_schema),
         e(
             "usesMetas",
-            "`--uses-metas`: its exact JSON text (empty: `{}`).",
-            json_text(x.uses_metas.as_ref()),
+            "`--uses-metas`, laid over the executor's `metas` (keys as in `usesWith`).",
+            x.uses_metas.as_ref().map_or_else(Val::open, json_table),
         )
-        .schema(json_text_schema),
+        .schema(json_table_schema),
         e(
             "noReduce",
             "Do not reduce results from several needs (`disable_reduce`): `--no-reduce` \
@@ -168,12 +170,16 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
         e(
             "gpus",
             "GPUs (`gpus`): `--gpus`, and as many `nvidia.com/gpu` limits (`all`: 1); empty \
-            for none.",
+            for none. A count or `all`: Kubernetes' device plugin picks the devices, so Docker's \
+            `device=…` has no meaning here.",
             s(x.gpus.as_deref().unwrap_or("")),
         )
         .schema(|| {
+            let pattern = jina::GPUS_PATTERN
+                .replacen('^', "^(|", 1)
+                .replacen('$', ")$", 1);
             json!({"oneOf": [
-                {"type": "string", "pattern": "^(|[0-9]+|all)$"},
+                {"type": "string", "pattern": pattern},
                 {"type": "integer", "minimum": 0},
             ]})
         }),

@@ -8,7 +8,7 @@ pub(super) fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
         Some(Uses::Docker { image, .. }) => (image.clone(), "config.yml"),
         _ => (opts.jina_image.clone(), ""),
     };
-    let uses_with = json_text(gw.uses_with.as_ref());
+    let uses_with = gw.uses_with.as_ref().map_or_else(Val::open, json_table);
     let mut entries = vec![
         e("enabled", "Deploy the gateway.", Val::Bool(true)),
         image(
@@ -23,10 +23,10 @@ pub(super) fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
         ),
         e(
             "usesWith",
-            "`--uses-with` of a custom gateway: its exact JSON text (empty: none).",
+            "`--uses-with` of a custom gateway (keys as in `executorDefaults.usesWith`).",
             uses_with,
         )
-        .schema(json_text_schema),
+        .schema(json_table_schema),
         e(
             "replicas",
             "Number of gateway pods.",

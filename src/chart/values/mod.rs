@@ -40,16 +40,68 @@ pub(super) fn strings(items: &[String]) -> Val {
     Val::List(items.iter().map(|i| Val::str(i.as_str())).collect())
 }
 
-/// A JSON option (`--uses-with`, a `when` filter, gRPC metadata) as the exact text Jina passes
-/// (`json.dumps`), empty when unset. Text and not a mapping: helm would rewrite a mapping on its
-/// way through (`null` entries dropped, `1.0` printed as `1`, integers past 2^53 rounded), and a
-/// key of one shape is replaced cleanly by any override.
-pub(super) fn json_text(v: Option<&serde_json::Value>) -> Val {
-    Val::str(v.map(python_json).unwrap_or_default())
+/// The key of a table that stands for one JSON value given as its text: `{$json: "1.0"}` is
+/// the float 1.0, written as is in the JSON Jina receives. The templates (`_json.tpl`) and
+/// `values check` know it too.
+pub const EXACT_JSON_KEY: &str = "$json";
+
+/// A mapping Jina receives as JSON (`--uses-with`, a `when` filter, gRPC metadata, a dict option
+/// in `args`) as a values table, so that `--set executors.x.usesWith.top_k=20` changes one key
+/// and helm merges the rest. helm reads every number as a float64 and writes a whole one without
+/// its fraction, and deletes `null`s, so what it would change is written as `{$json: TEXT}`:
+/// `null`, whole floats (`1.0`), integers beyond 2^53 and lists holding any of these (and a
+/// mapping that is itself `{"$json": "…"}`), each as Jina's own `json.dumps` of it.
+pub(super) fn json_table(v: &serde_json::Value) -> Val {
+    match json_val(v) {
+        Val::Map(m) => Val::Map(m),
+        _ => Val::open(),
+    }
 }
 
-pub(super) fn json_text_schema() -> serde_json::Value {
-    json!({"type": "string", "pattern": "^(|\\{.*\\})$"})
+fn json_val(v: &serde_json::Value) -> Val {
+    use serde_json::Value as J;
+    let exact = |v: &J| Val::Map(vec![e(EXACT_JSON_KEY, "", Val::str(python_json(v)))]);
+    match v {
+        J::Null => exact(v),
+        J::Bool(b) => Val::Bool(*b),
+        J::String(s) => Val::str(s.as_str()),
+        J::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) if !n.is_f64() && i.unsigned_abs() <= 1 << 53 => Val::Int(i),
+            (_, Some(f)) if n.is_f64() && f.is_finite() && f.fract() != 0.0 => Val::Float(f),
+            _ => exact(v),
+        },
+        J::Array(items) => {
+            let items: Vec<Val> = items.iter().map(json_val).collect();
+            if items.iter().any(is_exact) {
+                exact(v)
+            } else {
+                Val::List(items)
+            }
+        }
+        J::Object(m) if m.len() == 1 && m.get(EXACT_JSON_KEY).is_some_and(J::is_string) => exact(v),
+        J::Object(m) => Val::Map(
+            m.iter()
+                .map(|(k, v)| e(k.clone(), "", json_val(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Whether `v` is (or holds) a `{$json: TEXT}` table.
+fn is_exact(v: &Val) -> bool {
+    match v {
+        Val::Map(m) => m
+            .iter()
+            .any(|c| c.key == EXACT_JSON_KEY || is_exact(&c.val)),
+        Val::List(items) => items.iter().any(is_exact),
+        _ => false,
+    }
+}
+
+/// A JSON table's schema: any keys (the `{$json: TEXT}` rule is checked at render and by
+/// `values check`).
+pub(super) fn json_table_schema() -> serde_json::Value {
+    json!({"type": "object"})
 }
 
 /// The whole values tree.
@@ -244,7 +296,7 @@ pub(super) fn flow_values(flow: &Flow) -> Entry {
             .filter_map(|x| {
                 x.when
                     .as_ref()
-                    .map(|w| e(x.name.clone(), "", json_text(Some(w))))
+                    .map(|w| e(x.name.clone(), "", json_table(w)))
             })
             .collect(),
     );
@@ -254,7 +306,7 @@ pub(super) fn flow_values(flow: &Flow) -> Entry {
             .filter_map(|x| {
                 x.grpc_metadata
                     .as_ref()
-                    .map(|m| e(x.name.clone(), "", json_text(Some(m))))
+                    .map(|m| e(x.name.clone(), "", json_table(m)))
             })
             .collect(),
     );
@@ -292,18 +344,16 @@ pub(super) fn flow_values(flow: &Flow) -> Entry {
             .schema(|| json!({"type": "object"})),
             e(
                 "conditions",
-                "`when` filters per executor, as the JSON text of each \
-                (`--graph-conditions`).",
+                "`when` filters per executor (`--graph-conditions`).",
                 conditions,
             )
-            .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
+            .schema(|| json!({"type": "object", "additionalProperties": json_table_schema()})),
             e(
                 "grpcMetadata",
-                "gRPC metadata per executor, as the JSON text of each \
-                (`--deployments-metadata`).",
+                "gRPC metadata per executor (`--deployments-metadata`).",
                 metadata,
             )
-            .schema(|| json!({"type": "object", "additionalProperties": json_text_schema()})),
+            .schema(|| json!({"type": "object", "additionalProperties": json_table_schema()})),
             e(
                 "floating",
                 "Floating executors: the gateway does not wait for them (`floating: \
@@ -399,6 +449,7 @@ pub(super) fn args(a: &Args) -> Val {
                     ArgValue::Flag(b) => Val::Bool(*b),
                     ArgValue::One(s) => Val::str(s.as_str()),
                     ArgValue::Many(items) => strings(items),
+                    ArgValue::Json(v) => json_table(v),
                 };
                 e(k.clone(), "", val)
             })
@@ -410,7 +461,7 @@ pub(super) fn args_schema() -> serde_json::Value {
     json!({
         "type": "object",
         "additionalProperties": {
-            "type": ["string", "boolean", "array"],
+            "type": ["string", "boolean", "array", "object"],
             "items": {"type": "string"},
         },
     })

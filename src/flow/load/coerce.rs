@@ -7,7 +7,6 @@ use crate::error::{did_you_mean, Error, Result};
 use crate::flow::model::*;
 use crate::flow::names;
 use crate::jina::keys::{KeySpec, Kind};
-use crate::python::python_json;
 use crate::yaml::{Key, Node, Value};
 
 /// Check a pass-through value against its declared kind and render it as Jina would.
@@ -18,10 +17,16 @@ pub(super) fn arg_value(spec: &KeySpec, value: &Node) -> Result<ArgValue> {
         (Kind::Flag, _) => Ok(ArgValue::Flag(value.as_bool(what)?)),
         (Kind::Int, Value::Int(i)) => one(i.to_string()),
         (Kind::Int, _) => Err(value_type(value, what, "an integer")),
-        (Kind::Json, Value::Map(_)) => one(python_json(&value.to_json())),
-        (Kind::Json, Value::Str(s)) if serde_json::from_str::<serde_json::Value>(s).is_ok() => {
-            one(s.clone())
+        // Jina `json.dumps` every mapping it puts on a command line, whatever the option's type
+        // (`expose_endpoints` is `type=str`): the values keep it as a table.
+        (Kind::Json | Kind::Str | Kind::IntOrStr, Value::Map(_)) => {
+            Ok(ArgValue::Json(value.to_json()))
         }
+        (Kind::Json, Value::Str(s)) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(v @ serde_json::Value::Object(_)) => Ok(ArgValue::Json(v)),
+            Ok(_) => one(s.clone()),
+            Err(_) => Err(value_type(value, what, "a mapping")),
+        },
         (Kind::Json, _) => Err(value_type(value, what, "a mapping")),
         (Kind::List | Kind::StrOrList, Value::Seq(items)) => Ok(ArgValue::Many(
             items
@@ -105,37 +110,55 @@ pub(super) fn port_number(value: &Node, p: i64, what: &str) -> Result<u16> {
         .ok_or_else(|| Error::input(value.pos, format!("`{what}` {p} is out of range (1-65535)")))
 }
 
+/// Ports as Jina's `CastToIntAction` reads them: each value's text split at `,` and each part
+/// cast with Python's `int()` (`8080`, `'8080'`, `'8080,8081'`, a list of these). Jina keeps a
+/// part `int()` refuses as text, with a warning, and then cannot listen on or dial it.
 pub(super) fn ports(value: &Node, what: &str) -> Result<Vec<u16>> {
-    match &value.value {
-        Value::Int(p) => Ok(vec![port_number(value, *p, what)?]),
-        Value::Seq(items) => items
-            .iter()
-            .map(|i| port_number(i, i.as_int(what)?, what))
-            .collect(),
-        _ => Err(value_type(value, what, "a port number or a list of them")),
+    let items: Vec<&Node> = match &value.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![value],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let text = item
+            .as_text(what)
+            .map_err(|_| value_type(item, what, "a port number or a list of them"))?;
+        for part in text.split(',') {
+            let Some(crate::flow::resolve::Plain::Int(p)) = crate::flow::resolve::python_int(part)
+            else {
+                return Err(Error::input(
+                    item.pos,
+                    format!("`{what}` `{part}` is not a port number (Jina casts ports with Python's `int()`)"),
+                )
+                .with_hint("write a number from 1 to 65535, or a list of them"));
+            };
+            out.push(port_number(item, p, what)?);
+        }
     }
+    Ok(out)
 }
 
-/// External hosts: each a DNS name or an IP address, since Jina dials it as given.
+/// External hosts, as Jina's `CastHostAction` reads them (a list, or text split at `,`): each
+/// a DNS name or an IP address, since Jina dials it as given.
 pub(super) fn hosts(value: &Node) -> Result<Vec<String>> {
     let items: Vec<&Node> = match &value.value {
         Value::Seq(items) => items.iter().collect(),
         _ => vec![value],
     };
-    items
-        .into_iter()
-        .map(|item| {
-            let host = item.as_text("host")?;
+    let mut out = Vec::new();
+    for item in items {
+        let text = item.as_text("host")?;
+        for host in text.split(',') {
             let ip = host.parse::<std::net::IpAddr>().is_ok();
             let dns = names::is_dns_subdomain(&host.to_ascii_lowercase());
-            if ip || dns {
-                Ok(host)
-            } else {
-                Err(Error::input(item.pos, format!("`{host}` is not a host name or IP address"))
-                    .with_hint("write a DNS name (`encoder.example.com`) or an IP address; scheme and port go in `port`/`tls`"))
+            if !(ip || dns) {
+                return Err(Error::input(item.pos, format!("`{host}` is not a host name or IP address"))
+                    .with_hint("write a DNS name (`encoder.example.com`) or an IP address; scheme and port go in `port`/`tls`"));
             }
-        })
-        .collect()
+            out.push(host.to_string());
+        }
+    }
+    Ok(out)
 }
 
 pub(super) fn string_list(value: &Node, what: &str) -> Result<Vec<String>> {
@@ -229,18 +252,25 @@ pub(super) fn polling(value: &Node) -> Result<Polling> {
     }
 }
 
+/// `gpus` as Kubernetes can run it ([`crate::jina::GPUS_PATTERN`]). A count is written as Jina
+/// passes it: its loader reads every string with `parse_arg`, so `'+1'` and `'02'` are 1 and 2.
 pub(super) fn gpus(value: &Node) -> Result<String> {
     let text = value.as_text("gpus")?;
-    let ok = text == "all"
-        || text.parse::<u32>().is_ok_and(|n| n > 0)
-        || text.strip_prefix("device=").is_some_and(|d| !d.is_empty());
-    if !ok {
-        return Err(
-            Error::input(value.pos, format!("`gpus: {text}` is not a GPU count"))
-                .with_hint("use a positive number, `all`, or `device=0,1`"),
-        );
+    if crate::jina::gpus_ok(&text) {
+        return Ok(match crate::flow::resolve::python_int(&text) {
+            Some(crate::flow::resolve::Plain::Int(n)) => n.to_string(),
+            _ => text,
+        });
     }
-    Ok(text)
+    let err = if text.contains("device=") {
+        Error::input(
+            value.pos,
+            format!("`gpus: {text}` picks GPUs by id, which only Docker can: on Kubernetes the node's device plugin picks them (Jina's export would write `{text}` as the GPU limit, which the API server refuses)"),
+        )
+    } else {
+        Error::input(value.pos, format!("`gpus: {text}` is not a GPU count"))
+    };
+    Err(err.with_hint("write how many GPUs (`gpus: 2`), or `all`"))
 }
 
 pub(super) fn volumes(value: &Node) -> Result<Vec<Volume>> {

@@ -8,7 +8,6 @@ use crate::flow::model::*;
 use crate::flow::names;
 use crate::jina;
 use crate::jina::keys::{self};
-use crate::python::python_json;
 use crate::yaml::{Key, Node, Value};
 
 impl Loader {
@@ -100,7 +99,7 @@ impl Loader {
             e.needs = vec!["gateway".into()];
         }
         e.dns = names::dns_name(&e.name);
-        e.external = ext.finish(&e)?;
+        e.external = self.external(&e, ext)?;
         self.check_sidecars(&e, n.pos);
         Ok(e)
     }
@@ -165,8 +164,9 @@ impl Loader {
             "protocol" => e.protocols = protocols(value)?,
             "grpc_metadata" => e.grpc_metadata = Some(json_map(value, name)?),
             "external" => ext.external = Some((key.pos, value.as_bool(name)?)),
-            "host" => ext.hosts = Some((key.pos, hosts(value)?)),
-            "port" => ext.ports = Some((key.pos, ports(value, name)?)),
+            // Read only for an external executor: the export gives every other one its pod's.
+            "host" => ext.hosts = Some((key.pos, value.clone())),
+            "port" => ext.ports = Some((key.pos, value.clone())),
             "tls" => ext.tls = value.as_bool(name)?,
             // Jina's CastPeerPorts: a list is the ports of shard 0; a mapping is per shard.
             "peer_ports" => {
@@ -180,11 +180,10 @@ impl Loader {
                 };
                 e.pod.args.insert(
                     name.into(),
-                    ArgValue::One(python_json(&serde_json::Value::Object(per_shard))),
+                    ArgValue::Json(serde_json::Value::Object(per_shard)),
                 );
             }
             "port_monitoring" => {
-                ports(value, name)?;
                 self.warn(key.pos, format!("`port_monitoring` is ignored on Kubernetes: monitoring is served on {} as in Jina", jina::MONITORING_PORT));
             }
             _ => match keys::executor_key(name) {
@@ -196,9 +195,16 @@ impl Loader {
                         .iter()
                         .map(|k| k.name)
                         .chain(keys::EXECUTOR_EXTRA_KEYS.iter().copied());
+                    if name == "jcloud" {
+                        self.warnings.push(super::jcloud_warning(key));
+                        return Ok(());
+                    }
                     if keys::EXECUTOR_EXTRA_KEYS.contains(&name) {
                         self.no_effect(key, "an executor");
                         return Ok(());
+                    }
+                    if let Some(old) = crate::jina::legacy::executor(name) {
+                        return Err(super::old_syntax(key, old));
                     }
                     return Err(unknown_key(key, "an executor", all));
                 }
@@ -211,30 +217,47 @@ impl Loader {
 #[derive(Default)]
 pub(super) struct ExternalParts {
     external: Option<(Pos, bool)>,
-    hosts: Option<(Pos, Vec<String>)>,
-    ports: Option<(Pos, Vec<u16>)>,
+    hosts: Option<(Pos, Node)>,
+    ports: Option<(Pos, Node)>,
     tls: bool,
 }
 
-impl ExternalParts {
-    pub(super) fn finish(self, e: &Executor) -> Result<Option<External>> {
-        let pos = match self.external {
-            Some((pos, true)) => pos,
-            // host/port of an in-cluster executor are fixed by Kubernetes (Jina ignores them too).
-            _ => return Ok(None),
+impl Loader {
+    /// Where an external executor is; for any other, `host` and `port` are the pod's, fixed by
+    /// Kubernetes (Jina's export ignores them too).
+    fn external(&mut self, e: &Executor, parts: ExternalParts) -> Result<Option<External>> {
+        let Some((pos, true)) = parts.external else {
+            for (what, part) in [("host", &parts.hosts), ("port", &parts.ports)] {
+                if let Some((at, _)) = part {
+                    let listens = match what {
+                        "host" => "on every address".to_string(),
+                        _ => format!("on port {} and up", jina::PORT),
+                    };
+                    self.warn(*at, format!("`{what}` is ignored on Kubernetes for `{}`, which is not `external`: it listens {listens} in its pod, as in Jina's export", e.name));
+                }
+            }
+            return Ok(None);
         };
-        let Some((_, hosts)) = self.hosts.filter(|(_, h)| !h.is_empty()) else {
+        let hosts = match &parts.hosts {
+            Some((_, node)) => hosts(node)?,
+            None => Vec::new(),
+        };
+        if hosts.is_empty() {
             return Err(Error::input(
                 pos,
                 format!("external executor `{}` needs a `host`", e.name),
             ));
+        }
+        let (ppos, ports) = match &parts.ports {
+            Some((at, node)) => (*at, ports(node, "port")?),
+            None => (pos, Vec::new()),
         };
-        let Some((ppos, ports)) = self.ports.filter(|(_, p)| !p.is_empty()) else {
+        if ports.is_empty() {
             return Err(Error::input(
                 pos,
                 format!("external executor `{}` needs a `port`", e.name),
             ));
-        };
+        }
         if hosts.len() != ports.len() && ports.len() != 1 {
             return Err(Error::input(
                 ppos,
@@ -250,7 +273,7 @@ impl ExternalParts {
         Ok(Some(External {
             hosts,
             ports,
-            tls: self.tls,
+            tls: parts.tls,
         }))
     }
 }

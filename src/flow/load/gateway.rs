@@ -20,10 +20,13 @@ impl Loader {
             Some(n) if !n.is_null() => n.as_map("gateway")?.iter().map(|(k, v)| (k, v)).collect(),
             _ => Vec::new(),
         };
+        // Jina's gateway takes the Flow's common kwargs that are options of its own (its parser
+        // ignores the executors' ones).
         let inherited = with
             .common
             .iter()
             .filter(|(k, _)| !keys::FLOW_TO_GATEWAY_BLACKLIST.contains(&k.name.as_str()))
+            .filter(|(k, _)| keys::gateway_key(&k.name).is_some())
             .filter(|(k, _)| !own.iter().any(|(o, _)| o.name == k.name))
             .copied();
         let mut gw = Gateway {
@@ -58,8 +61,9 @@ impl Loader {
             "replicas" => gw.replicas = count(value, "replicas")?,
             "uses" => gw.uses = self.gateway_uses(value)?,
             "uses_with" => gw.uses_with = Some(json_map(value, "uses_with")?),
+            // Whatever it says (Jina casts it with `int()`, or warns and keeps the text), the
+            // export replaces it: the pod's ports are fixed.
             "port" | "port_monitoring" => {
-                ports(value, name)?;
                 self.warn(
                     key.pos,
                     format!("`{name}` is ignored on Kubernetes: the gateway listens on {} (one port per protocol) and monitoring on {}, as in Jina; expose it with `gateway.service`", jina::PORT, jina::MONITORING_PORT),
@@ -69,7 +73,13 @@ impl Loader {
                 Some(spec) => {
                     self.pass_through(&mut gw.pod.args, spec, key, value, Place::Gateway)?
                 }
+                None if name == "jcloud" => self.warnings.push(super::jcloud_warning(key)),
                 None => {
+                    if let Some(old) = crate::jina::legacy::gateway(name)
+                        .or_else(|| crate::jina::legacy::executor(name))
+                    {
+                        return Err(super::old_syntax(key, old));
+                    }
                     let all = keys::GATEWAY_KEYS.iter().map(|k| k.name);
                     return Err(unknown_key(key, "`gateway`", all));
                 }

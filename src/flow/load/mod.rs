@@ -26,14 +26,55 @@ pub fn load_file(path: &std::path::Path, env: &dyn Fn(&str) -> Option<String>) -
 /// Load a Flow from text; `env` answers `${{ ENV.X }}` look-ups.
 pub fn load_str(source: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Flow> {
     let mut root = yaml::parse_flow(source)?;
-    envsubst::substitute(&mut root, env)?;
+    let deferred = envsubst::substitute(&mut root, env)?;
     let mut cx = Loader::default();
     cx.warnings.extend(yaml::helm3_unsafe_warning(&root));
-    let flow = cx.flow(&root)?;
+    cx.warnings
+        .extend(deferred.iter().map(envsubst::deferred_warning));
+    let flow = cx
+        .flow(&root, source)
+        .map_err(|e| unset_variable_hint(e, &deferred))?;
+    // A Flow-level option each executor inherits is warned about once, where it is written;
+    // warnings come in the file's order.
+    let mut seen = std::collections::HashSet::new();
+    cx.warnings
+        .retain(|w| seen.insert((w.pos(), w.message().to_string())));
+    cx.warnings
+        .sort_by_key(|w| w.pos().map(|p| (p.line, p.col)));
     Ok(Flow {
         warnings: cx.warnings,
         ..flow
     })
+}
+
+/// A value refused because it holds a `$X` left for an unset variable says so.
+fn unset_variable_hint(err: Error, deferred: &[envsubst::Deferred]) -> Error {
+    match deferred.iter().find(|(pos, _)| err.pos() == Some(*pos)) {
+        Some((_, name)) => err.with_hint(format!(
+            "`${name}` stands for `${{{{ ENV.{name} }}}}`, which is not set: export {name}=… before running flowhelm, or write the value"
+        )),
+        None => err,
+    }
+}
+
+/// The warning for a `jcloud:` block, wherever it is.
+fn jcloud_warning(key: &Key) -> Warning {
+    Warning::new(
+        key.pos,
+        "`jcloud` is JCloud-only and has no effect on Kubernetes; ignored",
+    )
+}
+
+/// An option of an older Jina syntax, refused with what replaced it.
+fn old_syntax(key: &Key, old: &crate::jina::legacy::OldKey) -> Error {
+    Error::input(
+        key.pos,
+        format!(
+            "`{}` is {} syntax, which Jina 3 no longer reads",
+            key.name, old.versions
+        ),
+    )
+    .with_hint(old.instead)
 }
 
 #[derive(Default)]
@@ -54,7 +95,7 @@ impl Loader {
         self.warnings.push(Warning::new(pos, message));
     }
 
-    fn flow(&mut self, root: &Node) -> Result<Flow> {
+    fn flow(&mut self, root: &Node, source: &str) -> Result<Flow> {
         let entries = match &root.value {
             Value::Map(m) => m.as_slice(),
             Value::Null => {
@@ -69,21 +110,31 @@ impl Loader {
                 .with_hint("a Flow file starts with `jtype: Flow`"))
             }
         };
-        let jtype = match root.get("jtype") {
-            Some(n) => n.as_str("jtype")?.to_string(),
-            None => {
-                return Err(Error::input(root.pos, "missing `jtype`")
-                    .with_hint("start the file with `jtype: Flow` or `jtype: Deployment`"))
+        // A document tagged `!Flow` is a `jtype: Flow` to Jina, which rewrites `!word` tags to
+        // `jtype: word` before reading the file (`JAML.escape`); a `jtype` key wins over the tag
+        // there too, being read after it.
+        let (jtype, jtype_pos, written) = match root.get("jtype") {
+            Some(n) => {
+                let t = n.as_str("jtype")?.to_string();
+                let written = format!("jtype: {t}");
+                (t, n.pos, written)
             }
+            None => match yaml::root_tag(source) {
+                Some((pos, tag)) => {
+                    let written = format!("!{tag}");
+                    (tag, pos, written)
+                }
+                None => {
+                    return Err(Error::input(root.pos, "missing `jtype`")
+                        .with_hint("start the file with `jtype: Flow` or `jtype: Deployment`"))
+                }
+            },
         };
         match jtype.as_str() {
             "Flow" => self.flow_document(entries),
             "Deployment" => self.deployment_document(root, entries),
-            other => Err(Error::input(
-                root.get("jtype").map_or(root.pos, |n| n.pos),
-                format!("unsupported `jtype: {other}`"),
-            )
-            .with_hint("flowhelm compiles `jtype: Flow` and `jtype: Deployment` documents")),
+            _ => Err(Error::input(jtype_pos, format!("unsupported `{written}`"))
+                .with_hint("flowhelm compiles `jtype: Flow` and `jtype: Deployment` documents")),
         }
     }
 
@@ -109,11 +160,13 @@ impl Loader {
                 "gateway" => gateway_node = Some(value),
                 "executors" | "deployments" if value.is_null() => {}
                 "executors" | "deployments" => executor_nodes = value.as_seq(&key.name)?,
-                "jcloud" => self.warn(
-                    key.pos,
-                    "`jcloud` is JCloud-only and has no effect on Kubernetes",
-                ),
-                _ => return Err(unknown_key(key, "the Flow", TOP.iter().copied())),
+                "jcloud" => self.warnings.push(jcloud_warning(key)),
+                name => {
+                    if let Some(old) = crate::jina::legacy::top(name) {
+                        return Err(old_syntax(key, old));
+                    }
+                    return Err(unknown_key(key, "the Flow", TOP.iter().copied()));
+                }
             }
         }
         let gateway = self.gateway(gateway_node, &with, flow_pos)?;
@@ -125,9 +178,16 @@ impl Loader {
     }
 
     fn deployment_document(&mut self, root: &Node, entries: &[(Key, Node)]) -> Result<Flow> {
+        // Jina's Deployment parser reads `with` and `needs` and nothing else.
         for (key, _) in entries {
-            if !matches!(key.name.as_str(), "jtype" | "with" | "needs" | "version") {
-                return Err(unknown_key(key, "a Deployment", ["jtype", "with"]));
+            match key.name.as_str() {
+                "jtype" | "with" | "needs" | "version" => {}
+                "jcloud" => self.warnings.push(jcloud_warning(key)),
+                "gateway" => self.warn(
+                    key.pos,
+                    "`gateway` has no effect in a `jtype: Deployment`, which runs no gateway (Jina ignores it too); its executor's protocols go in `with: {protocol: …}`",
+                ),
+                _ => return Err(unknown_key(key, "a Deployment", ["jtype", "with"])),
             }
         }
         let with = root
@@ -187,14 +247,29 @@ impl Loader {
             } else if keys::executor_key(&key.name).is_some()
                 || keys::gateway_key(&key.name).is_some()
             {
+                // Jina's "common kwargs": the gateway takes those of its options, every executor
+                // that does not set them itself those of its own.
                 with.common.push((key, v));
+            } else if key.name == "jcloud" {
+                self.warnings.push(jcloud_warning(key));
+            } else if let Some(old) = crate::jina::legacy::executor(&key.name)
+                .or_else(|| crate::jina::legacy::gateway(&key.name))
+            {
+                return Err(old_syntax(key, old));
             } else {
+                // Jina hands it to the gateway and the executors, whose parsers ignore it.
                 let all = keys::FLOW_KEYS
                     .iter()
                     .chain(keys::EXECUTOR_KEYS)
                     .chain(keys::GATEWAY_KEYS)
                     .map(|k| k.name);
-                return Err(unknown_key(key, "`with`", all));
+                let close = crate::error::did_you_mean(&key.name, all)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                self.warn(
+                    key.pos,
+                    format!("`{}` in the Flow's `with` is an option of neither the executors nor the gateway, so Jina ignores it{close}; ignored", key.name),
+                );
             }
         }
         Ok(with)
@@ -272,6 +347,18 @@ impl Loader {
             self.no_effect(key, &place.to_string());
             return Ok(());
         }
+        // Options the chart passes itself (a head's runtime, the gateway's address): an `args`
+        // entry would override them, so the values never hold one.
+        if crate::jina::chart_arg(place.role(), spec.name, "").is_some() {
+            self.warn(
+                key.pos,
+                format!(
+                    "`{}` is an option the chart sets itself on Kubernetes; ignored",
+                    key.name
+                ),
+            );
+            return Ok(());
+        }
         if keys::K8S_INERT_ARGS.contains(&spec.name) {
             self.warn(
                 key.pos,
@@ -301,6 +388,13 @@ enum Place {
 }
 
 impl Place {
+    fn role(self) -> crate::jina::Role {
+        match self {
+            Place::Gateway => crate::jina::Role::Gateway,
+            Place::Executor => crate::jina::Role::Executor,
+        }
+    }
+
     fn taboo(self) -> &'static [&'static str] {
         match self {
             Place::Gateway => keys::K8S_GATEWAY_TABOO_KEYS,

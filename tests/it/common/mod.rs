@@ -43,6 +43,41 @@ pub fn run_in(cmd: &mut Command, home: &Path) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// JSON text in one canonical form that keeps what Jina's `json.loads` would tell apart: keys
+/// sorted, strings and whole numbers exact, a number written with a fraction or an exponent a
+/// float (`1.0` is not `1`); layout and escapes do not matter.
+pub fn exact_json(text: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    canonical_json(&v, &|s| s.to_string())
+}
+
+/// [`exact_json`] of a parsed value, with `string` applied to every string.
+pub fn canonical_json(v: &serde_json::Value, string: &dyn Fn(&str) -> String) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::Object(m) => {
+            let sorted: std::collections::BTreeMap<_, _> = m
+                .iter()
+                .map(|(k, v)| (k.clone(), canonical_json(v, string)))
+                .collect();
+            let items: Vec<String> = sorted.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+            format!("{{{}}}", items.join(","))
+        }
+        J::Array(a) => format!(
+            "[{}]",
+            a.iter()
+                .map(|v| canonical_json(v, string))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        J::Number(n) if n.is_f64() => format!("{:?}", n.as_f64().unwrap_or_default()),
+        J::Number(n) => n.to_string(),
+        J::String(s) => format!("{:?}", string(s)),
+        other => other.to_string(),
+    }
+}
+
 pub fn flowhelm() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_flowhelm"));
     c.env_remove("JINA_GATEWAY_IMAGE");

@@ -11,6 +11,9 @@ use jsonschema::error::ValidationErrorKind;
 use crate::error::{did_you_mean, Error, Pos, Result, Warning};
 use crate::yaml::{Node, Value};
 
+mod exact;
+mod shapes;
+
 /// A finding that does not make the values invalid: `(file, warning)`.
 /// Validate `files` merged over the chart's values.yaml; the first violation is returned, and
 /// otherwise what is suspicious (an empty map laid over a non-empty one, which helm's merge
@@ -30,11 +33,19 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<Warning>> {
         .map(|w| w.in_file(&defaults_path))
         .into_iter()
         .collect();
-    let mut merged = defaults.to_json();
+    let defaults_json = defaults.to_json();
+    let mut merged = defaults_json.clone();
     let mut sources = Vec::new();
     for f in files {
-        let node = read_values(f)?;
+        let text = crate::read::text(f)?;
+        let node = crate::yaml::parse_helm(&text).map_err(|e| e.in_file(f))?;
         warnings.extend(crate::yaml::helm3_unsafe_warning(&node).map(|w| w.in_file(f)));
+        warnings.extend(
+            exact::check_numbers(&node, &text)
+                .map_err(|e| e.in_file(f))?
+                .into_iter()
+                .map(|w| w.in_file(f)),
+        );
         warnings.extend(
             empty_maps(&node, &merged, "")
                 .into_iter()
@@ -58,7 +69,10 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<Warning>> {
             }
         }
     }
+    shapes::check(&defaults_json, &defaults, &defaults_path, &sources)?;
     removed_executors(&merged, &sources)?;
+    exact::check_exact_tables(&merged, &sources)?;
+    chart_args(&merged, &sources)?;
     let validator = jsonschema::validator_for(&schema)
         .map_err(|e| Error::input_file(&schema_path, format!("invalid schema: {e}")))?;
     let mut errors: Vec<(String, String)> = validator
@@ -154,6 +168,81 @@ fn removed_executors(merged: &J, sources: &[(PathBuf, Node)]) -> Result<()> {
         message,
     )
     .with_hint(hint))
+}
+
+/// An `args` entry for an option the chart passes itself, refused as the render refuses it.
+fn chart_args(merged: &J, sources: &[(PathBuf, Node)]) -> Result<()> {
+    use crate::jina::Role;
+    let mut blocks: Vec<(Vec<String>, Role, &J)> = Vec::new();
+    for (key, role) in [
+        ("executorDefaults", Role::Executor),
+        ("gateway", Role::Gateway),
+    ] {
+        if let Some(args) = merged.get(key).and_then(|b| b.get("args")) {
+            blocks.push((vec![key.to_string()], role, args));
+        }
+    }
+    if let Some(J::Object(executors)) = merged.get("executors") {
+        for (name, block) in executors {
+            if let Some(args) = block.get("args") {
+                blocks.push((vec!["executors".into(), name.clone()], Role::Executor, args));
+            }
+        }
+    }
+    for (workload, role, args) in blocks {
+        let J::Object(args) = args else { continue };
+        for option in args.keys() {
+            let Some(instead) = crate::jina::chart_arg(role, option, &path_text(&workload)) else {
+                continue;
+            };
+            let mut path = workload.clone();
+            path.extend(["args".to_string(), option.clone()]);
+            let message = format!(
+                "`{}`: the chart passes --{} itself, and an args entry would override it",
+                path_text(&path),
+                option.replace('_', "-")
+            );
+            let file = sources
+                .iter()
+                .rev()
+                .find_map(|(file, node)| locate_path(node, &path).map(|pos| (file.clone(), pos)));
+            let err = match file {
+                Some((file, pos)) => Error::input(pos, message).in_file(file),
+                None => Error::input_file(
+                    sources.last().map(|s| s.0.clone()).unwrap_or_default(),
+                    message,
+                ),
+            };
+            return Err(err.with_hint(instead));
+        }
+    }
+    Ok(())
+}
+
+/// A key path as the messages write it (`executors.enc.usesWith.top_k`).
+fn path_text(path: &[String]) -> String {
+    path.join(".")
+}
+
+/// Where a key path (one key per segment, so keys may hold dots) is set in a values file.
+fn locate_path(root: &Node, path: &[String]) -> Option<Pos> {
+    let mut node = root;
+    let mut pos = None;
+    for seg in path {
+        match &node.value {
+            Value::Map(m) => {
+                let (k, v) = m.iter().find(|(k, _)| k.name == *seg)?;
+                pos = Some(k.pos);
+                node = v;
+            }
+            Value::Seq(items) => {
+                node = items.get(seg.parse::<usize>().ok()?)?;
+                pos = Some(node.pos);
+            }
+            _ => return pos,
+        }
+    }
+    pos
 }
 
 /// A key a `propertyNames` list does not allow (a misspelt executor): named by its own path, so
