@@ -85,7 +85,7 @@ def _dest(parser: Any, key: str) -> str:
     return key
 
 
-def _random_ports() -> set:
+def _random_ports() -> set[int]:
     # Every port Jina drew at random (argparse defaults, `random_port()`) is in this set, so a
     # port found there is not one the user chose.
     from jina import helper
