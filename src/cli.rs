@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use flowhelm::package::{index, oci};
-use flowhelm::{ChartOptions, Error, Flow, Image, Origin, Result};
+use flowhelm::{ChartOptions, Error, Flow, Image, Origin, Result, Warning};
 
 #[derive(Parser)]
 #[command(
@@ -18,8 +18,23 @@ use flowhelm::{ChartOptions, Error, Flow, Image, Origin, Result};
     propagate_version = true
 )]
 pub struct Cli {
+    /// How errors and warnings are written to stderr: `human` lines, or `json`, one object per
+    /// line (for programs that call flowhelm, such as its Python package).
+    #[arg(
+        long = "message-format",
+        value_enum,
+        global = true,
+        default_value_t = MessageFormat::Human
+    )]
+    pub message_format: MessageFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -101,13 +116,71 @@ pub enum Format {
 /// Run the CLI with the process arguments; returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let _ = MESSAGE_FORMAT.set(cli.message_format);
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{e}");
+            report(
+                "error",
+                e.origin(),
+                e.pos(),
+                e.message(),
+                e.hint(),
+                &e.to_string(),
+            );
             e.exit_code()
         }
     }
+}
+
+/// `--message-format`, set once when the arguments are parsed.
+static MESSAGE_FORMAT: std::sync::OnceLock<MessageFormat> = std::sync::OnceLock::new();
+
+fn warn(w: &Warning) {
+    report(
+        "warning",
+        w.origin(),
+        w.pos(),
+        w.message(),
+        None,
+        &w.to_string(),
+    );
+}
+
+/// Writes one diagnostic to stderr: its human rendering, or under `--message-format json` an
+/// object with every part of it, so a caller needs no parsing of the text.
+fn report(
+    severity: &str,
+    origin: Option<&Origin>,
+    pos: Option<flowhelm::Pos>,
+    message: &str,
+    hint: Option<&str>,
+    human: &str,
+) {
+    if MESSAGE_FORMAT.get() != Some(&MessageFormat::Json) {
+        eprintln!("{human}");
+        return;
+    }
+    let origin = origin.map(|o| {
+        let kind = match o {
+            Origin::File(_) => "file",
+            Origin::Flag(_) => "flag",
+            Origin::Env(_) => "env",
+            Origin::Registry(_) => "registry",
+            Origin::Value(_) => "value",
+            _ => "other",
+        };
+        serde_json::json!({"kind": kind, "name": o.to_string()})
+    });
+    let line = serde_json::json!({
+        "severity": severity,
+        "origin": origin,
+        "line": pos.map(|p| p.line),
+        "column": pos.map(|p| p.col),
+        "message": message,
+        "hint": hint,
+    });
+    eprintln!("{line}");
 }
 
 /// The process environment, for `${{ ENV.X }}` in Flows and for finding credential files.
@@ -118,7 +191,7 @@ fn env(name: &str) -> Option<String> {
 fn load(path: &Path) -> Result<Flow> {
     let flow = flowhelm::load(path, &env)?;
     for w in &flow.warnings {
-        eprintln!("{}", w.clone().in_file(path));
+        warn(&w.clone().in_file(path));
     }
     Ok(flow)
 }
@@ -135,7 +208,7 @@ fn jina_image() -> Result<Image> {
 /// Warn when the Jina image's tag carries no Jina version.
 fn warn_jina_image(image: &Image) {
     for w in flowhelm::chart::jina_image_warnings(image, Origin::Env(JINA_IMAGE_VAR.into())) {
-        eprintln!("{w}");
+        warn(&w);
     }
 }
 
@@ -213,7 +286,7 @@ pub fn run(cli: Cli) -> Result<()> {
             command: ValuesCommand::Check { chart, values },
         } => {
             for w in flowhelm::chart::check::check_files(&chart, &values)? {
-                eprintln!("{w}");
+                warn(&w);
             }
             out(&format!(
                 "{}: values are valid\n",

@@ -182,6 +182,70 @@ fn warnings_go_to_stderr_with_their_position() {
 }
 
 #[test]
+fn message_format_json_writes_each_diagnostic_as_an_object() {
+    let out = Test::new()
+        .flow(WARNED)
+        .args(["--message-format", "json", "check", "{flow}"])
+        .stdout_contains("gateway -> a") // stdout is the topology, as without the option
+        .run();
+    let lines: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let flow = out.flow().display().to_string();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert_eq!(lines[0]["severity"], "warning");
+    assert_eq!(lines[0]["origin"]["kind"], "file");
+    assert_eq!(lines[0]["origin"]["name"], flow.as_str());
+    assert_eq!(
+        (lines[0]["line"].as_u64(), lines[0]["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`jcloud`"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1]["line"], 7);
+
+    // An error after the subcommand's arguments too (the option is global), with its hint.
+    let out = Test::new()
+        .flow("jtype: Flow\nexecutors:\n  - name: a\n    replica: 2\n")
+        .args(["check", "{flow}", "--message-format", "json"])
+        .status(2)
+        .run();
+    let e: serde_json::Value = serde_json::from_str(out.stderr.trim_end()).unwrap();
+    assert_eq!(e["severity"], "error");
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(4), Some(5))
+    );
+    assert_eq!(e["message"], "unknown key `replica` in an executor");
+    assert_eq!(e["hint"], "did you mean `replicas`?");
+
+    // Diagnostics about a flag name the flag.
+    let out = Test::new()
+        .flow("jtype: Flow\n")
+        .args(["--message-format=json", "chart", "{flow}", "-o", "{dir}/c"])
+        .args(["--chart-version", "one"])
+        .status(2)
+        .run();
+    let e: serde_json::Value = serde_json::from_str(out.stderr.trim_end()).unwrap();
+    assert_eq!(
+        e["origin"],
+        serde_json::json!({"kind": "flag", "name": "--chart-version"})
+    );
+    assert_eq!(
+        (e["line"].clone(), e["column"].clone()),
+        (serde_json::Value::Null, serde_json::Value::Null)
+    );
+}
+
+#[test]
 fn a_missing_file_is_an_input_error() {
     let out = at_root()
         .args(["check", "tests/fixtures/does-not-exist.yml"])
