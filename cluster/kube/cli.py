@@ -89,6 +89,18 @@ def deployment_ready(state, name):
     return r.stdout.strip() == '1'
 
 
+# GPUs the node advertises as an extended resource (there are none): a chart's GPU executors
+# are scheduled as on a GPU node, and run without one (the test images need none).
+FAKE_GPUS = 4
+
+
+def advertise_gpus(state):
+    patch = json.dumps([{'op': 'add', 'path': '/status/capacity/nvidia.com~1gpu',
+                         'value': str(FAKE_GPUS)}])
+    kubectl(state, 'patch', 'node', net.NODE_NAME, '--subresource=status', '--type=json',
+            '-p', patch)
+
+
 def dns_answers(state):
     r = subprocess.run(['ip', 'netns', 'exec', state.netns, 'getent', 'hosts',
                         f'kubernetes.default.svc.{net.CLUSTER_DOMAIN}'],
@@ -125,6 +137,7 @@ def start_cluster(state, timeout):
         kubectl(state, 'apply', '-f', '-', input=addons.manifests())
         wait_for('the node to be Ready', lambda: node_ready(state), deadline, 'kubelet',
                  state('logs', 'kubelet.log'))
+        advertise_gpus(state)
         wait_for('CoreDNS', lambda: deployment_ready(state, 'coredns'), deadline, 'coredns')
         wait_for('DNS answers', lambda: dns_answers(state), deadline, 'coredns')
         wait_for('metrics-server', lambda: deployment_ready(state, 'metrics-server'), deadline,

@@ -197,6 +197,14 @@ def processes(state):
                 ('http', 'http://127.0.0.1:10248/healthz')),
         Process('kube-proxy', (k8s('kube-proxy'), '--config', state('node', 'kube-proxy.yaml')),
                 ('http', 'http://127.0.0.1:10256/livez')),
+        # NetworkPolicies, enforced with iptables and ipsets (kube-network-policies needs
+        # nftables' queue, which this kernel lacks); pods and Services stay kube-proxy's.
+        Process('kube-router', (os.path.join(build.bin_dir('kube-router'), 'kube-router'),
+                                '--run-firewall=true', '--run-router=false',
+                                '--run-service-proxy=false', '--enable-ipv6=false',
+                                '--kubeconfig', f'{kc}/kube-router.yaml',
+                                '--hostname-override', net.NODE_NAME, '--health-port', '20244'),
+                ('http', 'http://127.0.0.1:20244/healthz')),
     )
 
 

@@ -1,16 +1,18 @@
 """What the cluster does to the machine, and how `down` undoes all of it.
 
-Made on the machine (and recorded in STATE/host.json before it is made, so an interrupted `up`
-is undone too): the network namespace; a cgroup `flowhelm-<id>` in every hierarchy (every
-process of the cluster, pods included, lives below it); /etc/netns/<ns>/resolv.conf (what
-`ip netns exec` gives processes there as their resolver: the cluster's DNS); the mount points
-/tmp/hostpath_pv and /var/lib/cni if they were missing (empty folders; the mounts on them live
-in the cluster's own mount namespace); and the machine-wide kernel settings the kubelet sets
-(vm.overcommit_memory, kernel.panic, ...) and inotify's instance limit, restored by `down` when
-no other cluster runs. Everything else (iptables rules, bridges, veths, mounts, pods' network
-namespaces) lives in the cluster's namespaces and goes with them.
+Made on the machine, and recorded before it is made, so an interrupted `up` is undone too: the
+network namespace; a cgroup `flowhelm-<id>` in every hierarchy (every process of the cluster,
+pods included, lives below it); /etc/netns/<ns>/resolv.conf (what `ip netns exec` gives
+processes there as their resolver: the cluster's DNS); the mount points /tmp/hostpath_pv and
+/var/lib/cni if they were missing (empty folders; the mounts on them live in the cluster's own
+mount namespace); and the machine-wide kernel settings the kubelet sets (vm.overcommit_memory,
+kernel.panic, ...) and inotify's instance limit. The last cluster down restores what the first
+one found (/run/flowhelm-cluster.json). Everything else (iptables rules, bridges, veths,
+mounts, pods' network namespaces) lives in the cluster's namespaces and goes with them.
 """
 
+import contextlib
+import fcntl
 import glob
 import json
 import os
@@ -158,19 +160,35 @@ def remove_cgroups(state):
 
 # -- up -----------------------------------------------------------------------------------------
 
+# What the machine was like before the first of the clusters now running changed it: kernel
+# settings and the folders made. Shared by every cluster on the machine, so the last one down
+# restores what the first one found, however their `up`s and `down`s interleave.
+MACHINE_RECORD = '/run/flowhelm-cluster.json'
+MACHINE_LOCK = '/run/flowhelm-cluster.lock'
+
+
+@contextlib.contextmanager
+def machine_lock():
+    with open(MACHINE_LOCK, 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def prepare(state):
-    record = read_json(state('host.json'), {})
-    if 'sysctls' not in record:
-        record['sysctls'] = {k: read_sysctl(k) for k in SYSCTLS if os.path.exists(sysctl_path(k))}
-    record['netns'] = state.netns
-    record['made'] = [p for p in MOUNT_POINTS if not os.path.exists(p)]
+    write_json(state('host.json'), {'netns': state.netns})
+    with machine_lock():
+        record = read_json(MACHINE_RECORD)
+        if record is None:
+            record = {'sysctls': {k: read_sysctl(k) for k in SYSCTLS
+                                  if os.path.exists(sysctl_path(k))},
+                      'made': [p for p in MOUNT_POINTS + ('/etc/netns',)
+                               if not os.path.exists(p)]}
+            write_json(MACHINE_RECORD, record)
+        for p in MOUNT_POINTS:
+            os.makedirs(p, exist_ok=True)
+        if int(read_sysctl('fs/inotify/max_user_instances')) < MIN_INOTIFY_INSTANCES:
+            write_sysctl('fs/inotify/max_user_instances', MIN_INOTIFY_INSTANCES)
     etc = f'/etc/netns/{state.netns}'
-    record['etc'] = etc
-    write_json(state('host.json'), record)
-    for p in record['made']:
-        os.makedirs(p)
-    if int(read_sysctl('fs/inotify/max_user_instances')) < MIN_INOTIFY_INSTANCES:
-        write_sysctl('fs/inotify/max_user_instances', MIN_INOTIFY_INSTANCES)
     os.makedirs(etc, exist_ok=True)
     with open(os.path.join(etc, 'resolv.conf'), 'w') as f:
         f.write(f'nameserver {net.DNS_SERVICE_IP}\n'
@@ -230,22 +248,25 @@ def kill_all(state, timeout=30):
 
 
 def teardown(state):
-    record = read_json(state('host.json'), {})
     left = kill_all(state)
     remove_cgroups(state)
-    net.delete(record.get('netns', state.netns))
+    net.delete(state.netns)
     shutil.rmtree(f'/etc/netns/{state.netns}', ignore_errors=True)
-    if not other_clusters(state):
-        for key, value in record.get('sysctls', {}).items():
-            try:
-                write_sysctl(key, value)
-            except OSError:
-                pass
-        for p in record.get('made', []):
-            try:
-                os.rmdir(p)
-            except OSError:
-                pass
+    with machine_lock():
+        record = read_json(MACHINE_RECORD)
+        if record is not None and not other_clusters(state):
+            for key, value in record['sysctls'].items():
+                try:
+                    write_sysctl(key, value)
+                except OSError:
+                    pass
+            for p in record['made']:
+                try:
+                    os.rmdir(p)
+                except OSError:
+                    pass
+            os.remove(MACHINE_RECORD)
+            os.remove(MACHINE_LOCK)
     if left:
         print(f'cluster: warning: processes {left} would not die; their cgroups remain',
               file=sys.stderr)

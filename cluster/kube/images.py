@@ -6,11 +6,12 @@ config. The layers:
   Python 3.11, as jinaai/jina's own images start from a Debian Python;
 - `jina-<version>`: a virtualenv at /opt/jina with that release of Jina and its hash-pinned
   dependencies (scripts/jina-requirements.txt), installed inside the Debian tree by its own pip;
-- small ones: a single static binary (pause, CoreDNS, metrics-server), or a folder of the
-  repository's test fixtures (the trace executor, the echo server).
+- small ones: a single static binary (pause, CoreDNS, metrics-server), or the trace executor
+  (tests/fixtures/cluster/executor).
 
-Layers and image configs are kept in the cache under their sha256 digests (blobs/), each image's
-description in images/<name>.json; `push` uploads them to the registry the node pulls from.
+Layers and image configs are kept in the cache under their sha256 digests (blobs/), each
+layer's digest in layers/<name>-<key>.json; registry.py uploads them to the registry the node
+pulls from.
 """
 
 import hashlib
@@ -63,8 +64,6 @@ IMAGES = {i.name: i for i in (
           cmd=('executor', '--uses', 'config.yml'), workdir='/executor'),
     Image('trace-jina-3.33.0', ('debian', 'jina-3.33.0', 'trace'), entrypoint=('jina',),
           cmd=('executor', '--uses', 'config.yml'), workdir='/executor'),
-    # A tiny HTTP server (tests/fixtures/cluster/echo) for tests of the cluster itself.
-    Image('echo', ('debian', 'jina-3.34.0', 'echo'), entrypoint=('python',), workdir='/echo'),
 )}
 
 SYSTEM_IMAGES = ('pause', 'coredns', 'metrics-server')
@@ -139,7 +138,7 @@ def layer_key(name):
     elif name in SYSTEM_IMAGES:
         path = binary_of(name)
         h.update(read(path))
-    elif name in ('trace', 'echo'):
+    elif name == 'trace':
         for rel in sorted(fixture_files(name)):
             h.update(rel.encode() + b'\0' + read(os.path.join(fixture_dir(name), rel)))
     return h.hexdigest()[:16]
@@ -153,8 +152,7 @@ def binary_of(name):
 
 
 def fixture_dir(name):
-    sub = {'trace': 'executor', 'echo': 'echo'}[name]
-    return os.path.join(paths.root(), 'tests', 'fixtures', 'cluster', sub)
+    return os.path.join(paths.root(), 'tests', 'fixtures', 'cluster', 'executor')
 
 
 def fixture_files(name):
@@ -170,8 +168,7 @@ def make_binary_layer(name, work):
 
 
 def make_fixture_layer(name, work):
-    target = {'trace': 'executor', 'echo': 'echo'}[name]
-    dest = os.path.join(work, 'root', target)
+    dest = os.path.join(work, 'root', 'executor')
     shutil.copytree(fixture_dir(name), dest, ignore=shutil.ignore_patterns('__pycache__'))
     for dp, ds, fs in os.walk(dest):
         for x in ds + fs:

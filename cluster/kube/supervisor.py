@@ -50,6 +50,22 @@ def prepare_mounts(state):
     mount('--bind', state('volumes'), '/tmp/hostpath_pv')
 
 
+def open_claims(state):
+    """Claims' directories writable by any UID, as the local-path provisioner makes them.
+
+    The controller-manager's host-path provisioner creates them 0750 and root's, and the
+    kubelet gives host-path volumes no `fsGroup` ownership, so a non-root pod (the hardened
+    values' UID 10001) could not write its claim; cloud disks and local-path get the pod's
+    fsGroup or 0777. The provisioner works in the state folder, so the cluster checks there."""
+    try:
+        entries = os.scandir(state('volumes'))
+    except OSError:
+        return
+    for e in entries:
+        if e.is_dir(follow_symlinks=False) and e.stat().st_mode & 0o777 != 0o777:
+            os.chmod(e.path, 0o777)
+
+
 def check(ready, state):
     kind, target = ready
     try:
@@ -87,7 +103,11 @@ class Supervisor:
     def start(self, p):
         log = open(self.state('logs', p.name + '.log'), 'ab')
         env = dict(os.environ, **dict(p.env))
-        child = subprocess.Popen(p.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+        argv = list(p.argv)
+        # For the test of `up`'s failure report: this process gets a flag it does not know.
+        if os.environ.get('FLOWHELM_CLUSTER_FAIL') == p.name:
+            argv.append('--flowhelm-test-failure')
+        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                  cwd=self.state.path)
         self.children[child.pid] = p.name
         report(self.state, event='started', name=p.name, pid=child.pid)
@@ -122,6 +142,7 @@ class Supervisor:
         report(self.state, event='running', seconds=round(time.monotonic() - start, 1))
         while True:
             self.reap()
+            open_claims(self.state)
             time.sleep(1)
 
 

@@ -2,6 +2,7 @@
 //! installed by `scripts/install-tools.sh`, and temporary directories.
 
 pub mod k8s;
+pub mod kube;
 pub mod podsecurity;
 pub mod semantic;
 
