@@ -5,10 +5,11 @@
 #   .tools/bin/kubectl kubectl v1.37.1
 #   .tools/k8s-schemas/v1.29.0-local-strict, v1.33.0-local-strict  (kubernetes-validate 1.37.0)
 #   docker-registry (Debian package, for the OCI publishing tests) and htpasswd (apache2-utils)
-#   iptables and dnsmasq (Debian packages) and .tools/jina-3.34.0, a virtualenv of jina 3.34.0
-#     pinned by hash: what the pod runner (scripts/cluster) needs
-#   .tools/jina-3.33.0, jina 3.33.0 (and docarray 0.40.0) on 3.34.0's other dependencies, for
-#     the helm test's version check on the pod runner
+#   what scripts/cluster builds and runs a real Kubernetes with (Debian packages): iptables and
+#     ipset (kube-proxy, kube-router), debootstrap (the images' Debian layer), libseccomp-dev and
+#     pkg-config (runc), gcc (the pause binary, cgo)
+#   .tools/jina-3.34.0, a virtualenv of jina 3.34.0 pinned by hash: it runs scripts/cluster and
+#     Jina's Client in the tests
 #   .tools/checkov, a virtualenv of checkov 3.3.30 pinned by hash (scripts/checkov-score)
 # Every download is pinned by sha256. Downloads are cached in ~/.cache/flowhelm-tools so a reused
 # machine installs in a second (a lost checkov venv is rebuilt from them in about 90 s); a fresh
@@ -108,17 +109,24 @@ PY
 fi
 
 # From Debian (apt needs root; CI and these machines run as root): the OCI registry and htpasswd
-# for the publishing tests; iptables and dnsmasq for the pod runner's Services and DNS.
-if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null ||
-  ! command -v iptables-restore >/dev/null || ! command -v dnsmasq >/dev/null; then
+# for the publishing tests, and what scripts/cluster needs to build and run a real Kubernetes.
+debian_tools="docker-registry:docker-registry htpasswd:apache2-utils iptables-restore:iptables
+ipset:ipset debootstrap:debootstrap gcc:gcc pkg-config:pkg-config"
+missing=""
+for pair in $debian_tools; do
+  command -v "${pair%%:*}" >/dev/null || missing="$missing ${pair#*:}"
+done
+[ -f /usr/include/seccomp.h ] || missing="$missing libseccomp-dev"
+if [ -n "$missing" ]; then
   sudo_cmd=""
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq >&2
+  # shellcheck disable=SC2086 # one word per package
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
-    docker-registry apache2-utils iptables dnsmasq-base >&2
+    $missing libc6-dev >&2
 fi
 
-# jina 3.34.0 for the pod runner, every package pinned by hash (scripts/jina-requirements.txt).
+# jina 3.34.0 for scripts/cluster and the tests' Jina Client, every package pinned by hash (scripts/jina-requirements.txt).
 # A venv cannot move, so it is built in place; the stamp names the lock file it was built from.
 jina_venv="$tools/jina-3.34.0"
 jina_stamp_id=$(sha256sum "$root/scripts/jina-requirements.txt" | cut -c1-16)
@@ -129,28 +137,6 @@ if [ ! -f "$jina_stamp" ]; then
   "$jina_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
     --require-hashes -r "$root/scripts/jina-requirements.txt" >&2
   touch "$jina_stamp"
-fi
-
-# jina 3.33.0, a second release for the helm test's version check on the pod runner: an executor
-# image mapped to it (tests/fixtures/cluster/images.yaml) runs another Jina than the gateway. Its
-# jina-proto (0.1.27) is 3.34.0's, so the Flow still works. Only its own wheel and docarray 0.40.0
-# (it cannot read docarray 0.40.1's DocList[...] types) are installed, pinned by hash; a .pth file
-# lends it 3.34.0's other dependencies.
-old_jina="$tools/jina-3.33.0"
-old_pins="jina==3.33.0 --hash=sha256:f6aea6a40dbe1aba11a6c538ac68c6ddd504a2a3dc11649be92b7dd343279b6d
-docarray==0.40.0 --hash=sha256:86ceadb84cdec2dc9579e2f79823748a3af094c57df4e0441c5f0bac7e63ef97"
-# The stamp names these pins and 3.34.0's lock, whose packages the venv borrows.
-old_jina_stamp="$old_jina/.complete-$(printf '%s %s' "$old_pins" "$jina_stamp_id" | sha256sum | cut -c1-16)"
-if [ ! -f "$old_jina_stamp" ]; then
-  old_req=$(mktemp)
-  printf '%s\n' "$old_pins" >"$old_req"
-  venv_from_wheels "$old_jina" "$old_req"
-  rm -f "$old_req"
-  site=$("$old_jina/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  deps=$("$jina_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  echo "$deps" >"$site/zz-jina-3.34.0-dependencies.pth"
-  test "$("$old_jina/bin/python" -c 'import jina, docarray; print(jina.__version__, docarray.__version__)')" = "3.33.0 0.40.0"
-  touch "$old_jina_stamp"
 fi
 
 # checkov 3.3.30 (the IaC scanner scripts/checkov-score runs), every package pinned by hash

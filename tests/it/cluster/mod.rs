@@ -23,7 +23,10 @@ fn cluster_fixture(name: &str) -> PathBuf {
 }
 
 fn reference(case: &str) -> PathBuf {
-    fixtures().join("jina-reference").join(case).join("flow.yml")
+    fixtures()
+        .join("jina-reference")
+        .join(case)
+        .join("flow.yml")
 }
 
 /// The runtimes that handled a document (its tags minus the ones the request set).
@@ -327,7 +330,12 @@ fn summarizer_example_runs_with_its_volume_an_external_executor_a_long_release_n
         "-f",
         hardened.to_str().unwrap(),
     ]);
-    ext.kubectl_ok(&["rollout", "status", "deployment/moderation", "--timeout=120s"]);
+    ext.kubectl_ok(&[
+        "rollout",
+        "status",
+        "deployment/moderation",
+        "--timeout=120s",
+    ]);
     ns.assert_healthy();
     let gateway = format!("{release}-summarizer-gateway");
     let service = format!("{gateway}.summarizer");
@@ -529,7 +537,10 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
     let served = |one_of: &[&str]| {
         for doc in c.client("r-flow-gateway.lifecycle", "grpc", "/", 4, "{}") {
             let v = visits(&doc);
-            assert!(v.len() == 1 && one_of.contains(&v.iter().next().unwrap().as_str()), "{doc}");
+            assert!(
+                v.len() == 1 && one_of.contains(&v.iter().next().unwrap().as_str()),
+                "{doc}"
+            );
         }
     };
     served(&["storage"]);
@@ -540,7 +551,11 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
             .collect()
     };
     let claims = claims_of();
-    assert_eq!(claims.len(), 4, "two volumes for each of two pods: {claims:?}");
+    assert_eq!(
+        claims.len(),
+        4,
+        "two volumes for each of two pods: {claims:?}"
+    );
 
     // Shards, replicas and the image tag in one upgrade: the new revision serves.
     r.upgrade(&[
@@ -561,7 +576,16 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
     assert!(images.contains("acme/storage:2.0.0"), "{images}");
 
     // Back to revision 1: one sharded executor no more, and it serves.
-    let o = c.helm(&["rollback", "r", "1", "-n", "lifecycle", "--wait", "--timeout", "5m"]);
+    let o = c.helm(&[
+        "rollback",
+        "r",
+        "1",
+        "-n",
+        "lifecycle",
+        "--wait",
+        "--timeout",
+        "5m",
+    ]);
     assert!(o.status.success(), "helm rollback: {}", r.why(&o));
     wait_until(
         Duration::from_secs(180),
@@ -666,7 +690,11 @@ fn requests_spread_over_replicas_without_a_mesh() {
         "--timeout=180s",
     ]);
     let served = spread_over(5, bound);
-    assert_eq!(served.len(), 5, "the fifth pod got no call within {bound:?}");
+    assert_eq!(
+        served.len(),
+        5,
+        "the fifth pod got no call within {bound:?}"
+    );
 
     // A pod that stops being Ready (it still serves gRPC) gets no new call once the same bound
     // has passed since it left the Service's endpoints.
@@ -700,10 +728,14 @@ fn requests_spread_over_replicas_without_a_mesh() {
         load.join().unwrap()
     });
     assert_eq!(during, 30);
-    wait_until(Duration::from_secs(120), "the replacement pod Ready", || {
-        let ready = ns.endpoints("r-balancing-enc-pods");
-        ready.len() == 4 && !ready.contains(&victim)
-    });
+    wait_until(
+        Duration::from_secs(120),
+        "the replacement pod Ready",
+        || {
+            let ready = ns.endpoints("r-balancing-enc-pods");
+            ready.len() == 4 && !ready.contains(&victim)
+        },
+    );
     std::thread::sleep(bound);
     let docs = c.client(gateway, "grpc", "/", 60, "{}");
     let served = served_by(&docs, "enc");
@@ -753,13 +785,19 @@ fn the_cluster_reports_what_keeps_pods_from_starting() {
     let r = Release::new(&ns, "r", &reference("07-env-secrets"));
     let o = r.try_apply("install", &[], "20s");
     assert!(!o.status.success());
-    let (reason, message) = waiting_reason(&ns, "r-flow-db-writer-", &["CreateContainerConfigError"]);
+    let (reason, message) =
+        waiting_reason(&ns, "r-flow-db-writer-", &["CreateContainerConfigError"]);
     assert_eq!(reason, "CreateContainerConfigError");
-    assert!(message.contains("secret \"api-credentials\" not found") || message.contains("secret \"mysecret\" not found"), "{message}");
+    assert!(
+        message.contains("secret \"api-credentials\" not found")
+            || message.contains("secret \"mysecret\" not found"),
+        "{message}"
+    );
 
     // An image no built image answers: the node cannot pull it.
     let ns = Namespace::new(c, "noimage");
-    let r = Release::new(&ns, "r", &reference("01-single")).with_images(&cluster_fixture("jina-only-images.yaml"));
+    let r = Release::new(&ns, "r", &reference("01-single"))
+        .with_images(&cluster_fixture("jina-only-images.yaml"));
     let o = r.try_apply("install", &[], "20s");
     assert!(!o.status.success());
     let (reason, message) = waiting_reason(&ns, "r-flow-encoder-", &["ImagePullBackOff"]);
@@ -768,13 +806,18 @@ fn the_cluster_reports_what_keeps_pods_from_starting() {
     // An image that runs but is not the executor the Flow names: Jina exits, the kubelet
     // restarts it and backs off.
     let ns = Namespace::new(c, "broken");
-    let r = Release::new(&ns, "r", &reference("01-single")).with_images(&cluster_fixture("broken-images.yaml"));
+    let r = Release::new(&ns, "r", &reference("01-single"))
+        .with_images(&cluster_fixture("broken-images.yaml"));
     let o = r.try_apply("install", &[], "20s");
     assert!(!o.status.success());
     let (reason, message) = waiting_reason(&ns, "r-flow-encoder-", &["CrashLoopBackOff"]);
     assert_eq!(reason, "CrashLoopBackOff", "{message}");
     let logs = ns.kubectl(&["logs", "deployment/r-flow-encoder", "--previous"]);
-    assert!(stdout(&logs).contains("can not find config.yml"), "{}", stdout(&logs));
+    assert!(
+        stdout(&logs).contains("can not find config.yml"),
+        "{}",
+        stdout(&logs)
+    );
 }
 
 /// Processes whose command line names `path`.
@@ -783,7 +826,12 @@ fn processes_naming(path: &Path) -> Vec<String> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        })
         .filter_map(|e| {
             let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
             let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
@@ -813,26 +861,49 @@ fn up_names_a_component_that_fails_and_leaves_nothing_behind() {
         .unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("cluster: error: kube-scheduler failed: exited with status 1"), "{err}");
+    assert!(
+        err.contains("cluster: error: kube-scheduler failed: exited with status 1"),
+        "{err}"
+    );
     // The component's own log says why.
-    assert!(err.contains("unknown flag: --flowhelm-test-failure"), "{err}");
+    assert!(
+        err.contains("unknown flag: --flowhelm-test-failure"),
+        "{err}"
+    );
     assert!(!state.exists(), "the state folder is left");
     assert_eq!(processes_naming(&state), Vec::<String>::new());
     let netns = Command::new("ip").args(["netns", "list"]).output().unwrap();
-    let id = &stdout(&Command::new("python3")
-        .args(["-c", "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:8])"])
-        .arg(&state)
-        .output()
-        .unwrap())
-        .trim()
-        .to_string();
-    assert!(!stdout(&netns).contains(&format!("fhk{id}")), "{}", stdout(&netns));
+    let id = &stdout(
+        &Command::new("python3")
+            .args([
+                "-c",
+                "import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest()[:8])",
+            ])
+            .arg(&state)
+            .output()
+            .unwrap(),
+    )
+    .trim()
+    .to_string();
+    assert!(
+        !stdout(&netns).contains(&format!("fhk{id}")),
+        "{}",
+        stdout(&netns)
+    );
     assert!(!Path::new(&format!("/sys/fs/cgroup/memory/flowhelm-{id}")).exists());
     assert!(!Path::new(&format!("/etc/netns/fhk{id}")).exists());
-    assert_eq!(machine_network(), before, "the machine's own network changed");
+    assert_eq!(
+        machine_network(),
+        before,
+        "the machine's own network changed"
+    );
     // down is idempotent, also on nothing.
     for _ in 0..2 {
-        let o = cluster_cmd().args(["down", "--state"]).arg(&state).output().unwrap();
+        let o = cluster_cmd()
+            .args(["down", "--state"])
+            .arg(&state)
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
     }
 }

@@ -450,7 +450,9 @@ impl<'n, 'c> Release<'n, 'c> {
     /// helm's error, with what keeps the namespace's pods from being Ready.
     pub fn why(&self, o: &Output) -> String {
         let pods = self.ns.kubectl(&["get", "pods", "-o", "wide"]);
-        let events = self.ns.kubectl(&["get", "events", "--sort-by=.lastTimestamp"]);
+        let events = self
+            .ns
+            .kubectl(&["get", "events", "--sort-by=.lastTimestamp"]);
         format!(
             "{}{}\n{}\n{}",
             stdout(o),
