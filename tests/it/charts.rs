@@ -783,6 +783,19 @@ fn toggles() -> Vec<(&'static str, Vec<&'static str>)> {
             ],
         ),
         (
+            "autoscaled behind an Ingress, with NetworkPolicies",
+            vec![
+                "--set",
+                "executorDefaults.autoscaling.enabled=true",
+                "--set",
+                "gateway.autoscaling.enabled=true",
+                "--set",
+                "gateway.ingress.enabled=true",
+                "--set",
+                "networkPolicy.enabled=true",
+            ],
+        ),
+        (
             "maxSurge 0",
             vec![
                 "--set",
@@ -794,24 +807,25 @@ fn toggles() -> Vec<(&'static str, Vec<&'static str>)> {
     ]
 }
 
-#[test]
-fn the_render_matrix_passes_the_api_servers_rules() {
-    // Every reference Flow and example, and a Flow of the longest names, with default values,
-    // their values files, a 50-character release name and each toggle: zero semantic errors.
-    let tmp = TempDir::new("matrix");
-    let long = tmp.path().join("long.yml");
+/// One render of the matrix: the chart, helm's arguments, the release name, and whether the
+/// render must pass PodSecurity `restricted`.
+pub(crate) type MatrixJob = (PathBuf, Vec<String>, String, bool);
+
+/// The render matrix: every reference Flow and example, and a Flow of the longest names, with
+/// default values, their values files, a 50-character release name and each toggle. Charts are
+/// generated under `tmp`. The real API server judges the same matrix (`cluster::matrix`).
+pub(crate) fn render_matrix(tmp: &Path) -> Vec<MatrixJob> {
+    let long = tmp.join("long.yml");
     std::fs::write(&long, LONG_NAMES).unwrap();
     let mut cases = flows();
     cases.push((long, vec![]));
-    let (_, helm) = &helms()[1];
     let release50 = "a-release-name-of-fifty-characters-for-the-matrix0";
     assert_eq!(release50.len(), 50);
-    // (chart, helm arguments, release, whether the render must pass PodSecurity "restricted")
-    let jobs: Vec<(PathBuf, Vec<String>, String, bool)> = cases
+    cases
         .iter()
         .enumerate()
         .flat_map(|(i, (flow, values))| {
-            let chart = tmp.path().join(format!("c{i}"));
+            let chart = tmp.join(format!("c{i}"));
             generate_chart(flow, &chart, "demo");
             let hardened = vec![
                 "-f".to_string(),
@@ -832,7 +846,10 @@ fn the_render_matrix_passes_the_api_servers_rules() {
                 .contains("\"loadBalancerSourceRanges\"");
             for (name, t) in toggles() {
                 if !gateway
-                    && (name.contains("protocols") || name == "monitoring" || name == "Recreate")
+                    && (name.contains("protocols")
+                        || name.contains("Ingress")
+                        || name == "monitoring"
+                        || name == "Recreate")
                 {
                     continue; // a jtype: Deployment chart has no gateway
                 }
@@ -857,7 +874,16 @@ fn the_render_matrix_passes_the_api_servers_rules() {
                 .into_iter()
                 .map(move |(args, release, restricted)| (chart.clone(), args, release, restricted))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_render_matrix_passes_the_api_servers_rules() {
+    // The cross-object rules a dry run on the API server cannot judge (`semantic`), and
+    // PodSecurity `restricted` on the hardened renders: zero errors.
+    let tmp = TempDir::new("matrix");
+    let jobs = render_matrix(tmp.path());
+    let (_, helm) = &helms()[1];
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for part in jobs.chunks(jobs.len().div_ceil(2)) {
@@ -1066,7 +1092,14 @@ fn one_gateway_service_carries_every_protocol_and_only_the_options_its_type_take
     );
     let svc = find(&docs, "Service", "rel-demo-gateway");
     assert!(svc["spec"].get("loadBalancerSourceRanges").is_none());
-    assert!(svc["spec"]["ports"][0].get("nodePort").is_none());
+    assert!(
+        svc["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p.get("nodePort").is_none()),
+        "{svc}"
+    );
     semantic::assert_no_errors(&docs, "ClusterIP gateway");
     // An executor serving three protocols: one Service, three ports.
     let second = find(&docs, "Service", "rel-demo-second");

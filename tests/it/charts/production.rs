@@ -204,6 +204,11 @@ fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
         let args = container_args(w, 0);
         assert!(!args.contains(&"--replicas".to_string()), "{args:?}");
     }
+    // minReplicas <= maxReplicas: this render is not in the API server's dry-run matrix.
+    for h in &hpas {
+        let (min, max) = (&h["spec"]["minReplicas"], &h["spec"]["maxReplicas"]);
+        assert!(min.as_i64().unwrap_or(1) <= max.as_i64().unwrap(), "{h}");
+    }
     let gw = find(&after, "HorizontalPodAutoscaler", "r-search-gateway");
     assert_eq!(gw["spec"]["minReplicas"], 2);
     assert_eq!(gw["spec"]["metrics"].as_array().unwrap().len(), 1);
@@ -486,6 +491,12 @@ fn routes_and_the_ingress_reach_every_protocol() {
         assert_eq!(grpc["spec"]["hostnames"][0], "grpc.example.com");
         let ing = find(&docs, "Ingress", "r-search-gateway");
         let paths = &ing["spec"]["rules"][0]["http"]["paths"];
+        // The host and absolute Prefix paths as given (not in the API server's dry-run matrix).
+        assert_eq!(ing["spec"]["rules"][0]["host"], "flow.example.com");
+        assert_eq!(
+            (&paths[0]["path"], &paths[0]["pathType"], &paths[1]["path"]),
+            (&J::from("/"), &J::from("Prefix"), &J::from("/ws"))
+        );
         assert_eq!(paths[0]["backend"]["service"]["port"]["number"], 80);
         assert_eq!(paths[1]["backend"]["service"]["port"]["number"], 8082);
         // The websocket protocol through the HTTPRoute.

@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::kube::{cluster, cluster_cmd, wait_until, Namespace, Release};
+use crate::common::kube::{cluster, cluster_cmd, wait_until, Namespace, NodeLabel, Release};
 use crate::common::{fixtures, root, stderr, stdout, TempDir};
+
+mod matrix;
 use serde_json::Value as J;
 
 fn cluster_fixture(name: &str) -> PathBuf {
@@ -203,31 +205,24 @@ fn search_example_runs_with_default_values() {
 fn search_example_hardened_prod_values_then_value_changes_roll_out() {
     // The shipped hardened profile under production values (non-root, read-only root
     // filesystem, NetworkPolicies enforced by kube-router, limits) in a namespace that enforces
-    // PodSecurity "restricted"; replica counts lowered to fit two cores, the indexer's head
-    // replicated (heads keep no state).
+    // PodSecurity "restricted", shrunk to the node by a values file (replicas, shards and
+    // requests lowered, the indexer's head replicated). The node joins the `workload: models`
+    // pool the production values select.
     let (_one, c) = cluster();
+    let _pool = NodeLabel::new(c, "workload=models");
     let ns = Namespace::enforcing(c, "prod", "restricted");
     ns.secret("indexer-db-prod", "password", "prod-secret");
     let r = Release::new(&ns, "r", &root().join("examples/search.yml"));
     let hardened = r.chart.join("values-hardened.yaml");
     let prod = root().join("examples/search.values-prod.yaml");
+    let shrunk = cluster_fixture("prod-on-one-node.yaml");
     let lowered = [
         "-f",
         hardened.to_str().unwrap(),
         "-f",
         prod.to_str().unwrap(),
-        "--set",
-        "executors.indexer.head.replicas=2",
-        "--set",
-        "gateway.replicas=1",
-        "--set",
-        "executors.image_encoder.replicas=1",
-        "--set",
-        "executors.text_encoder.replicas=1",
-        "--set",
-        "executors.indexer.shards=2",
-        "--set",
-        "executors.indexer.replicas=1",
+        "-f",
+        shrunk.to_str().unwrap(),
     ];
     r.install(&lowered);
     ns.assert_healthy();
@@ -500,9 +495,13 @@ fn reference_flows_run_shards_sidecars_protocols_secrets_and_a_deployment() {
     assert_eq!(env["SECRET_PASSWORD"], "pw");
     assert_eq!(env["API_TOKEN"], "tok");
     c.client("r-flow-gateway.env", "grpc", "/", 1, "{}");
-    for r in &releases {
+    // helm test sends its dry run through the gateway: a `jtype: Deployment` chart has none,
+    // and no test Pod.
+    for r in &releases[..3] {
         r.assert_test();
     }
+    let (ok, out) = releases[3].test();
+    assert!(ok && out.contains("TEST SUITE: None"), "{out}");
 }
 
 /// What the namespace holds, kind/name, but what every namespace has (its default
@@ -637,7 +636,7 @@ fn requests_spread_over_replicas_without_a_mesh() {
     ];
     r.install(&[none[0], none[1], "--set", "global.loadBalancing.mode=mesh"]);
     ns.assert_healthy();
-    let docs = c.client(gateway, "grpc", "/", 60, "{}");
+    let docs = c.calls(gateway, 60);
     let enc = served_by(&docs, "enc");
     assert!(
         enc.values().max() >= Some(&57),
@@ -653,7 +652,7 @@ fn requests_spread_over_replicas_without_a_mesh() {
     r.upgrade(&args);
     ns.assert_healthy();
     std::thread::sleep(bound);
-    let docs = c.client(gateway, "grpc", "/", 60, "{}");
+    let docs = c.calls(gateway, 60);
     for runtime in ["enc", "idx-0", "idx-1"] {
         let served = served_by(&docs, runtime);
         assert_eq!(served.len(), 3, "{runtime}: {served:?}");
@@ -671,10 +670,16 @@ fn requests_spread_over_replicas_without_a_mesh() {
         let start = Instant::now();
         let mut served = BTreeMap::new();
         while start.elapsed() < within && served.len() < n {
-            for (pod, k) in served_by(&c.client(gateway, "grpc", "/", 10, "{}"), "enc") {
+            for (pod, k) in served_by(&c.calls(gateway, 10), "enc") {
                 *served.entry(pod).or_insert(0) += k;
             }
         }
+        // Shown with --nocapture: the README quotes these times.
+        eprintln!(
+            "{} pods served {:?} after it began",
+            served.len(),
+            start.elapsed()
+        );
         served
     };
     let served = spread_over(4, bound);
@@ -707,9 +712,9 @@ fn requests_spread_over_replicas_without_a_mesh() {
     );
     let left = Instant::now();
     while left.elapsed() < bound {
-        c.client(gateway, "grpc", "/", 10, "{}");
+        c.calls(gateway, 10);
     }
-    let served = served_by(&c.client(gateway, "grpc", "/", 20, "{}"), "enc");
+    let served = served_by(&c.calls(gateway, 20), "enc");
     assert!(
         !served.contains_key(&unready),
         "{bound:?} after leaving the endpoints: {served:?}"
@@ -719,11 +724,7 @@ fn requests_spread_over_replicas_without_a_mesh() {
     // request fails, and once the replacement is Ready the deleted pod gets nothing.
     let victim = ns.endpoints("r-balancing-enc-pods")[0].clone();
     let during = std::thread::scope(|s| {
-        let load = s.spawn(|| {
-            (0..6)
-                .map(|_| c.client(gateway, "grpc", "/", 5, "{}").len())
-                .sum::<usize>()
-        });
+        let load = s.spawn(|| (0..6).map(|_| c.calls(gateway, 5).len()).sum::<usize>());
         ns.delete_pod(&victim);
         load.join().unwrap()
     });
@@ -737,7 +738,7 @@ fn requests_spread_over_replicas_without_a_mesh() {
         },
     );
     std::thread::sleep(bound);
-    let docs = c.client(gateway, "grpc", "/", 60, "{}");
+    let docs = c.calls(gateway, 60);
     let served = served_by(&docs, "enc");
     assert!(
         !served.contains_key(&victim) && !served.contains_key(&unready),

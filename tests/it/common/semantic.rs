@@ -1,9 +1,34 @@
-//! The rules a kube-apiserver and its controllers enforce beyond the OpenAPI schemas, checked on
-//! rendered manifests: names per kind, labels, annotations, ports, probes, resources,
-//! selectors, strategies, Service options per type, volume mounts, the references between the
-//! objects of one render and the in-cluster addresses passed in container arguments. Each rule
-//! names the Kubernetes source it mirrors (Kubernetes 1.29-1.33: the charts declare >=1.29, so
-//! environment variable names follow the strict rule that 1.32 started to relax).
+//! The rules of a render that a server-side dry run of its objects, one at a time, cannot show
+//! (`cluster::matrix` runs that dry run, with PodSecurity, on every render of the matrix): the
+//! references between the objects of one render, what controllers and the kubelet refuse later,
+//! and the kinds whose CRDs the test cluster lacks. Each rule, and why the dry run misses it:
+//!
+//! - `duplicate`: an object rendered twice; helm refuses the release, a dry run accepts each copy.
+//! - `service-selector`, `service-port`: a selector selecting no pod of the render, a named
+//!   targetPort no selected container declares; a Service without endpoints is a valid object.
+//! - `servicemonitor`, `route`: ServiceMonitor and HTTP/GRPCRoute selectors, backends and ports
+//!   must be Services of the render; the dry run skips these kinds (no CRDs on the cluster).
+//! - `ingress`: a backend naming a Service or port the render lacks; only the names are validated.
+//! - `pdb`, `networkpolicy`: a pod selector selecting no pod of the render; valid, but inert.
+//! - `hpa`: a scale target absent from the render, or one rendering spec.replicas (every upgrade
+//!   would reset the autoscaler's count); both need the other object.
+//! - `sts-name`: a StatefulSet name over 52 characters; the controller-revision-hash label its
+//!   controller adds later is then over 63, so no pod is created (kubernetes#64023).
+//! - `sts-service`: serviceName must name a headless Service of the render selecting its pods.
+//! - `container`, `port`, `env`, `volume`, `volume-mount`, `resources`, `probe`, `label`, `pod`
+//!   on a StatefulSet only: the API server skips its pod template's PodSpec and claim templates
+//!   (a TODO in ValidatePodTemplateSpecForStatefulSet), so errors come when the controller
+//!   creates the pods and claims; Deployments' and Pods' pod specs are the dry run's.
+//! - `probe` (every workload): a probe's named port must be a port of its container; the API
+//!   server checks the name's syntax only, the kubelet fails the probe.
+//! - `ref`: a ConfigMap or key (configMapKeyRef, envFrom, volumes) the render lacks; the
+//!   kubelet's CreateContainerConfigError. Secrets are not checked: the charts never create one
+//!   (env_from_secret names the installer's).
+//! - `env` (warning): envFrom ConfigMap keys that are no variable names; the kubelet skips them.
+//! - `serviceaccount` (warning): a serviceAccountName the render does not create; admission
+//!   refuses the pods, not the workload.
+//! - `address`: `<svc>.<ns>.svc[:port]` in container arguments or env that names no Service or
+//!   port of the render.
 //!
 //! `check` returns every finding; `assert_no_errors` fails a test on the errors.
 
@@ -71,15 +96,19 @@ pub fn check(docs: &[J]) -> Vec<Finding> {
             render: &render,
             ns: ns_of(o),
         };
-        cx.metadata(o);
         match kind(o) {
-            "ConfigMap" => cx.config_map(o),
             "Service" => cx.service(o),
             "ServiceMonitor" => cx.service_monitor(o),
             "Ingress" => cx.ingress(o),
-            "PodDisruptionBudget" => cx.pdb(o),
+            "PodDisruptionBudget" => {
+                cx.selects_pods("pdb", &o["spec"]["selector"], "spec.selector")
+            }
             "HorizontalPodAutoscaler" => cx.hpa(o),
-            "NetworkPolicy" => cx.network_policy(o),
+            "NetworkPolicy" => cx.selects_pods(
+                "networkpolicy",
+                &o["spec"]["podSelector"],
+                "spec.podSelector",
+            ),
             "HTTPRoute" | "GRPCRoute" => cx.route(o),
             _ => {}
         }
@@ -206,7 +235,7 @@ fn pod_template(o: &J) -> Option<(&J, &J)> {
     }
 }
 
-// --- k8s.io/apimachinery/pkg/util/validation ----------------------------------------------
+// --- k8s.io/apimachinery/pkg/util/validation, for StatefulSet pod templates ---------------
 
 fn is_dns1123_label(s: &str) -> bool {
     !s.is_empty()
@@ -215,24 +244,6 @@ fn is_dns1123_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
-}
-
-/// IsDNS1035Label: a DNS-1123 label that starts with a letter.
-fn is_dns1035_label(s: &str) -> bool {
-    is_dns1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
-}
-
-/// IsDNS1123Subdomain: at most 253 characters of dot-separated DNS-1123 label shapes (the
-/// parts are not limited to 63 each).
-fn is_dns1123_subdomain(s: &str) -> bool {
-    let label_shape = |p: &str| {
-        !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !p.starts_with('-')
-            && !p.ends_with('-')
-    };
-    s.len() <= 253 && s.split('.').all(label_shape)
 }
 
 /// IsValidLabelValue: at most 63 of `[-_.A-Za-z0-9]`, alphanumeric at both ends, or empty.
@@ -246,13 +257,21 @@ fn is_label_value(s: &str) -> bool {
             && alnum(s.chars().last()))
 }
 
-/// IsQualifiedName: `[prefix/]name`, the prefix a DNS subdomain, the name a non-empty label value.
+/// IsQualifiedName: `[prefix/]name`, the prefix a DNS subdomain (253 characters of
+/// dot-separated label shapes), the name a non-empty label value.
 fn is_qualified_name(s: &str) -> bool {
     let (prefix, name) = match s.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, s),
     };
-    prefix.is_none_or(|p| !p.is_empty() && is_dns1123_subdomain(p))
+    let label_shape = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !p.starts_with('-')
+            && !p.ends_with('-')
+    };
+    prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(label_shape))
         && !name.is_empty()
         && is_label_value(name)
 }
@@ -268,23 +287,14 @@ fn is_port_name(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-/// IsEnvVarName (strict, before RelaxedEnvironmentVariableValidation).
+/// IsEnvVarName (strict, before RelaxedEnvironmentVariableValidation: the charts declare
+/// Kubernetes >=1.29).
 fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || "-._".contains(c))
         && chars.all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-}
-
-/// IsConfigMapKey.
-fn is_config_map_key(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-        && s != "."
-        && !s.starts_with("..")
 }
 
 fn is_port_number(v: &J) -> bool {
@@ -326,15 +336,6 @@ fn quantity(v: &J) -> Option<f64> {
     Some(n * scale)
 }
 
-/// An int-or-percent (`maxSurge`, `maxUnavailable`): its number, or None when it is neither.
-fn int_or_percent(v: &J) -> Option<i64> {
-    match v {
-        J::Number(n) => n.as_i64().filter(|i| *i >= 0),
-        J::String(s) => s.strip_suffix('%').and_then(|p| p.parse().ok()),
-        _ => None,
-    }
-}
-
 struct Cx<'r, 'a> {
     out: &'r mut Findings,
     id: String,
@@ -351,188 +352,13 @@ impl Cx<'_, '_> {
         self.out.push(Severity::Warning, rule, &self.id, message);
     }
 
-    /// ValidateObjectMeta: the name rule of each kind (Service: ValidateServiceName, a DNS-1035
-    /// label; StatefulSet since 1.31 and Namespace: a DNS-1123 label, the others a DNS-1123
-    /// subdomain), the namespace a DNS-1123 label, labels and annotations.
-    fn metadata(&mut self, o: &J) {
-        let n = name(o);
-        let (ok, rule) = match kind(o) {
-            "Service" => (
-                is_dns1035_label(n),
-                "a DNS-1035 label (63 characters, starting with a letter)",
-            ),
-            "StatefulSet" | "Namespace" => {
-                (is_dns1123_label(n), "a DNS-1123 label (63 characters)")
-            }
-            _ => (is_dns1123_subdomain(n), "a DNS-1123 subdomain"),
-        };
-        if !ok {
-            self.error("name", format!("metadata.name {n:?} must be {rule}"));
-        }
-        if let Some(ns) = o["metadata"]["namespace"].as_str() {
-            if !is_dns1123_label(ns) {
-                self.error(
-                    "name",
-                    format!("metadata.namespace {ns:?} must be a DNS-1123 label"),
-                );
-            }
-        }
-        self.labels(&o["metadata"]["labels"], "metadata.labels");
-        self.annotations(&o["metadata"]["annotations"], "metadata.annotations");
-    }
-
-    /// ValidateLabels: keys are qualified names, values label values (strings).
-    fn labels(&mut self, labels: &J, place: &str) {
-        for (k, v) in labels.as_object().into_iter().flatten() {
-            if !is_qualified_name(k) {
-                self.error(
-                    "label",
-                    format!("{place}: key {k:?} is not a qualified name"),
-                );
-            }
-            match v.as_str() {
-                Some(s) if is_label_value(s) => {}
-                _ => self.error("label", format!("{place}[{k}]: {v} is not a label value (a string of at most 63 of [-_.A-Za-z0-9], alphanumeric at both ends)")),
-            }
-        }
-    }
-
-    /// ValidateAnnotations: qualified keys, string values, 256 KiB in all.
-    fn annotations(&mut self, ann: &J, place: &str) {
-        let mut total = 0;
-        for (k, v) in ann.as_object().into_iter().flatten() {
-            if !is_qualified_name(&k.to_lowercase()) {
-                self.error(
-                    "annotation",
-                    format!("{place}: key {k:?} is not a qualified name"),
-                );
-            }
-            match v.as_str() {
-                Some(s) => total += k.len() + s.len(),
-                None => self.error("annotation", format!("{place}[{k}] must be a string")),
-            }
-        }
-        if total > 256 * 1024 {
-            self.error("annotation", format!("{place}: {total} bytes > 262144"));
-        }
-    }
-
-    fn selector_syntax(&mut self, sel: &J, place: &str) {
-        self.labels(&sel["matchLabels"], &format!("{place}.matchLabels"));
-        for (i, e) in items(&sel["matchExpressions"]).iter().enumerate() {
-            let op = e["operator"].as_str().unwrap_or("");
-            let has_values = !items(&e["values"]).is_empty();
-            match op {
-                "In" | "NotIn" if !has_values => self.error(
-                    "selector",
-                    format!("{place}.matchExpressions[{i}]: `{op}` needs values"),
-                ),
-                "Exists" | "DoesNotExist" if has_values => self.error(
-                    "selector",
-                    format!("{place}.matchExpressions[{i}]: `{op}` takes no values"),
-                ),
-                _ => {}
-            }
-        }
-    }
-
-    /// ValidateConfigMap: keys, string values, 1 MiB.
-    fn config_map(&mut self, o: &J) {
-        let mut size = 0;
-        for (k, v) in o["data"].as_object().into_iter().flatten() {
-            if !is_config_map_key(k) {
-                self.error(
-                    "configmap",
-                    format!("key {k:?} must be alphanumerics, `-`, `_` or `.`"),
-                );
-            }
-            match v.as_str() {
-                Some(s) => size += s.len(),
-                None => self.error("configmap", format!("data[{k}] must be a string")),
-            }
-        }
-        if size > 1024 * 1024 {
-            self.error("configmap", format!("data is {size} bytes > 1048576"));
-        }
-    }
-
-    /// ValidateService: ports, names, target ports, options per type; the selector must select
-    /// a pod of the render and named target ports must exist there.
+    /// The selector must select a pod of the render and named target ports must exist there.
     fn service(&mut self, o: &J) {
         let spec = &o["spec"];
-        let ty = spec["type"].as_str().unwrap_or("ClusterIP");
-        let headless = spec["clusterIP"].as_str() == Some("None");
-        let ports = items(&spec["ports"]);
-        if ports.is_empty() && ty != "ExternalName" && !headless {
-            self.error("service", "spec.ports: Required value".into());
-        }
-        let mut names = BTreeSet::new();
-        let mut pairs = BTreeSet::new();
-        for (i, p) in ports.iter().enumerate() {
-            let place = format!("spec.ports[{i}]");
-            match p["name"].as_str() {
-                Some(n) => {
-                    if !is_dns1123_label(n) {
-                        self.error(
-                            "service",
-                            format!("{place}.name {n:?} must be a DNS-1123 label"),
-                        );
-                    }
-                    if !names.insert(n.to_string()) {
-                        self.error("service", format!("{place}.name {n:?}: Duplicate value"));
-                    }
-                }
-                None if ports.len() > 1 => self.error(
-                    "service",
-                    format!("{place}.name: Required value (several ports)"),
-                ),
-                None => {}
-            }
-            if !is_port_number(&p["port"]) {
-                self.error(
-                    "service",
-                    format!("{place}.port {}: must be 1-65535", p["port"]),
-                );
-            }
-            if !pairs.insert((
-                p["port"].to_string(),
-                p["protocol"].as_str().unwrap_or("TCP").to_string(),
-            )) {
-                self.error("service", format!("{place}: duplicate port and protocol"));
-            }
-            match &p["targetPort"] {
-                J::String(t) if !is_port_name(t) => self.error(
-                    "service",
-                    format!("{place}.targetPort {t:?} is not a port name"),
-                ),
-                J::Null | J::String(_) => {}
-                t if !is_port_number(t) => self.error(
-                    "service",
-                    format!("{place}.targetPort {t}: must be 1-65535"),
-                ),
-                _ => {}
-            }
-            if !p["nodePort"].is_null() && !matches!(ty, "NodePort" | "LoadBalancer") {
-                self.error(
-                    "service",
-                    format!("{place}.nodePort: Forbidden: may not be used when `type` is '{ty}'"),
-                );
-            }
-        }
-        if !spec["loadBalancerSourceRanges"].is_null() && ty != "LoadBalancer" {
-            self.error("service", format!("spec.loadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer' (is '{ty}')"));
-        }
-        if headless && ty != "ClusterIP" {
-            self.error(
-                "service",
-                format!("spec.clusterIP: None is only valid for type ClusterIP (is '{ty}')"),
-            );
-        }
         let selector = string_map(&spec["selector"]);
         if selector.is_empty() {
             return;
         }
-        self.labels(&spec["selector"], "spec.selector");
         let selected = self.render.selected(&self.ns, &selector);
         if selected.is_empty() {
             self.error("service-selector", format!("spec.selector {selector:?} selects no pod of this render: the Service has no endpoints"));
@@ -548,7 +374,7 @@ impl Cx<'_, '_> {
                 }
             }
         }
-        for (i, p) in ports.iter().enumerate() {
+        for (i, p) in items(&spec["ports"]).iter().enumerate() {
             let target = if p["targetPort"].is_null() {
                 &p["port"]
             } else {
@@ -606,26 +432,11 @@ impl Cx<'_, '_> {
         }
     }
 
-    /// ValidateIngressSpec, and backends that exist.
+    /// Backends that exist.
     fn ingress(&mut self, o: &J) {
         let spec = &o["spec"];
         for (r, rule) in items(&spec["rules"]).iter().enumerate() {
-            if let Some(host) = rule["host"].as_str() {
-                if !is_dns1123_subdomain(host.strip_prefix("*.").unwrap_or(host)) {
-                    self.error(
-                        "ingress",
-                        format!("spec.rules[{r}].host {host:?} is not a DNS-1123 subdomain"),
-                    );
-                }
-            }
             for (p, path) in items(&rule["http"]["paths"]).iter().enumerate() {
-                let absolute = path["path"].as_str().is_some_and(|s| s.starts_with('/'));
-                if matches!(path["pathType"].as_str(), Some("Prefix" | "Exact")) && !absolute {
-                    self.error(
-                        "ingress",
-                        format!("spec.rules[{r}].http.paths[{p}].path must be absolute"),
-                    );
-                }
                 self.backend(
                     &path["backend"],
                     &format!("spec.rules[{r}].http.paths[{p}].backend"),
@@ -663,111 +474,42 @@ impl Cx<'_, '_> {
         }
     }
 
-    /// ValidatePodDisruptionBudgetSpec, and a selector that selects pods.
-    fn pdb(&mut self, o: &J) {
-        let spec = &o["spec"];
-        if !spec["minAvailable"].is_null() && !spec["maxUnavailable"].is_null() {
-            self.error(
-                "pdb",
-                "minAvailable and maxUnavailable cannot both be set".into(),
-            );
-        }
-        let selector = string_map(&spec["selector"]["matchLabels"]);
+    /// A PodDisruptionBudget or NetworkPolicy selector must select pods of the render.
+    fn selects_pods(&mut self, rule: &'static str, selector: &J, place: &str) {
+        let selector = string_map(&selector["matchLabels"]);
         if self.render.selected(&self.ns, &selector).is_empty() {
             self.error(
-                "pdb",
-                format!("spec.selector {selector:?} selects no pod of this render"),
+                rule,
+                format!("{place} {selector:?} selects no pod of this render"),
             );
         }
     }
 
     fn hpa(&mut self, o: &J) {
-        let spec = &o["spec"];
-        let target = &spec["scaleTargetRef"];
+        let target = &o["spec"]["scaleTargetRef"];
         let workload = self.render.find(
             target["kind"].as_str().unwrap_or(""),
             &self.ns,
             target["name"].as_str().unwrap_or(""),
         );
-        // helm sets every field it renders on each upgrade: a count beside an autoscaler resets
-        // what the autoscaler chose.
-        if workload.is_some_and(|w| !w["spec"]["replicas"].is_null()) {
-            self.error(
-                "hpa",
-                format!(
-                    "{}/{} renders spec.replicas, which every upgrade would reset under the autoscaler",
-                    target["kind"], target["name"]
-                ),
-            );
-        }
-        if workload.is_none() {
-            self.error(
+        match workload {
+            None => self.error(
                 "hpa",
                 format!(
                     "spec.scaleTargetRef {}/{} is not in this render",
                     target["kind"], target["name"]
                 ),
-            );
-        }
-        if let (Some(min), Some(max)) = (spec["minReplicas"].as_i64(), spec["maxReplicas"].as_i64())
-        {
-            if min > max {
-                self.error("hpa", "spec.minReplicas must be <= maxReplicas".into());
-            }
-        }
-    }
-
-    /// ValidateNetworkPolicySpec (ports, peers) and a pod selector that selects pods.
-    fn network_policy(&mut self, o: &J) {
-        let spec = &o["spec"];
-        let selector = string_map(&spec["podSelector"]["matchLabels"]);
-        if self.render.selected(&self.ns, &selector).is_empty() {
-            self.error(
-                "networkpolicy",
-                format!("spec.podSelector {selector:?} selects no pod of this render"),
-            );
-        }
-        for (dir, peers_key) in [("ingress", "from"), ("egress", "to")] {
-            for (r, rule) in items(&spec[dir]).iter().enumerate() {
-                for (p, port) in items(&rule["ports"]).iter().enumerate() {
-                    let proto = port["protocol"].as_str().unwrap_or("TCP");
-                    if !matches!(proto, "TCP" | "UDP" | "SCTP") {
-                        self.error(
-                            "networkpolicy",
-                            format!("spec.{dir}[{r}].ports[{p}].protocol {proto:?}"),
-                        );
-                    }
-                    if !port["port"].is_null()
-                        && !is_port_number(&port["port"])
-                        && !port["port"].as_str().is_some_and(is_port_name)
-                    {
-                        self.error(
-                            "networkpolicy",
-                            format!(
-                                "spec.{dir}[{r}].ports[{p}].port {} is invalid",
-                                port["port"]
-                            ),
-                        );
-                    }
-                }
-                for (i, peer) in items(&rule[peers_key]).iter().enumerate() {
-                    let place = format!("spec.{dir}[{r}].{peers_key}[{i}]");
-                    let block = !peer["ipBlock"].is_null();
-                    let selectors =
-                        !peer["podSelector"].is_null() || !peer["namespaceSelector"].is_null();
-                    if block == selectors {
-                        self.error(
-                            "networkpolicy",
-                            format!("{place}: exactly one of ipBlock or the selectors may be set"),
-                        );
-                    }
-                    for key in ["podSelector", "namespaceSelector"] {
-                        if !peer[key].is_null() {
-                            self.selector_syntax(&peer[key], &format!("{place}.{key}"));
-                        }
-                    }
-                }
-            }
+            ),
+            // helm sets every field it renders on each upgrade: a count beside an autoscaler
+            // resets what the autoscaler chose.
+            Some(w) if !w["spec"]["replicas"].is_null() => self.error(
+                "hpa",
+                format!(
+                    "{}/{} renders spec.replicas, which every upgrade would reset under the autoscaler",
+                    target["kind"], target["name"]
+                ),
+            ),
+            Some(_) => {}
         }
     }
 
@@ -798,86 +540,19 @@ impl Cx<'_, '_> {
         }
     }
 
-    /// Deployments, StatefulSets and Pods: the controllers' rules, then the pod spec.
+    /// Workloads and Pods: the StatefulSet controller's rules, then the pod spec.
     fn workload(&mut self, o: &J) {
         let (meta, pod) = pod_template(o).expect("workload");
-        let spec = &o["spec"];
-        let k = kind(o);
-        if k != "Pod" {
-            let labels = string_map(&meta["labels"]);
-            let sel = &spec["selector"];
-            let empty = sel["matchLabels"].as_object().is_none_or(|m| m.is_empty())
-                && items(&sel["matchExpressions"]).is_empty();
-            if empty {
-                self.error(
-                    "selector",
-                    "spec.selector: empty selector is invalid".into(),
-                );
-            } else {
-                self.selector_syntax(sel, "spec.selector");
-                if !selector_matches(sel, &labels) {
-                    self.error(
-                        "selector",
-                        "spec.selector does not match template labels".into(),
-                    );
-                }
-            }
-            self.labels(&meta["labels"], "spec.template.metadata.labels");
-            self.annotations(&meta["annotations"], "spec.template.metadata.annotations");
-            if !spec["replicas"].is_null() && spec["replicas"].as_i64().is_none_or(|r| r < 0) {
-                self.error(
-                    "workload",
-                    format!(
-                        "spec.replicas {}: must be a non-negative integer",
-                        spec["replicas"]
-                    ),
-                );
-            }
-            if pod["restartPolicy"].as_str().is_some_and(|p| p != "Always") {
-                self.error(
-                    "pod",
-                    "template.spec.restartPolicy: only Always is supported".into(),
-                );
-            }
-        }
-        match k {
-            "Deployment" => self.deployment_strategy(&spec["strategy"]),
-            "StatefulSet" => self.stateful_set(o, meta),
-            _ => {}
+        if kind(o) == "StatefulSet" {
+            self.stateful_set(o, meta);
         }
         self.pod_spec(o, pod);
         self.addresses(pod);
     }
 
-    /// ValidateDeploymentStrategy.
-    fn deployment_strategy(&mut self, st: &J) {
-        let ty = st["type"].as_str().unwrap_or("RollingUpdate");
-        let ru = &st["rollingUpdate"];
-        match ty {
-            "Recreate" if !ru.is_null() => self.error("strategy", "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'".into()),
-            "Recreate" => {}
-            "RollingUpdate" => {
-                let get = |k: &str| if ru[k].is_null() { J::from("25%") } else { ru[k].clone() };
-                let (unavailable, surge) = (get("maxUnavailable"), get("maxSurge"));
-                for (field, v) in [("maxUnavailable", &unavailable), ("maxSurge", &surge)] {
-                    if int_or_percent(v).is_none() {
-                        self.error("strategy", format!("spec.strategy.rollingUpdate.{field} {v}: must be a non-negative integer or a percentage"));
-                    }
-                }
-                if int_or_percent(&unavailable) == Some(0) && int_or_percent(&surge) == Some(0) {
-                    self.error("strategy", "spec.strategy.rollingUpdate.maxUnavailable: may not be 0 when `maxSurge` is 0".into());
-                }
-                if unavailable.as_str().is_some_and(|s| s.ends_with('%')) && int_or_percent(&unavailable).unwrap_or(0) > 100 {
-                    self.error("strategy", "spec.strategy.rollingUpdate.maxUnavailable: must not be greater than 100%".into());
-                }
-            }
-            other => self.error("strategy", format!("spec.strategy.type {other:?}: Recreate or RollingUpdate")),
-        }
-    }
-
-    /// ValidateStatefulSetSpec and what its controller needs: a name whose
-    /// controller-revision-hash label fits (kubernetes#64023), pod names that are DNS labels, an
-    /// update strategy it accepts, and a headless governing Service selecting its pods.
+    /// What the StatefulSet controller needs: a name whose controller-revision-hash label fits
+    /// (kubernetes#64023), pod names that are DNS labels, and a headless governing Service
+    /// selecting its pods.
     fn stateful_set(&mut self, o: &J, meta: &J) {
         let n = name(o);
         let spec = &o["spec"];
@@ -890,27 +565,6 @@ impl Cx<'_, '_> {
                 "sts-name",
                 format!("pod name {n}-{} is longer than 63 characters", replicas - 1),
             );
-        }
-        let us = &spec["updateStrategy"];
-        if us["type"].as_str() == Some("OnDelete") && !us["rollingUpdate"].is_null() {
-            self.error(
-                "strategy",
-                "spec.updateStrategy.rollingUpdate: only allowed for RollingUpdate".into(),
-            );
-        }
-        if int_or_percent(&us["rollingUpdate"]["maxUnavailable"]) == Some(0) {
-            self.error(
-                "strategy",
-                "spec.updateStrategy.rollingUpdate.maxUnavailable: cannot be 0".into(),
-            );
-        }
-        if let Some(p) = spec["podManagementPolicy"].as_str() {
-            if !matches!(p, "OrderedReady" | "Parallel") {
-                self.error(
-                    "workload",
-                    format!("spec.podManagementPolicy {p:?}: OrderedReady or Parallel"),
-                );
-            }
         }
         let Some(service) = spec["serviceName"].as_str() else {
             return;
@@ -940,9 +594,12 @@ impl Cx<'_, '_> {
         }
     }
 
+    /// The references of every pod spec (ServiceAccount, ConfigMaps, probe port names); for a
+    /// StatefulSet, whose template the API server does not validate, ValidatePodSpec too.
     fn pod_spec(&mut self, o: &J, pod: &J) {
+        let full = kind(o) == "StatefulSet";
         let containers = items(&pod["containers"]);
-        if containers.is_empty() {
+        if full && containers.is_empty() {
             self.error("container", "the pod has no containers".into());
         }
         // The ServiceAccount admission plugin refuses a pod whose account does not exist: an
@@ -958,13 +615,13 @@ impl Cx<'_, '_> {
         let mut volumes = BTreeSet::new();
         for (i, v) in items(&pod["volumes"]).iter().enumerate() {
             let n = v["name"].as_str().unwrap_or("");
-            if !is_dns1123_label(n) {
+            if full && !is_dns1123_label(n) {
                 self.error(
                     "volume",
                     format!("volumes[{i}].name {n:?} must be a DNS-1123 label"),
                 );
             }
-            if !volumes.insert(n.to_string()) {
+            if !volumes.insert(n.to_string()) && full {
                 self.error(
                     "volume",
                     format!("volumes[{i}].name {n:?}: Duplicate value"),
@@ -979,109 +636,120 @@ impl Cx<'_, '_> {
                 );
             }
         }
-        if kind(o) == "StatefulSet" {
-            for (i, t) in items(&o["spec"]["volumeClaimTemplates"]).iter().enumerate() {
-                let n = t["metadata"]["name"].as_str().unwrap_or("");
-                if !is_dns1123_label(n) {
-                    self.error("volume", format!("volumeClaimTemplates[{i}].metadata.name {n:?} must be a DNS-1123 label"));
-                }
-                if !volumes.insert(n.to_string()) {
-                    self.error(
-                        "volume",
-                        format!("volumeClaimTemplates[{i}].metadata.name {n:?}: Duplicate value"),
-                    );
-                }
-                if items(&t["spec"]["accessModes"]).is_empty() {
-                    self.error(
-                        "volume",
-                        format!("volumeClaimTemplates[{i}]: spec.accessModes required"),
-                    );
-                }
-                if quantity(&t["spec"]["resources"]["requests"]["storage"]).is_none_or(|q| q <= 0.0)
-                {
-                    self.error("volume", format!("volumeClaimTemplates[{i}]: resources.requests.storage must be a positive quantity"));
-                }
-            }
+        if full {
+            self.claim_templates(o, &mut volumes);
         }
         let mut names = BTreeSet::new();
-        let mut port_defs: BTreeMap<String, String> = BTreeMap::new();
-        let mut port_names: BTreeMap<String, String> = BTreeMap::new();
         for (group, list) in [
             ("initContainers", items(&pod["initContainers"])),
             ("containers", containers),
         ] {
             for (i, c) in list.iter().enumerate() {
                 let place = format!("{group}[{i}]");
-                let cname = c["name"].as_str().unwrap_or("");
-                if !is_dns1123_label(cname) {
-                    self.error(
-                        "container",
-                        format!("{place}.name {cname:?} must be a DNS-1123 label"),
-                    );
+                let init =
+                    group == "initContainers" && c["restartPolicy"].as_str() != Some("Always");
+                if full {
+                    self.container(c, &place, &mut names);
+                    self.volume_mounts(c, &place, &volumes);
+                    self.resources(&c["resources"], &format!("{place}.resources"));
                 }
-                if !names.insert(cname.to_string()) {
-                    self.error(
-                        "container",
-                        format!("{place}.name {cname:?}: Duplicate value"),
-                    );
-                }
-                if c["image"]
-                    .as_str()
-                    .is_none_or(|i| i.is_empty() || i.trim() != i)
-                {
-                    self.error(
-                        "container",
-                        format!("{place}.image: required, without surrounding spaces"),
-                    );
-                }
-                self.container_ports(c, &place, cname, &mut port_defs, &mut port_names);
-                self.env(c, &place);
-                self.volume_mounts(c, &place, &volumes);
-                self.resources(&c["resources"], &format!("{place}.resources"));
-                self.probes(
-                    c,
-                    &place,
-                    group == "initContainers" && c["restartPolicy"].as_str() != Some("Always"),
-                );
+                self.env(c, &place, full);
+                self.probes(c, &place, init, full);
             }
         }
-        self.labels(&pod["nodeSelector"], "nodeSelector");
-        if !pod["terminationGracePeriodSeconds"].is_null()
-            && pod["terminationGracePeriodSeconds"]
-                .as_i64()
-                .is_none_or(|t| t < 0)
-        {
-            self.error("pod", "terminationGracePeriodSeconds must be >= 0".into());
+        if full {
+            self.labels(&pod["nodeSelector"], "nodeSelector");
+            if !pod["terminationGracePeriodSeconds"].is_null()
+                && pod["terminationGracePeriodSeconds"]
+                    .as_i64()
+                    .is_none_or(|t| t < 0)
+            {
+                self.error("pod", "terminationGracePeriodSeconds must be >= 0".into());
+            }
         }
     }
 
-    /// validateContainerPorts, and pkg/api/pod/warnings.go on ports repeated across containers.
-    fn container_ports(
-        &mut self,
-        c: &J,
-        place: &str,
-        cname: &str,
-        defs: &mut BTreeMap<String, String>,
-        names: &mut BTreeMap<String, String>,
-    ) {
+    /// A StatefulSet's volumeClaimTemplates: the controller creates claims of them.
+    fn claim_templates(&mut self, o: &J, volumes: &mut BTreeSet<String>) {
+        for (i, t) in items(&o["spec"]["volumeClaimTemplates"]).iter().enumerate() {
+            let n = t["metadata"]["name"].as_str().unwrap_or("");
+            if !is_dns1123_label(n) {
+                self.error(
+                    "volume",
+                    format!(
+                        "volumeClaimTemplates[{i}].metadata.name {n:?} must be a DNS-1123 label"
+                    ),
+                );
+            }
+            if !volumes.insert(n.to_string()) {
+                self.error(
+                    "volume",
+                    format!("volumeClaimTemplates[{i}].metadata.name {n:?}: Duplicate value"),
+                );
+            }
+            if items(&t["spec"]["accessModes"]).is_empty() {
+                self.error(
+                    "volume",
+                    format!("volumeClaimTemplates[{i}]: spec.accessModes required"),
+                );
+            }
+            if quantity(&t["spec"]["resources"]["requests"]["storage"]).is_none_or(|q| q <= 0.0) {
+                self.error("volume", format!("volumeClaimTemplates[{i}]: resources.requests.storage must be a positive quantity"));
+            }
+        }
+    }
+
+    /// ValidateLabels (a StatefulSet template's nodeSelector): qualified keys, label values.
+    fn labels(&mut self, labels: &J, place: &str) {
+        for (k, v) in labels.as_object().into_iter().flatten() {
+            if !is_qualified_name(k) {
+                self.error(
+                    "label",
+                    format!("{place}: key {k:?} is not a qualified name"),
+                );
+            }
+            if !v.as_str().is_some_and(is_label_value) {
+                self.error("label", format!("{place}[{k}]: {v} is not a label value (a string of at most 63 of [-_.A-Za-z0-9], alphanumeric at both ends)"));
+            }
+        }
+    }
+
+    /// A StatefulSet's container: name, image, and validateContainerPorts.
+    fn container(&mut self, c: &J, place: &str, names: &mut BTreeSet<String>) {
+        let cname = c["name"].as_str().unwrap_or("");
+        if !is_dns1123_label(cname) {
+            self.error(
+                "container",
+                format!("{place}.name {cname:?} must be a DNS-1123 label"),
+            );
+        }
+        if !names.insert(cname.to_string()) {
+            self.error(
+                "container",
+                format!("{place}.name {cname:?}: Duplicate value"),
+            );
+        }
+        if c["image"]
+            .as_str()
+            .is_none_or(|i| i.is_empty() || i.trim() != i)
+        {
+            self.error(
+                "container",
+                format!("{place}.image: required, without surrounding spaces"),
+            );
+        }
         let mut own = BTreeSet::new();
         for (i, p) in items(&c["ports"]).iter().enumerate() {
             let pp = format!("{place}.ports[{i}]");
             if let Some(n) = p["name"].as_str() {
                 if !is_port_name(n) {
                     self.error(
-                        "port-name",
+                        "port",
                         format!("{pp}.name {n:?} is not a port name (15 of [-a-z0-9], a letter)"),
                     );
                 }
                 if !own.insert(n.to_string()) {
-                    self.error("port-name", format!("{pp}.name {n:?}: Duplicate value"));
-                }
-                match names.get(n) {
-                    Some(other) if other != cname => self.warn("port-dup", format!("{pp}.name {n:?} is also a port of container {other}: named targets use the first")),
-                    _ => {
-                        names.entry(n.to_string()).or_insert_with(|| cname.to_string());
-                    }
+                    self.error("port", format!("{pp}.name {n:?}: Duplicate value"));
                 }
             }
             if !is_port_number(&p["containerPort"]) {
@@ -1094,50 +762,34 @@ impl Cx<'_, '_> {
             if !matches!(proto, "TCP" | "UDP" | "SCTP") {
                 self.error("port", format!("{pp}.protocol {proto:?}: TCP, UDP or SCTP"));
             }
-            let key = format!(
-                "{}/{proto}/{}/{}",
-                p["containerPort"], p["hostIP"], p["hostPort"]
-            );
-            if let Some(first) = defs.get(&key) {
-                self.warn(
-                    "port-dup",
-                    format!("{pp}: duplicate port definition with {first}"),
-                );
-            } else {
-                defs.insert(key, pp.clone());
-            }
         }
     }
 
-    /// ValidateEnv and the kubelet's handling of envFrom; references to ConfigMaps of the render.
-    fn env(&mut self, c: &J, place: &str) {
-        let mut seen = BTreeSet::new();
+    /// References to ConfigMaps of the render, and the kubelet's handling of envFrom keys; for
+    /// a StatefulSet, ValidateEnv too.
+    fn env(&mut self, c: &J, place: &str, full: bool) {
         for (i, e) in items(&c["env"]).iter().enumerate() {
-            let n = e["name"].as_str().unwrap_or("");
-            if !is_env_name(n) {
-                self.error(
-                    "env",
-                    format!("{place}.env[{i}].name {n:?} is not an environment variable name"),
-                );
-            }
-            if !seen.insert(n.to_string()) {
-                self.warn(
-                    "env-dup",
-                    format!("{place}.env[{i}].name {n:?} hides an earlier definition"),
-                );
-            }
             let from = &e["valueFrom"];
-            if !e["value"].is_null() && !from.is_null() {
-                self.error(
-                    "env",
-                    format!("{place}.env[{i}]: may not have both value and valueFrom"),
-                );
-            }
-            if from.as_object().is_some_and(|m| m.len() != 1) {
-                self.error(
-                    "env",
-                    format!("{place}.env[{i}].valueFrom: exactly one source"),
-                );
+            if full {
+                let n = e["name"].as_str().unwrap_or("");
+                if !is_env_name(n) {
+                    self.error(
+                        "env",
+                        format!("{place}.env[{i}].name {n:?} is not an environment variable name"),
+                    );
+                }
+                if !e["value"].is_null() && !from.is_null() {
+                    self.error(
+                        "env",
+                        format!("{place}.env[{i}]: may not have both value and valueFrom"),
+                    );
+                }
+                if from.as_object().is_some_and(|m| m.len() != 1) {
+                    self.error(
+                        "env",
+                        format!("{place}.env[{i}].valueFrom: exactly one source"),
+                    );
+                }
             }
             if let Some(cm) = from["configMapKeyRef"]["name"].as_str() {
                 let optional = from["configMapKeyRef"]["optional"].as_bool() == Some(true);
@@ -1151,7 +803,7 @@ impl Cx<'_, '_> {
         }
         for (i, ef) in items(&c["envFrom"]).iter().enumerate() {
             let prefix = ef["prefix"].as_str().unwrap_or("");
-            if !prefix.is_empty() && !is_env_name(prefix) {
+            if full && !prefix.is_empty() && !is_env_name(prefix) {
                 self.error(
                     "env",
                     format!("{place}.envFrom[{i}].prefix {prefix:?} is not a variable name"),
@@ -1260,15 +912,39 @@ impl Cx<'_, '_> {
         }
     }
 
-    /// validateProbe and friends: one handler, successThreshold 1 for liveness and startup,
-    /// non-negative numbers, ports of the container.
-    fn probes(&mut self, c: &J, place: &str, init: bool) {
+    /// A probe's named port must be a port of its container (the kubelet's rule); for a
+    /// StatefulSet, validateProbe too: one handler, successThreshold 1 for liveness and startup,
+    /// non-negative numbers, port numbers in range.
+    fn probes(&mut self, c: &J, place: &str, init: bool, full: bool) {
         for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
             let p = &c[probe];
             if p.is_null() {
                 continue;
             }
             let pp = format!("{place}.{probe}");
+            for h in ["httpGet", "tcpSocket", "grpc"] {
+                let port = &p[h]["port"];
+                let named = |n: &str| {
+                    items(&c["ports"])
+                        .iter()
+                        .any(|cp| cp["name"].as_str() == Some(n))
+                };
+                match port {
+                    J::Null => {}
+                    J::String(n) if h != "grpc" && named(n) => {}
+                    J::String(n) if h != "grpc" => self.error(
+                        "probe",
+                        format!("{pp}.{h}.port {n:?} is not a port name of this container"),
+                    ),
+                    p if full && !is_port_number(p) => {
+                        self.error("probe", format!("{pp}.{h}.port {p}: must be 1-65535"))
+                    }
+                    _ => {}
+                }
+            }
+            if !full {
+                continue;
+            }
             if init {
                 self.error("probe", format!("{pp}: may not be set for init containers"));
             }
@@ -1301,26 +977,6 @@ impl Cx<'_, '_> {
                         "probe",
                         format!("{pp}.{f} {}: must be a non-negative 32-bit integer", p[f]),
                     );
-                }
-            }
-            for h in ["httpGet", "tcpSocket", "grpc"] {
-                let port = &p[h]["port"];
-                let named = |n: &str| {
-                    items(&c["ports"])
-                        .iter()
-                        .any(|cp| cp["name"].as_str() == Some(n))
-                };
-                match port {
-                    J::Null => {}
-                    J::String(n) if h != "grpc" && named(n) => {}
-                    J::String(n) if h != "grpc" => self.error(
-                        "probe",
-                        format!("{pp}.{h}.port {n:?} is not a port name of this container"),
-                    ),
-                    p if !is_port_number(p) => {
-                        self.error("probe", format!("{pp}.{h}.port {p}: must be 1-65535"))
-                    }
-                    _ => {}
                 }
             }
         }
@@ -1374,27 +1030,6 @@ impl Cx<'_, '_> {
     }
 }
 
-/// A LabelSelector (matchLabels and matchExpressions) against a label set.
-fn selector_matches(sel: &J, labels: &BTreeMap<String, String>) -> bool {
-    let pairs = string_map(&sel["matchLabels"]);
-    pairs.iter().all(|(k, v)| labels.get(k) == Some(v))
-        && items(&sel["matchExpressions"]).iter().all(|e| {
-            let key = e["key"].as_str().unwrap_or("");
-            let values: Vec<&str> = items(&e["values"])
-                .iter()
-                .filter_map(|v| v.as_str())
-                .collect();
-            let value = labels.get(key).map(String::as_str);
-            match e["operator"].as_str() {
-                Some("In") => value.is_some_and(|v| values.contains(&v)),
-                Some("NotIn") => value.is_none_or(|v| !values.contains(&v)),
-                Some("Exists") => value.is_some(),
-                Some("DoesNotExist") => value.is_none(),
-                _ => false,
-            }
-        })
-}
-
 /// Every `<service>.<namespace>.svc[.cluster.local][:port]` in a text (service, namespace,
 /// port). Service names are taken with upper case and `_`, so an invalid one is reported whole.
 fn service_addresses(text: &str) -> Vec<(String, String, Option<i64>)> {
@@ -1440,6 +1075,57 @@ fn service_addresses(text: &str) -> Vec<(String, String, Option<i64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn rules(docs: &[J]) -> Vec<(&'static str, String)> {
+        check(docs)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| (f.rule, f.object))
+            .collect()
+    }
+
+    fn workload(kind: &str, name: &str, container: J) -> J {
+        json!({"kind": kind, "metadata": {"name": name}, "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                         "spec": {"containers": [container]}}}})
+    }
+
+    #[test]
+    fn a_statefulsets_pod_spec_is_checked_and_a_deployments_is_left_to_the_server() {
+        // An environment variable name the API server refuses in a Deployment's template but
+        // not in a StatefulSet's (the controller's pod creation fails).
+        let c = json!({"name": "c", "image": "i", "env": [{"name": "1BAD", "value": "x"}]});
+        let docs = [
+            workload("Deployment", "d", c.clone()),
+            workload("StatefulSet", "s", c),
+        ];
+        assert_eq!(rules(&docs), vec![("env", "StatefulSet/s".to_string())]);
+    }
+
+    #[test]
+    fn cross_object_rules_report_duplicates_long_statefulsets_and_missing_references() {
+        let long = "s".repeat(53);
+        let c = json!({"name": "c", "image": "i", "envFrom": [{"configMapRef": {"name": "gone"}}]});
+        let svc = json!({"kind": "Service", "metadata": {"name": "svc"},
+                         "spec": {"selector": {"app": "nobody"}, "ports": [{"port": 80}]}});
+        let docs = [
+            workload("StatefulSet", &long, json!({"name": "c", "image": "i"})),
+            workload("Deployment", "d", c),
+            svc.clone(),
+            svc,
+        ];
+        let got = rules(&docs);
+        for want in [
+            ("duplicate", "Service/svc".to_string()),
+            ("sts-name", format!("StatefulSet/{long}")),
+            ("ref", "Deployment/d".to_string()),
+            ("service-selector", "Service/svc".to_string()),
+        ] {
+            assert!(got.contains(&want), "{want:?} not in {got:?}");
+        }
+    }
 
     #[test]
     fn addresses_are_found_in_urls_and_json() {
