@@ -166,15 +166,7 @@ impl Cluster {
         tags: &str,
     ) -> Vec<J> {
         let o = self.try_client(service, protocol, endpoint, docs, tags);
-        assert!(
-            o.status.success(),
-            "client {service} {protocol} {endpoint} failed: {}",
-            stderr(&o)
-        );
-        let out: Vec<J> = serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("client output is not JSON ({e}): {}", stdout(&o)));
-        assert_eq!(out.len(), docs, "documents returned: {out:?}");
-        out
+        returned(&o, &format!("{service} {protocol} {endpoint}"), docs)
     }
 
     pub fn try_client(
@@ -198,11 +190,7 @@ impl Cluster {
             .args(["--request-size", "1"])
             .output()
             .unwrap();
-        assert!(o.status.success(), "client {service}: {}", stderr(&o));
-        let out: Vec<J> = serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("client output is not JSON ({e}): {}", stdout(&o)));
-        assert_eq!(out.len(), calls, "documents returned: {out:?}");
-        out
+        returned(&o, service, calls)
     }
 
     fn client_cmd(
@@ -221,6 +209,15 @@ impl Cluster {
             .args(["--tags", tags, "--timeout", "120"]);
         c
     }
+}
+
+/// The documents a successful `scripts/cluster client` printed, `docs` of them.
+fn returned(o: &Output, what: &str, docs: usize) -> Vec<J> {
+    assert!(o.status.success(), "client {what} failed: {}", stderr(o));
+    let out: Vec<J> = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("client output is not JSON ({e}): {}", stdout(o)));
+    assert_eq!(out.len(), docs, "documents returned: {out:?}");
+    out
 }
 
 /// A label on the node while it lives (`KEY=VALUE`), as a node pool's label.
