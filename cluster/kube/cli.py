@@ -122,6 +122,7 @@ def start_cluster(state, timeout):
         host.prepare(state)
         net.create(state.netns)
         pki.make(state)
+        registry.forget_references(components.registry_storage())
         components.write_configs(state, components.registry_storage())
     with phase('control plane and node'):
         host.start_supervisor(state)

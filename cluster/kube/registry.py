@@ -10,10 +10,28 @@ under its tag.
 
 import http.client
 import json
+import os
+import shutil
 
 from kube import images, net, netns_thread
 
 MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json'
+
+
+HOME = 'flowhelm-test'
+
+
+def forget_references(storage):
+    """Drops every repository but the built images' own from the registry's storage (before it
+    starts). The storage outlives a cluster, as a cache of blobs; the references charts name
+    must not: a reference an earlier cluster made pullable would answer a pull that this
+    cluster's image map cannot."""
+    repositories = os.path.join(storage, 'docker', 'registry', 'v2', 'repositories')
+    if not os.path.isdir(repositories):
+        return
+    for name in os.listdir(repositories):
+        if name != HOME:
+            shutil.rmtree(os.path.join(repositories, name))
 
 
 class RegistryError(Exception):
@@ -93,7 +111,7 @@ def push(state, image, refs):
 
     def work():
         c = Client()
-        home = f'flowhelm-test/{image}'
+        home = f'{HOME}/{image}'
         for b in blobs(manifest):
             c.upload(home, b['digest'], b['size'])
         c.put_manifest(home, 'latest', manifest)
