@@ -259,6 +259,7 @@ fn search_example_hardened_prod_values_then_value_changes_roll_out() {
     let mut three = lowered.to_vec();
     three.extend(["--set", "executors.indexer.shards=3"]);
     r.upgrade(&three);
+    ns.wait_rolled_out("r-search-indexer-head-", 2);
     for doc in c.client(
         "r-search-gateway.prod",
         "grpc",
@@ -279,11 +280,7 @@ fn search_example_hardened_prod_values_then_value_changes_roll_out() {
     three.extend(["--set", "executors.image_encoder.replicas=3"]);
     r.upgrade(&three);
     assert_eq!(ns.endpoints("r-search-image-encoder").len(), 3);
-    wait_until(
-        Duration::from_secs(120),
-        "the old image_encoder pods are gone",
-        || ns.pods_named("r-search-image-encoder-").len() == 3,
-    );
+    ns.wait_rolled_out("r-search-image-encoder-", 3);
     c.client(
         "r-search-gateway.prod",
         "grpc",

@@ -318,6 +318,24 @@ impl<'c> Namespace<'c> {
             .collect()
     }
 
+    /// Waits until exactly `n` pods are named `prefix*`, counting those being deleted: a pod
+    /// in its grace period still answers on the connections it holds (the gateway keeps one
+    /// per Service), so for a client the rollout ends only when the old pods are gone. `helm
+    /// --wait` returns once the new pods are Ready.
+    pub fn wait_rolled_out(&self, prefix: &str, n: usize) {
+        wait_until(
+            Duration::from_secs(180),
+            &format!("only {n} pods named {prefix}* remain in {}", self.name),
+            || {
+                let names = self.pods().into_iter();
+                names
+                    .filter(|p| p["metadata"]["name"].as_str().unwrap().starts_with(prefix))
+                    .count()
+                    == n
+            },
+        );
+    }
+
     pub fn pod_named(&self, prefix: &str) -> String {
         let names = self.pods_named(prefix);
         assert!(!names.is_empty(), "no pod named {prefix}* in {}", self.name);
