@@ -4,18 +4,17 @@ byte for byte, with the same warnings; what Kubernetes cannot run is refused, lo
 
 from __future__ import annotations
 
-import json
 import runpy
 import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import ROOT, assert_same_tree, cli, cli_diagnostics, recorded
-from jina import Deployment, Executor, Flow
 
 import flowhelm
+import yaml
+from conftest import ROOT, assert_same_tree, cli, cli_diagnostics, recorded
 from flowhelm import FlowError, FlowWarning
+from jina import Deployment, Executor, Flow
 
 
 def flowhelm_document(obj) -> str:
@@ -36,7 +35,14 @@ def same_chart(obj, yaml_text: str, tmp_path: Path) -> list:
     (tmp_path / "flow.yml").write_text(textwrap.dedent(yaml_text))
     out, caught = recorded(flowhelm.chart, obj, tmp_path / "py" / "chart")
     assert out == tmp_path / "py" / "chart"
-    cli("chart", str(tmp_path / "flow.yml"), "-o", str(tmp_path / "yml" / "chart"), "--name", "chart")
+    cli(
+        "chart",
+        str(tmp_path / "flow.yml"),
+        "-o",
+        str(tmp_path / "yml" / "chart"),
+        "--name",
+        "chart",
+    )
     assert_same_tree(tmp_path / "py" / "chart", tmp_path / "yml" / "chart")
     from_file = [d["message"] for d in cli_diagnostics("check", str(tmp_path / "flow.yml"))]
     got = flow_warnings(caught)
@@ -152,8 +158,13 @@ def test_a_deployment(tmp_path: Path) -> None:
 
 def test_flow_arguments_reach_the_gateway_and_executors_as_from_with(tmp_path: Path) -> None:
     flow = (
-        Flow(name="inherit", replicas=2, monitoring=True, port=8080,
-             env_from_secret={"TOKEN": {"name": "api", "key": "token"}})
+        Flow(
+            name="inherit",
+            replicas=2,
+            monitoring=True,
+            port=8080,
+            env_from_secret={"TOKEN": {"name": "api", "key": "token"}},
+        )
         .config_gateway(replicas=3, protocol=["grpc", "http"])
         .add(name="a", uses="docker://registry.example/a:1")
         .add(name="b", uses="docker://registry.example/b:1", replicas=4, floating=True)
@@ -254,7 +265,9 @@ def test_a_python_class_as_uses_is_refused_at_its_add_call(tmp_path: Path) -> No
         flowhelm.chart(flow, tmp_path / "chart")
     e = caught.value
     # The command's refusal of `uses: MyEncoder`, word for word ...
-    (tmp_path / "flow.yml").write_text("jtype: Flow\nexecutors:\n  - name: encoder\n    uses: MyEncoder\n")
+    (tmp_path / "flow.yml").write_text(
+        "jtype: Flow\nexecutors:\n  - name: encoder\n    uses: MyEncoder\n"
+    )
     [expected] = cli_diagnostics("check", str(tmp_path / "flow.yml"))
     assert (e.message, e.hint) == (expected["message"], expected["hint"])
     assert "not a containerized executor" in e.message and "docker://" in e.hint
@@ -293,4 +306,6 @@ def test_strings_reach_the_chart_exactly(tmp_path: Path) -> None:
         tmp_path,
     )
     values = yaml.safe_load((tmp_path / "py" / "chart" / "values.yaml").read_text())
-    assert json.loads(values["executors"]["enc"]["usesWith"]) == {"text": tricky, "none": None}
+    # A table, as in a Flow's chart: the text as written, the null as `{$json: "null"}` (helm
+    # would drop a null).
+    assert values["executors"]["enc"]["usesWith"] == {"text": tricky, "none": {"$json": "null"}}
