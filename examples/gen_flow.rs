@@ -25,7 +25,7 @@ fn main() {
             "--size" => {
                 size = value()
                     .parse()
-                    .unwrap_or_else(|_| usage("--size takes a number"))
+                    .unwrap_or_else(|_| usage("--size takes a number"));
             }
             "-o" | "--output" => output = Some(value()),
             "-h" | "--help" => usage(""),
@@ -35,7 +35,7 @@ fn main() {
     let text = flowgen::generate(&shape, size).unwrap_or_else(|e| usage(&e));
     match output {
         Some(path) => {
-            std::fs::write(&path, text).unwrap_or_else(|e| usage(&format!("{path}: {e}")))
+            std::fs::write(&path, text).unwrap_or_else(|e| usage(&format!("{path}: {e}")));
         }
         None => print!("{text}"),
     }

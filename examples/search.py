@@ -8,9 +8,8 @@ writes the chart `flowhelm chart examples/search.yml -o charts/search` writes, b
 
 import sys
 
-from jina import Flow
-
 import flowhelm
+from jina import Flow
 
 flow = (
     Flow(name="search", env={"JINA_LOG_LEVEL": "INFO"})

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs what building and testing the Python wheel needs (scripts/test-packaging):
+# Installs what building, testing and linting the Python code needs (scripts/test-packaging,
+# scripts/lint):
 #   .tools/maturin   a virtualenv with maturin 1.16.0 (scripts/maturin-requirements.txt), which
 #                    builds the wheel
+#   .tools/ruff      a virtualenv with ruff 0.17.6 (scripts/ruff-requirements.txt), which formats
+#                    and lints every Python file (scripts/lint)
 #   the wheels of jina 3.34.0 and its dependencies (scripts/jina-requirements.txt; jcloud 0.3 is an
 #   sdist, so setuptools and wheel come too, to build it) and of pytest
 #   (scripts/pytest-requirements.txt), downloaded once into ~/.cache/flowhelm-tools/python-wheels,
@@ -23,18 +26,24 @@ download() { # dir requirements...
   done
 }
 
-maturin_req="$root/scripts/maturin-requirements.txt"
-maturin_venv="$tools/maturin"
-maturin_stamp="$maturin_venv/.complete-$(sha256sum "$maturin_req" | cut -c1-16)"
-if [ ! -f "$maturin_stamp" ]; then
-  download "$cache/maturin" "$maturin_req"
-  rm -rf "$maturin_venv"
-  python3 -m venv "$maturin_venv"
-  "$maturin_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    --require-hashes --no-index --find-links "$cache/maturin" -r "$maturin_req" >&2
-  "$maturin_venv/bin/maturin" --version >/dev/null
-  touch "$maturin_stamp"
-fi
+# A virtualenv at .tools/NAME holding the one tool pinned in scripts/NAME-requirements.txt,
+# from wheels downloaded once into the cache.
+tool_venv() { # name
+  local name=$1 req venv stamp
+  req="$root/scripts/$name-requirements.txt"
+  venv="$tools/$name"
+  stamp="$venv/.complete-$(sha256sum "$req" | cut -c1-16)"
+  [ -f "$stamp" ] && return
+  download "$cache/$name" "$req"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --require-hashes --no-index --find-links "$cache/$name" -r "$req" >&2
+  "$venv/bin/$name" --version >/dev/null
+  touch "$stamp"
+}
+tool_venv maturin
+tool_venv ruff
 
 # What pip builds jcloud's sdist with, offline, from the same directory (setup.py needs both).
 build_pins="setuptools==84.2.1 --hash=sha256:ca140b45d5325a9478f880e351484f62fef15f336462e449ca0c03c873d589c2

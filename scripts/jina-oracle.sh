@@ -92,7 +92,7 @@ export_case() {
       v=${line#*=}
       found=0
       for i in "${!keys[@]}"; do
-        if [ "${keys[$i]}" = "$k" ]; then vals[$i]=$v; found=1; fi
+        if [ "${keys[i]}" = "$k" ]; then vals[i]=$v; found=1; fi
       done
       [ $found = 1 ] || { keys+=("$k"); vals+=("$v"); }
     done <"$dir/env"

@@ -125,8 +125,9 @@ pub fn main() -> i32 {
                 e.origin(),
                 e.pos(),
                 e.message(),
+                &e.causes(),
                 e.hint(),
-                &e.to_string(),
+                &e.report(),
             );
             e.exit_code()
         }
@@ -142,6 +143,7 @@ fn warn(w: &Warning) {
         w.origin(),
         w.pos(),
         w.message(),
+        &[],
         None,
         &w.to_string(),
     );
@@ -154,6 +156,7 @@ fn report(
     origin: Option<&Origin>,
     pos: Option<flowhelm::Pos>,
     message: &str,
+    causes: &[String],
     hint: Option<&str>,
     human: &str,
 ) {
@@ -178,6 +181,7 @@ fn report(
         "line": pos.map(|p| p.line),
         "column": pos.map(|p| p.col),
         "message": message,
+        "causes": causes,
         "hint": hint,
     });
     eprintln!("{line}");
@@ -251,7 +255,7 @@ fn semver_flag(flag: &str, value: &str, example: &str) -> Result<semver::Version
     semver::Version::parse(value).map_err(|e| {
         Error::input_at(
             Origin::Flag(flag.into()),
-            format!("`{value}` is not a SemVer 2 version: {e}"),
+            format!("`{value}` is not a SemVer 2 version"),
         )
         .with_hint(format!("use MAJOR.MINOR.PATCH, e.g. {example}"))
         .with_source(e)
@@ -265,7 +269,7 @@ fn out(text: &str) -> Result<()> {
         .and_then(|()| stdout.flush())
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::internal(format!("writing output: {e}")))
+            Err(Error::internal("writing the output failed").with_source(e))
         }
         _ => Ok(()),
     }
@@ -324,13 +328,12 @@ fn chart_inputs(args: &ChartArgs) -> Result<(Flow, ChartOptions)> {
     let stem = args
         .flow
         .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "flow".into());
+        .map_or_else(|| "flow".into(), |s| s.to_string_lossy().into_owned());
     let name = args.name.clone().unwrap_or(stem);
     let mut opts = ChartOptions::new(&name)?;
     opts.jina_image = jina_image()?;
     opts.version = semver_flag("--chart-version", &args.chart_version, "0.1.0")?;
-    opts.skeleton = args.skeleton.clone();
+    opts.skeleton.clone_from(&args.skeleton);
     let flow = load(&args.flow)?;
     warn_jina_image(&opts.jina_image);
     Ok((flow, opts))
@@ -370,7 +373,7 @@ pub struct PackageArgs {
 }
 
 /// Which part of the chart version `--bump` increments.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Bump {
     Major,
     Minor,
@@ -516,9 +519,9 @@ fn pushed_to(pushed: &flowhelm::Pushed) -> Result<()> {
 
 fn read_password() -> Result<String> {
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).map_err(|e| {
-        Error::internal(format!("reading the password from stdin: {e}")).with_source(e)
-    })?;
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Error::internal("reading the password from stdin failed").with_source(e))?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
         return Err(Error::input_at(

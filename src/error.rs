@@ -1,7 +1,9 @@
 //! Errors and warnings. Each names its [`Origin`] (a file and the line and column in it, a flag,
 //! an environment variable, a registry), says what is wrong and, when it can, what to do; the
-//! CLI renders them once, at the edge, as `FILE:LINE:COL: error: WHAT` plus an optional hint
-//! line, and warnings the same way.
+//! CLI renders them once, at the edge, as `FILE:LINE:COL: error: WHAT`, then one `caused by:`
+//! line per error in its cause chain and an optional hint line, and warnings the same way. A
+//! message says what flowhelm found or could not do; the cause's own text is left to its
+//! `caused by:` line, so no message repeats it.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -73,6 +75,9 @@ struct Inner {
     message: String,
     hint: Option<String>,
     source: Option<Source>,
+    /// The message already says all the source says (a missing file): the source is kept for
+    /// programs, and left out of the `caused by:` lines.
+    source_said: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -86,6 +91,7 @@ impl Error {
             message,
             hint: None,
             source: None,
+            source_said: false,
         }))
     }
 
@@ -114,17 +120,24 @@ impl Error {
         Error::new(ErrorKind::Internal, Some(origin), None, message.into())
     }
 
-    /// An I/O failure on `path`; missing files are the user's mistake, the rest are ours.
+    /// An I/O failure on `path`, with the OS's error as its source. A missing file or a
+    /// directory where a file belongs is the user's mistake, and the message says it in full
+    /// (the OS's text would only repeat it); any other failure is ours, and the OS's error is
+    /// its `caused by:`.
     pub fn io(path: &std::path::Path, err: std::io::Error) -> Self {
-        let kind = match err.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory => ErrorKind::Input,
-            _ => ErrorKind::Internal,
+        let origin = Some(Origin::File(path.to_path_buf()));
+        let user_error = match err.kind() {
+            std::io::ErrorKind::NotFound => Some("no such file or directory"),
+            std::io::ErrorKind::IsADirectory => Some("is a directory, not a file"),
+            _ => None,
         };
-        let message = match err.kind() {
-            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-            _ => err.to_string(),
+        let (kind, message) = match user_error {
+            Some(message) => (ErrorKind::Input, message),
+            None => (ErrorKind::Internal, "file system failure"),
         };
-        Error::new(kind, Some(Origin::File(path.to_path_buf())), None, message).with_source(err)
+        let mut e = Error::new(kind, origin, None, message.into()).with_source(err);
+        e.0.source_said = user_error.is_some();
+        e
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -184,6 +197,35 @@ impl Error {
         self.0.hint.as_deref()
     }
 
+    /// The texts of the cause chain, nearest first; a cause whose text is its predecessor's
+    /// (libraries that wrap an error and print it unchanged) is said once.
+    pub fn causes(&self) -> Vec<String> {
+        let mut texts: Vec<String> = Vec::new();
+        let mut next = std::error::Error::source(self);
+        if self.0.source_said {
+            next = next.and_then(|said| said.source());
+        }
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if texts.last() != Some(&text) {
+                texts.push(text);
+            }
+            next = cause.source();
+        }
+        texts
+    }
+
+    /// The whole diagnostic as the CLI prints it: the one-line form, a `caused by:` line per
+    /// cause, then the hint.
+    pub fn report(&self) -> String {
+        let causes = self.causes();
+        Report {
+            error: self,
+            causes: &causes,
+        }
+        .to_string()
+    }
+
     /// Process exit code for this error: 2 for bad input, 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self.0.kind {
@@ -215,13 +257,14 @@ impl PartialEq for Error {
 impl Eq for Error {}
 
 /// The one rendering of every diagnostic: `ORIGIN:LINE:COL: SEVERITY: MESSAGE`, with as much of
-/// the location as is known, then the hint on an indented line of its own.
+/// the location as is known, then each cause and the hint on indented lines of their own.
 fn render(
     f: &mut fmt::Formatter<'_>,
     severity: &str,
     origin: Option<&Origin>,
     pos: Option<Pos>,
     message: &str,
+    causes: &[String],
     hint: Option<&str>,
 ) -> fmt::Result {
     if let Some(origin) = origin {
@@ -232,23 +275,37 @@ fn render(
         f.write_str(" ")?;
     }
     write!(f, "{severity}: {message}")?;
+    for cause in causes {
+        write!(f, "\n  caused by: {cause}")?;
+    }
     if let Some(hint) = hint {
         write!(f, "\n  hint: {hint}")?;
     }
     Ok(())
 }
 
+/// `Display` leaves the causes out, as the standard library's convention asks: a caller that
+/// prints the chain itself would print them twice. [`Error::report`] has them.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hint = self.0.hint.as_deref();
-        render(
-            f,
-            "error",
-            self.0.origin.as_ref(),
-            self.0.pos,
-            &self.0.message,
-            hint,
-        )
+        Report {
+            error: self,
+            causes: &[],
+        }
+        .fmt(f)
+    }
+}
+
+struct Report<'a> {
+    error: &'a Error,
+    causes: &'a [String],
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.error.0;
+        let (origin, hint) = (e.origin.as_ref(), e.hint.as_deref());
+        render(f, "error", origin, e.pos, &e.message, self.causes, hint)
     }
 }
 
@@ -318,6 +375,7 @@ impl fmt::Display for Warning {
             self.origin.as_ref(),
             self.pos,
             &self.message,
+            &[],
             None,
         )
     }
@@ -406,9 +464,18 @@ mod tests {
         assert_eq!(e.file(), Some(std::path::Path::new("out/values.yaml")));
         let source = e.source().expect("the I/O error is the source");
         assert_eq!(source.to_string(), "denied");
+        // The CLI's rendering says the cause once, after the message and before the hint.
+        assert_eq!(
+            e.with_hint("check the permissions").report(),
+            "out/values.yaml: error: file system failure\n  caused by: denied\n  \
+             hint: check the permissions"
+        );
         let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
         let e = Error::io(std::path::Path::new("flow.yml"), missing);
         assert_eq!(e.to_string(), "flow.yml: error: no such file or directory");
+        // The message says what the OS would: the source is kept but not said again.
+        assert!(e.source().is_some());
+        assert_eq!(e.report(), e.to_string());
         assert_eq!(e.exit_code(), 2);
     }
 

@@ -19,9 +19,7 @@ use crate::error::{Error, Result};
 pub fn write_chart(dir: &Path, files: &Files, force: bool) -> Result<()> {
     refuse_non_directory(dir)?;
     if dir.exists() && !force && !is_generated(dir) {
-        let empty = fs::read_dir(dir)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
+        let empty = fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
         if !empty {
             return Err(Error::input_file(
                 dir,
@@ -98,8 +96,7 @@ fn parent_of(path: &Path) -> PathBuf {
 
 fn file_name(path: &Path) -> String {
     path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into())
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Remove the temporary siblings of `path` that killed runs left behind (their process is
@@ -129,6 +126,7 @@ fn process_alive(pid: u32) -> bool {
     };
     // Signal 0 checks existence only; EPERM means it exists under another user.
     // SAFETY: kill with signal 0 sends nothing.
+    #[allow(unsafe_code)] // the crate's two system calls std has no wrapper for
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
@@ -188,6 +186,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     };
     let (a, b) = (c(a)?, c(b)?);
     // SAFETY: both are valid NUL-terminated paths, relative ones resolved against the cwd.
+    #[allow(unsafe_code)] // see process_alive
     let rc = unsafe {
         libc::renameat2(
             libc::AT_FDCWD,
@@ -202,7 +201,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     }
     let err = std::io::Error::last_os_error();
     match err.raw_os_error() {
-        Some(libc::ENOSYS) | Some(libc::EINVAL) => Err(IoKind::Unsupported.into()),
+        Some(libc::ENOSYS | libc::EINVAL) => Err(IoKind::Unsupported.into()),
         _ => Err(err),
     }
 }

@@ -10,6 +10,7 @@ the `jina` entry is the Jina release.
 Prints one line per answer and exits 1, listing each workload whose version differs from the
 gateway's (with its image) or that did not answer, or 0 when all agree.
 """
+
 import json
 import sys
 import urllib.request
@@ -23,52 +24,54 @@ TIMEOUT = 10
 def grpc_status(address):
     with grpc.insecure_channel(address) as channel:
         status = channel.unary_unary(
-            '/jina.JinaInfoRPC/_status',
-            request_serializer=lambda _: b'',
+            "/jina.JinaInfoRPC/_status",
+            request_serializer=lambda _: b"",
             response_deserializer=jina_pb2.JinaInfoProto.FromString,
         )
         return dict(status(None, timeout=TIMEOUT).jina)
 
 
 def http_status(address):
-    with urllib.request.urlopen(f'http://{address}/status', timeout=TIMEOUT) as r:
-        return json.load(r)['jina']
+    with urllib.request.urlopen(f"http://{address}/status", timeout=TIMEOUT) as r:
+        return json.load(r)["jina"]
 
 
 def ask(protocol, address):
     """(Jina version, jina-proto version) of the server at `address`, or an exception."""
-    info = grpc_status(address) if protocol == 'grpc' else http_status(address)
-    return info.get('jina', '?'), info.get('jina-proto', '?')
+    info = grpc_status(address) if protocol == "grpc" else http_status(address)
+    return info.get("jina", "?"), info.get("jina-proto", "?")
 
 
 def main(path):
-    with open(path, encoding='utf-8') as f:
+    with open(path, encoding="utf-8") as f:
         targets = json.load(f)
     problems = []
     reference = None
-    for protocol, address in targets['gateway']:
+    for protocol, address in targets["gateway"]:
         try:
             version, proto = ask(protocol, address)
         except Exception as e:  # noqa: BLE001 - every failure is a finding
-            problems.append(f'gateway ({protocol} {address}) did not answer: {e}')
+            problems.append(f"gateway ({protocol} {address}) did not answer: {e}")
             continue
-        print(f'gateway {protocol} {address}: jina {version}, jina-proto {proto}')
+        print(f"gateway {protocol} {address}: jina {version}, jina-proto {proto}")
         reference = reference or version
     if reference is None:
-        problems.append('no gateway protocol answered: nothing to compare the workloads with')
-    for t in targets['workloads']:
+        problems.append("no gateway protocol answered: nothing to compare the workloads with")
+    for t in targets["workloads"]:
         try:
-            version, proto = ask('grpc', t['address'])
+            version, proto = ask("grpc", t["address"])
         except Exception as e:  # noqa: BLE001
-            problems.append(f'{t["what"]} ({t["address"]}, image {t["image"]}) did not answer: {e}')
+            problems.append(f"{t['what']} ({t['address']}, image {t['image']}) did not answer: {e}")
             continue
-        print(f'{t["what"]} {t["address"]}: jina {version}, jina-proto {proto}')
+        print(f"{t['what']} {t['address']}: jina {version}, jina-proto {proto}")
         if reference is not None and version != reference:
-            problems.append(f'{t["what"]} runs jina {version}, the gateway {reference}: image {t["image"]}')
+            problems.append(
+                f"{t['what']} runs jina {version}, the gateway {reference}: image {t['image']}"
+            )
     for line in problems:
-        print(f'FAIL: {line}')
+        print(f"FAIL: {line}")
     return 1 if problems else 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main(sys.argv[1]))

@@ -132,7 +132,8 @@ Usage: include "flowhelm.headArgs" (dict "x" $x "connection" $c "sidecars" $s "c
 {{- end -}}
 {{- range .sidecars }}{{ $_ := set $options .addressFlag (printf "127.0.0.1:%v" .port) }}{{ end -}}
 {{- with .channel }}{{ $_ := set $options "grpc-channel-options" (toJson .) }}{{ end -}}
-{{- include "flowhelm.validateArgLength" (list (index $options "connection-list") "--connection-list" (printf "%s's head" $x.name) (len .connection) "shards" .jina) -}}
+{{- include "flowhelm.validateArgLength" (list (index $options "connection-list") "--connection-list"
+      (printf "%s's head" $x.name) (len .connection) "shards" .jina) -}}
 {{- $drop := .jina.head.dropArgs -}}
 {{- range $k, $v := .common.user }}{{ if not (has $k $drop) }}{{ $_ := set $options $k $v }}{{ end }}{{ end -}}
 {{- include "flowhelm.argv" (list "executor" $options) -}}

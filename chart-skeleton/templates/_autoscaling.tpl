@@ -28,7 +28,8 @@ spec:
   {{- $metrics := list }}
   {{- range $resource, $target := dict "cpu" $as.targetCPUUtilizationPercentage "memory" $as.targetMemoryUtilizationPercentage }}
   {{- if gt (int $target) 0 }}
-  {{- $metrics = append $metrics (dict "type" "Resource" "resource" (dict "name" $resource "target" (dict "type" "Utilization" "averageUtilization" (int $target)))) }}
+  {{- $target := dict "type" "Utilization" "averageUtilization" (int $target) }}
+  {{- $metrics = append $metrics (dict "type" "Resource" "resource" (dict "name" $resource "target" $target)) }}
   {{- end }}
   {{- end }}
   {{- with $metrics }}

@@ -25,7 +25,8 @@ Usage: include "flowhelm.exactJson" (list $value "values.key")
 {{- if and (kindIs "map" $v) (hasKey $v "$json") -}}
 {{- $text := index $v "$json" -}}
 {{- if or (ne (len $v) 1) (not (kindIs "string" $text)) -}}
-{{- fail (printf "%s: a table with a `$json` key stands for one JSON value, the text of `$json`, so `$json` must be a string and the table's only key (set the others to null)" $key) -}}
+{{- fail (printf (print "%s: a table with a `$json` key stands for one JSON value, the text of `$json`, "
+      "so `$json` must be a string and the table's only key (set the others to null)") $key) -}}
 {{- end -}}
 {{- $parsed := fromJson (printf "{\"v\": %s}" $text) -}}
 {{- if or (hasKey $parsed "Error") (ne (len $parsed) 1) -}}

@@ -57,11 +57,14 @@ spec:
   {{- if $egress }}
   {{- $rules := list (dict "to" $np.egress.dns "ports" (list (dict "protocol" "UDP" "port" 53) (dict "protocol" "TCP" "port" 53))) }}
   {{- range .callees }}
-  {{- $rules = append $rules (dict "to" (list (dict "podSelector" (dict "matchLabels" (dict "app" .name "app.kubernetes.io/instance" $release)))) "ports" .ports) }}
+  {{- $pods := dict "podSelector" (dict "matchLabels" (dict "app" .name "app.kubernetes.io/instance" $release)) }}
+  {{- $rules = append $rules (dict "to" (list $pods) "ports" .ports) }}
   {{- end }}
   {{- range .external }}
   {{- $rule := dict "ports" (list (dict "protocol" "TCP" "port" (int .port))) }}
-  {{- if regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$" .host }}{{ $_ := set $rule "to" (list (dict "ipBlock" (dict "cidr" (printf "%s/32" .host)))) }}{{ end }}
+  {{- if regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$" .host }}
+  {{- $_ := set $rule "to" (list (dict "ipBlock" (dict "cidr" (printf "%s/32" .host)))) }}
+  {{- end }}
   {{- $rules = append $rules $rule }}
   {{- end }}
   egress: {{ toJson (concat $rules $np.egress.extra) }}

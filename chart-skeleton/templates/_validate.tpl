@@ -13,18 +13,22 @@ Usage: include "flowhelm.validateValues" (dict "root" $ "fullname" $name "jina" 
 {{- include "flowhelm.validateScaling" (list $defaults.head "executorDefaults.head") }}
 {{- include "flowhelm.validateArgs" (list $defaults.args "executorDefaults" .jina.chartArgs.executor) }}
 {{- if regexMatch "^[^a-z]" .fullname }}
-{{- fail (printf "object names start with %q, and Service names must start with a letter: choose a release name that does, or set fullnameOverride" .fullname) }}
+{{- fail (printf (print "object names start with %q, and Service names must start with a letter: "
+      "choose a release name that does, or set fullnameOverride") .fullname) }}
 {{- end }}
 {{- /* helm takes release names with dots; a Service name is one DNS label. */}}
 {{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" .fullname) }}
-{{- fail (printf "object names start with %q, and Service names may only hold lower-case letters, digits and '-': choose a release name without dots, or set fullnameOverride (or nameOverride)" .fullname) }}
+{{- fail (printf (print "object names start with %q, and Service names may only hold lower-case letters, "
+      "digits and '-': choose a release name without dots, or set fullnameOverride (or nameOverride)")
+      .fullname) }}
 {{- end }}
 {{- $flow := .root.Values.flow }}
 {{- $executors := .root.Values.executors | default dict }}
 {{- range $from, $to := $flow.graph }}
 {{- range $name := prepend $to $from }}
 {{- if and (not (hasKey $executors $name)) (ne $name "start-gateway") (ne $name "end-gateway") }}
-{{- fail (printf "executors.%s is removed (null), but flow.graph still routes requests to %s: set the executor's keys instead, or regenerate the chart from a Flow without it" $name $name) }}
+{{- fail (printf (print "executors.%s is removed (null), but flow.graph still routes requests to %s: "
+      "set the executor's keys instead, or regenerate the chart from a Flow without it") $name $name) }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -67,7 +71,8 @@ Usage: include "flowhelm.validateExecutor" (list $x $own $jina)
 {{- include "flowhelm.validateScaling" (list $x.head (printf "executors.%s.head" $x.name)) }}
 {{- end }}
 {{- if and (or $own.gpus $own.resources) (toString $x.gpus) (hasKey ($x.resources.limits | default dict) "nvidia.com/gpu") }}
-{{- fail (printf "executors.%[1]s.resources.limits.nvidia.com/gpu and executors.%[1]s.gpus both set the GPU limit: set only executors.%[1]s.gpus (it also passes --gpus to Jina)" $x.name) }}
+{{- fail (printf (print "executors.%[1]s.resources.limits.nvidia.com/gpu and executors.%[1]s.gpus both set the "
+      "GPU limit: set only executors.%[1]s.gpus (it also passes --gpus to Jina)") $x.name) }}
 {{- end }}
 {{- end -}}
 
@@ -83,7 +88,8 @@ Usage: include "flowhelm.validateArgs" (list $args "executors.x" $jina.chartArgs
 {{- range $k, $_ := index . 0 -}}
 {{- $option := replace "-" "_" $k -}}
 {{- with index $table $option -}}
-{{- fail (printf "%s.args.%s: the chart passes --%s itself, and an args entry would override it; %s" $key $k (replace "_" "-" $option) (replace "{}" $key .)) -}}
+{{- fail (printf "%s.args.%s: the chart passes --%s itself, and an args entry would override it; %s"
+      $key $k (replace "_" "-" $option) (replace "{}" $key .)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -119,7 +125,9 @@ Usage: include "flowhelm.validateArgLength" (list $text "--flag" "the gateway" $
 {{- $max := int (index . 5).maxArgLen -}}
 {{- $len := len (index . 0) -}}
 {{- if ge $len $max -}}
-{{- fail (printf "%s's %s would be %d bytes, over Linux's %d-byte limit for one argument (MAX_ARG_STRLEN), so it could not start: with this release and namespace, about %d %s fit" (index . 2) (index . 1) $len $max (div (mul (index . 3) (sub $max 1)) $len) (index . 4)) -}}
+{{- fail (printf (print "%s's %s would be %d bytes, over Linux's %d-byte limit for one argument (MAX_ARG_STRLEN), "
+      "so it could not start: with this release and namespace, about %d %s fit")
+      (index . 2) (index . 1) $len $max (div (mul (index . 3) (sub $max 1)) $len) (index . 4)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -132,7 +140,9 @@ Usage: include "flowhelm.validateMountPaths" (list $workloadValues "executors.x"
 {{- $seen := dict -}}
 {{- $paths := list -}}
 {{- $persistence := $cfg.persistence | default dict -}}
-{{- if $persistence.enabled }}{{ range $name, $v := $persistence.volumes }}{{ $paths = append $paths (list $v.mountPath (printf "persistence.volumes.%s" $name)) }}{{ end }}{{ end -}}
+{{- if $persistence.enabled }}{{ range $name, $v := $persistence.volumes }}
+  {{- $paths = append $paths (list $v.mountPath (printf "persistence.volumes.%s" $name)) }}
+{{- end }}{{ end -}}
 {{- range $i, $p := $cfg.writableDirs }}{{ $paths = append $paths (list $p (printf "writableDirs[%d]" $i)) }}{{ end -}}
 {{- range $i, $m := $cfg.extraVolumeMounts }}{{ $paths = append $paths (list $m.mountPath (printf "extraVolumeMounts[%d]" $i)) }}{{ end -}}
 {{- $key := index . 1 -}}
@@ -166,10 +176,12 @@ Usage: include "flowhelm.validateScaling" (list $cfg "values.key")
 {{- fail (printf "%s.autoscaling.minReplicas (%v) is above maxReplicas (%v)" $key .minReplicas .maxReplicas) -}}
 {{- end -}}
 {{- if and (gt (int .targetCPUUtilizationPercentage) 0) (not (($cfg.resources | default dict).requests | default dict).cpu) -}}
-{{- fail (printf "%s.autoscaling.targetCPUUtilizationPercentage needs %s.resources.requests.cpu: the autoscaler measures CPU use against the request" $key $key) -}}
+{{- fail (printf (print "%s.autoscaling.targetCPUUtilizationPercentage needs %s.resources.requests.cpu: "
+      "the autoscaler measures CPU use against the request") $key $key) -}}
 {{- end -}}
 {{- if and (gt (int .targetMemoryUtilizationPercentage) 0) (not (($cfg.resources | default dict).requests | default dict).memory) -}}
-{{- fail (printf "%s.autoscaling.targetMemoryUtilizationPercentage needs %s.resources.requests.memory: the autoscaler measures memory use against the request" $key $key) -}}
+{{- fail (printf (print "%s.autoscaling.targetMemoryUtilizationPercentage needs %s.resources.requests.memory: "
+      "the autoscaler measures memory use against the request") $key $key) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

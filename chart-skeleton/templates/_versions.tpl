@@ -63,7 +63,9 @@ Usage: include "flowhelm.executorVersions" (dict "x" $x "own" $own "versions" $v
 {{- range $side := .jina.sidecars -}}
 {{- $s := index $x $side.key -}}
 {{- if and $s.enabled (not $s.uses) -}}
-{{- include "flowhelm.noteVersion" (list $.versions (include "flowhelm.tagVersion" (list $s.image.tag $.jina)) (include "flowhelm.executorKey" (list $x.name $own (printf "%s.image.tag" $side.key)))) -}}
+{{- $version := include "flowhelm.tagVersion" (list $s.image.tag $.jina) -}}
+{{- include "flowhelm.noteVersion" (list $.versions $version
+      (include "flowhelm.executorKey" (list $x.name $own (printf "%s.image.tag" $side.key)))) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -81,6 +83,9 @@ Usage: include "flowhelm.checkVersions" (list $versions $check)
 {{- if and (gt (len $versions) 1) (index . 1) -}}
 {{- $parts := list -}}
 {{- range $v := keys $versions | sortAlpha }}{{ $parts = append $parts (printf "%s (%s)" $v (keys (index $versions $v) | sortAlpha | join ", ")) }}{{ end -}}
-{{- fail (printf "Jina images and jinaVersion values name different Jina versions: %s. Build the gateway, heads and executors on one Jina version (and set each executor's jinaVersion to it), or set global.jinaVersionCheck=false to render anyway; helm test then reports every workload whose version differs from the gateway's" (join "; " $parts)) -}}
+{{- fail (printf (print "Jina images and jinaVersion values name different Jina versions: %s. "
+      "Build the gateway, heads and executors on one Jina version (and set each executor's jinaVersion to it), "
+      "or set global.jinaVersionCheck=false to render anyway; "
+      "helm test then reports every workload whose version differs from the gateway's") (join "; " $parts)) -}}
 {{- end -}}
 {{- end -}}

@@ -176,7 +176,10 @@ spec:
       {{- $spread := list }}
       {{- range . }}
       {{- $c := . }}
-      {{- if not (hasKey . "labelSelector") }}{{ $c = merge (dict "labelSelector" (dict "matchLabels" (dict "app" $.name "app.kubernetes.io/instance" $root.Release.Name))) . }}{{ end }}
+      {{- if not (hasKey . "labelSelector") }}
+      {{- $own := dict "app" $.name "app.kubernetes.io/instance" $root.Release.Name }}
+      {{- $c = merge (dict "labelSelector" (dict "matchLabels" $own)) . }}
+      {{- end }}
       {{- $spread = append $spread $c }}
       {{- end }}
       topologySpreadConstraints: {{ toJson $spread }}
@@ -256,20 +259,34 @@ Usage: include "flowhelm.checkClaims" (dict "w" $workload "storageClass" $class)
 {{- $live := lookup "apps/v1" "StatefulSet" $w.root.Release.Namespace $w.name -}}
 {{- if $live -}}
 {{- $was := dict -}}
-{{- range $live.spec.volumeClaimTemplates }}{{ $_ := set $was .metadata.name (dict "size" (toString .spec.resources.requests.storage) "class" (.spec.storageClassName | default "")) }}{{ end -}}
+{{- range $live.spec.volumeClaimTemplates }}
+  {{- $_ := set $was .metadata.name
+        (dict "size" (toString .spec.resources.requests.storage) "class" (.spec.storageClassName | default "")) }}
+{{- end -}}
 {{- $now := dict -}}
 {{- $class := ternary "" .storageClass (eq .storageClass "-") -}}
-{{- range $vname, $v := $w.persistence.volumes }}{{ $_ := set $now $vname (dict "size" (toString ($v.size | default $w.persistence.size)) "class" $class) }}{{ end -}}
+{{- range $vname, $v := $w.persistence.volumes }}
+  {{- $_ := set $now $vname (dict "size" (toString ($v.size | default $w.persistence.size)) "class" $class) }}
+{{- end -}}
 {{- if ne (toJson (keys $was | sortAlpha)) (toJson (keys $now | sortAlpha)) -}}
-{{- fail (printf "StatefulSet %s: its volumes would change from %v to %v, and volume claims cannot change on a StatefulSet. Delete it first, keeping its pods' data: kubectl -n %s delete statefulset %s --cascade=orphan; then upgrade (existing claims are kept; new volumes get new claims)" $w.name (keys $was | sortAlpha) (keys $now | sortAlpha) $w.root.Release.Namespace $w.name) -}}
+{{- fail (printf (print "StatefulSet %s: its volumes would change from %v to %v, and volume claims cannot change "
+      "on a StatefulSet. Delete it first, keeping its pods' data: kubectl -n %s delete statefulset %s --cascade=orphan; "
+      "then upgrade (existing claims are kept; new volumes get new claims)")
+      $w.name (keys $was | sortAlpha) (keys $now | sortAlpha) $w.root.Release.Namespace $w.name) -}}
 {{- end -}}
 {{- range $vname, $v := $now -}}
 {{- $old := index $was $vname -}}
 {{- if ne $old.size $v.size -}}
-{{- fail (printf "StatefulSet %s: volume %s would change size from %s to %s, and volume claims cannot change on a StatefulSet. Resize the claims themselves (kubectl edit pvc, if the storage class allows expansion), then delete the StatefulSet keeping its pods (kubectl -n %s delete statefulset %s --cascade=orphan) and upgrade" $w.name $vname $old.size $v.size $w.root.Release.Namespace $w.name) -}}
+{{- fail (printf (print "StatefulSet %s: volume %s would change size from %s to %s, and volume claims cannot change "
+      "on a StatefulSet. Resize the claims themselves (kubectl edit pvc, if the storage class allows expansion), "
+      "then delete the StatefulSet keeping its pods (kubectl -n %s delete statefulset %s --cascade=orphan) and upgrade")
+      $w.name $vname $old.size $v.size $w.root.Release.Namespace $w.name) -}}
 {{- end -}}
 {{- if and $v.class (ne $old.class $v.class) -}}
-{{- fail (printf "StatefulSet %s: volume %s would change storage class from %q to %q; a claim's class cannot change. Keep persistence.storageClass, or move the data to new claims (delete the StatefulSet with --cascade=orphan and its claims after copying the data)" $w.name $vname $old.class $v.class) -}}
+{{- fail (printf (print "StatefulSet %s: volume %s would change storage class from %q to %q; a claim's class "
+      "cannot change. Keep persistence.storageClass, or move the data to new claims "
+      "(delete the StatefulSet with --cascade=orphan and its claims after copying the data)")
+      $w.name $vname $old.class $v.class) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -335,7 +352,9 @@ Usage: include "flowhelm.container" (dict "w" $w "c" $c "stateful" bool), $c: {n
           {{- $probes = index $w.probeCache $key }}
           {{- end }}
           {{- if not $probes }}
-          {{- $probes = include "flowhelm.probes" (dict "probes" $cfg.probes "container" $c "timeoutReady" $cfg.timeoutReady "jina" $w.jina) | trim | nindent 10 }}
+          {{- $probes = include "flowhelm.probes"
+                (dict "probes" $cfg.probes "container" $c "timeoutReady" $cfg.timeoutReady "jina" $w.jina)
+                | trim | nindent 10 }}
           {{- if $key }}{{ $_ := set $w.probeCache $key $probes }}{{ end }}
           {{- end }}
           {{- $probes }}

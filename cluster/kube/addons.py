@@ -6,10 +6,10 @@ tests' pods share two cores with them.
 
 from kube import build, net
 
-COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:{coredns}'
-METRICS_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:{metrics}'
+COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:{coredns}"
+METRICS_IMAGE = "registry.k8s.io/metrics-server/metrics-server:{metrics}"
 
-MANIFESTS = '''
+MANIFESTS = """
 # `kubectl logs/exec` and `helm test --logs`: the API server calls the kubelet as kube-apiserver.
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -182,7 +182,10 @@ rules:
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {{name: metrics-server-auth-reader, namespace: kube-system}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
 subjects: [{{kind: ServiceAccount, name: metrics-server, namespace: kube-system}}]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -261,23 +264,31 @@ spec:
   insecureSkipTLSVerify: true
   groupPriorityMinimum: 100
   versionPriority: 100
-'''
+"""
 
 
 def versions():
-    return dict(coredns=build.required_version('coredns', 'github.com/coredns/coredns'),
-                metrics=build.required_version('metrics-server', 'sigs.k8s.io/metrics-server'))
+    return dict(
+        coredns=build.required_version("coredns", "github.com/coredns/coredns"),
+        metrics=build.required_version("metrics-server", "sigs.k8s.io/metrics-server"),
+    )
 
 
 def images():
     """{built image: [references the addons name]}"""
     v = versions()
-    return {'coredns': [COREDNS_IMAGE.format(**v)], 'metrics-server': [METRICS_IMAGE.format(**v)],
-            'pause': [f'registry.k8s.io/pause:{build.PAUSE_VERSION}']}
+    return {
+        "coredns": [COREDNS_IMAGE.format(**v)],
+        "metrics-server": [METRICS_IMAGE.format(**v)],
+        "pause": [f"registry.k8s.io/pause:{build.PAUSE_VERSION}"],
+    }
 
 
 def manifests():
     v = versions()
-    return MANIFESTS.format(domain=net.CLUSTER_DOMAIN, dns_ip=net.DNS_SERVICE_IP,
-                            coredns_image=COREDNS_IMAGE.format(**v),
-                            metrics_image=METRICS_IMAGE.format(**v))
+    return MANIFESTS.format(
+        domain=net.CLUSTER_DOMAIN,
+        dns_ip=net.DNS_SERVICE_IP,
+        coredns_image=COREDNS_IMAGE.format(**v),
+        metrics_image=METRICS_IMAGE.format(**v),
+    )

@@ -6,6 +6,7 @@ byte for byte (TLS passes through untouched), to the API server from a thread th
 namespace. Run by `up` as `python -m kube.forward STATE`, detached; `down` kills it.
 """
 
+import contextlib
 import os
 import socket
 import sys
@@ -25,10 +26,8 @@ def pump(src, dst):
         pass
     finally:
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def relay(client, netns):
@@ -50,16 +49,16 @@ def relay(client, netns):
 def main():
     state = paths.State(sys.argv[1])
     listener = socket.socket()
-    listener.bind(('127.0.0.1', 0))
+    listener.bind(("127.0.0.1", 0))
     listener.listen(128)
-    tmp = state('apiserver.port.tmp')
-    with open(tmp, 'w') as f:
+    tmp = state("apiserver.port.tmp")
+    with open(tmp, "w") as f:
         f.write(str(listener.getsockname()[1]))
-    os.replace(tmp, state('apiserver.port'))
+    os.replace(tmp, state("apiserver.port"))
     while True:
         client, _ = listener.accept()
         threading.Thread(target=relay, args=(client, state.netns), daemon=True).start()
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -6,12 +6,12 @@ import time
 
 
 def say(text):
-    print(f'cluster: {text}', file=sys.stderr, flush=True)
+    print(f"cluster: {text}", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
 def phase(name):
     start = time.monotonic()
-    say(f'{name} ...')
+    say(f"{name} ...")
     yield
-    say(f'{name}: {time.monotonic() - start:.1f} s')
+    say(f"{name}: {time.monotonic() - start:.1f} s")

@@ -15,11 +15,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def join(netns):
     """Moves the calling thread into network namespace `netns` (named by `ip netns`)."""
-    fd = os.open(f'/run/netns/{netns}', os.O_RDONLY)
+    fd = os.open(f"/run/netns/{netns}", os.O_RDONLY)
     try:
         if _libc.setns(fd, CLONE_NEWNET) != 0:
             err = ctypes.get_errno()
-            raise OSError(err, f'setns into {netns}: {os.strerror(err)}')
+            raise OSError(err, f"setns into {netns}: {os.strerror(err)}")
     finally:
         os.close(fd)
 
@@ -31,13 +31,13 @@ def run(netns, fn):
     def body():
         try:
             join(netns)
-            out['value'] = fn()
+            out["value"] = fn()
         except BaseException as e:  # handed to the caller's thread
-            out['error'] = e
+            out["error"] = e
 
     t = threading.Thread(target=body)
     t.start()
     t.join()
-    if 'error' in out:
-        raise out['error']
-    return out.get('value')
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")

@@ -13,15 +13,15 @@ def root():
 
 def cache():
     """Builds and images, shared by every clone on the machine (never inside a clone)."""
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return os.environ.get('FLOWHELM_CLUSTER_CACHE') or os.path.join(base, 'flowhelm-cluster')
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.environ.get("FLOWHELM_CLUSTER_CACHE") or os.path.join(base, "flowhelm-cluster")
 
 
 @contextlib.contextmanager
 def cache_lock():
     """One builder at a time per cache: two `up`s on a new machine build once."""
     os.makedirs(cache(), exist_ok=True)
-    with open(os.path.join(cache(), '.lock'), 'w') as f:
+    with open(os.path.join(cache(), ".lock"), "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
@@ -31,11 +31,11 @@ def cache_lock():
 
 def tool(name):
     """A binary scripts/install-tools.sh installed (kubectl, helm4)."""
-    return os.path.join(root(), '.tools', 'bin', name)
+    return os.path.join(root(), ".tools", "bin", name)
 
 
 def jina_python():
-    return os.path.join(root(), '.tools', 'jina-3.34.0', 'bin', 'python')
+    return os.path.join(root(), ".tools", "jina-3.34.0", "bin", "python")
 
 
 class State:
@@ -50,9 +50,9 @@ class State:
 
     @property
     def netns(self):
-        return f'fhk{self.id}'
+        return f"fhk{self.id}"
 
     @property
     def cgroup(self):
         """Every process of the cluster lives below this cgroup, in every hierarchy."""
-        return f'flowhelm-{self.id}'
+        return f"flowhelm-{self.id}"

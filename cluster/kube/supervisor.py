@@ -27,27 +27,27 @@ CHECK_TIMEOUT = 120  # seconds a process may take to pass its check
 
 
 def report(state, **event):
-    event['time'] = round(time.time(), 3)
-    with open(state('supervisor.jsonl'), 'a') as f:
-        f.write(json.dumps(event) + '\n')
+    event["time"] = round(time.time(), 3)
+    with open(state("supervisor.jsonl"), "a") as f:
+        f.write(json.dumps(event) + "\n")
 
 
 def mount(*args):
-    subprocess.run(['mount', *args], check=True, capture_output=True)
+    subprocess.run(["mount", *args], check=True, capture_output=True)
 
 
 def prepare_mounts(state):
     # Mount propagation for the kubelet's volumes (it refuses Bidirectional mounts otherwise);
     # this only shares mounts within this namespace and the containers below it.
-    mount('--make-rshared', '/')
+    mount("--make-rshared", "/")
     # /run holds containerd's sockets, the pods' network namespaces and iptables' lock;
     # /var/log/{pods,containers} the kubelet's logs; /var/lib/cni the CNI plugins' results
     # cache: all fresh for this cluster and gone with it.
-    for path in ('/run', '/var/log', '/var/lib/cni'):
-        mount('-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', path)
+    for path in ("/run", "/var/log", "/var/lib/cni"):
+        mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", path)
     # The controller-manager's host-path provisioner creates claims' directories under
     # /tmp/hostpath_pv (fixed in its code): they live in the state folder instead.
-    mount('--bind', state('volumes'), '/tmp/hostpath_pv')
+    mount("--bind", state("volumes"), "/tmp/hostpath_pv")
 
 
 def open_claims(state):
@@ -58,7 +58,7 @@ def open_claims(state):
     values' UID 10001) could not write its claim; cloud disks and local-path get the pod's
     fsGroup or 0777. The provisioner works in the state folder, so the cluster checks there."""
     try:
-        entries = os.scandir(state('volumes'))
+        entries = os.scandir(state("volumes"))
     except OSError:
         return
     for e in entries:
@@ -69,14 +69,14 @@ def open_claims(state):
 def check(ready, state):
     kind, target = ready
     try:
-        if kind == 'file':
+        if kind == "file":
             return os.path.exists(target)
         ctx = None
-        if kind == 'https':
+        if kind == "https":
             # Health on the node's loopback: the controller-manager and scheduler serve
             # certificates of their own making, so only the connection matters here.
             ctx = ssl._create_unverified_context()
-            ctx.load_cert_chain(state('pki', 'admin.crt'), state('pki', 'admin.key'))
+            ctx.load_cert_chain(state("pki", "admin.crt"), state("pki", "admin.key"))
         with urllib.request.urlopen(target, timeout=2, context=ctx) as r:
             return r.status == 200
     except (OSError, ValueError):
@@ -98,19 +98,23 @@ class Supervisor:
                 return
             name = self.children.pop(pid, None)
             if name:
-                report(self.state, event='exited', name=name, status=os.waitstatus_to_exitcode(status))
+                report(
+                    self.state, event="exited", name=name, status=os.waitstatus_to_exitcode(status)
+                )
 
     def start(self, p):
-        log = open(self.state('logs', p.name + '.log'), 'ab')
         env = dict(os.environ, **dict(p.env))
         argv = list(p.argv)
         # For the test of `up`'s failure report: this process gets a flag it does not know.
-        if os.environ.get('FLOWHELM_CLUSTER_FAIL') == p.name:
-            argv.append('--flowhelm-test-failure')
-        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
-                                 cwd=self.state.path)
+        if os.environ.get("FLOWHELM_CLUSTER_FAIL") == p.name:
+            argv.append("--flowhelm-test-failure")
+        # The child holds its own copy of the log's descriptor; ours closes once it is started.
+        with open(self.state("logs", p.name + ".log"), "ab") as log:
+            child = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=self.state.path
+            )
         self.children[child.pid] = p.name
-        report(self.state, event='started', name=p.name, pid=child.pid)
+        report(self.state, event="started", name=p.name, pid=child.pid)
         return child.pid
 
     def wait_ready(self, p, pid):
@@ -118,28 +122,28 @@ class Supervisor:
         while time.monotonic() < deadline:
             self.reap()
             if pid not in self.children:
-                return 'exited'
+                return "exited"
             if check(p.ready, self.state):
-                return 'ready'
+                return "ready"
             time.sleep(0.2)
-        return 'timeout'
+        return "timeout"
 
     def run(self):
-        os.makedirs(self.state('logs'), exist_ok=True)
+        os.makedirs(self.state("logs"), exist_ok=True)
         try:
             prepare_mounts(self.state)
         except subprocess.CalledProcessError as e:
-            report(self.state, event='failed', name='mounts', why=e.stderr.decode().strip())
+            report(self.state, event="failed", name="mounts", why=e.stderr.decode().strip())
             return
         start = time.monotonic()
         for p in components.processes(self.state):
             t = time.monotonic()
             outcome = self.wait_ready(p, self.start(p))
-            if outcome != 'ready':
-                report(self.state, event='failed', name=p.name, why=outcome)
+            if outcome != "ready":
+                report(self.state, event="failed", name=p.name, why=outcome)
                 return
-            report(self.state, event='ready', name=p.name, seconds=round(time.monotonic() - t, 1))
-        report(self.state, event='running', seconds=round(time.monotonic() - start, 1))
+            report(self.state, event="ready", name=p.name, seconds=round(time.monotonic() - t, 1))
+        report(self.state, event="running", seconds=round(time.monotonic() - start, 1))
         while True:
             self.reap()
             open_claims(self.state)
@@ -154,5 +158,5 @@ def main():
         signal.pause()
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -27,7 +27,7 @@ from ._errors import FlowError, FlowWarning
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
-    from typing import Any, Dict, Optional, Union
+    from typing import Any, Union
 
     from jina import Deployment, Flow
 
@@ -38,10 +38,10 @@ __all__ = ["FlowError", "FlowWarning", "chart", "check"]
 
 def chart(
     flow: FlowLike,
-    output_dir: Union[str, os.PathLike[str]],
+    output_dir: str | os.PathLike[str],
     *,
-    name: Optional[str] = None,
-    chart_version: Optional[str] = None,
+    name: str | None = None,
+    chart_version: str | None = None,
     force: bool = False,
 ) -> Path:
     """Writes the Helm chart of `flow` to `output_dir` and returns that path.
@@ -115,7 +115,7 @@ def chart(
     return out
 
 
-def check(flow: FlowLike) -> Dict[str, Any]:
+def check(flow: FlowLike) -> dict[str, Any]:
     """The topology of `flow`, as ``flowhelm check --format json`` prints it: ``kind``,
     ``name``, ``gateway`` (replicas, protocols), ``executors`` (name, image, replicas, shards,
     polling, protocol, needs, ...), ``edges`` and the ``warnings``' messages.
@@ -129,7 +129,7 @@ def check(flow: FlowLike) -> Dict[str, Any]:
 
     with _run.source(flow) as src:
         out = _run.run(["check", src.path, "--format", "json"], src, stacklevel=2)
-    result: Dict[str, Any] = json.loads(out)
+    result: dict[str, Any] = json.loads(out)
     return result
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, Optional
+    from collections.abc import Sequence
+    from typing import Any
 
 
 class _Located:
@@ -16,19 +17,23 @@ class _Located:
         self,
         message: str,
         *,
-        hint: Optional[str] = None,
-        origin: Optional[str] = None,
-        file: Optional[str] = None,
-        line: Optional[int] = None,
-        column: Optional[int] = None,
-        executor: Optional[str] = None,
-        argument: Optional[str] = None,
-        document: Optional[str] = None,
+        hint: str | None = None,
+        causes: Sequence[str] = (),
+        origin: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        executor: str | None = None,
+        argument: str | None = None,
+        document: str | None = None,
     ) -> None:
         #: What is wrong, without place or hint.
         self.message = message
         #: What to do about it, when flowhelm can say.
         self.hint = hint
+        #: The causes behind it (an I/O error, a template engine's), nearest first; each is
+        #: printed on a ``caused by:`` line.
+        self.causes = list(causes)
         #: What it is about: the Flow file's path, ``<string>`` for YAML text, the Jina call
         #: (``Flow.add(name='encoder', uses=...)``), a parameter of this API (``name``,
         #: ``chart_version``), an environment variable, or ``None``.
@@ -54,6 +59,8 @@ class _Located:
                 place += f":{self.line}:{self.column}"
             place += ": "
         text = f"{place}{self.severity}: {self.message}"
+        for cause in self.causes:
+            text += f"\n  caused by: {cause}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
@@ -63,9 +70,10 @@ class FlowError(_Located, Exception):
     """A Flow flowhelm refuses, or a chart it cannot write.
 
     ``str(error)`` is the message the ``flowhelm`` command prints (``FILE:LINE:COL: error:
-    WHAT`` and a ``hint:`` line); the parts are attributes: :attr:`message`, :attr:`hint`,
-    :attr:`origin`, :attr:`file`, :attr:`line`, :attr:`column`, and for a Jina object
-    :attr:`executor`, :attr:`argument` and :attr:`document`. :attr:`kind` is ``"input"`` when
+    WHAT``, ``caused by:`` lines and a ``hint:`` line); the parts are attributes:
+    :attr:`message`, :attr:`causes`, :attr:`hint`, :attr:`origin`, :attr:`file`, :attr:`line`,
+    :attr:`column`, and for a Jina object :attr:`executor`, :attr:`argument` and
+    :attr:`document`. :attr:`kind` is ``"input"`` when
     the Flow or an argument is wrong (the command's exit status 2), ``"internal"`` otherwise.
     """
 

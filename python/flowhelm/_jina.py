@@ -22,7 +22,7 @@ import enum
 import functools
 import json
 import os
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 from ._yaml import Document, plain_key
 
@@ -60,8 +60,8 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-@functools.lru_cache(maxsize=None)
-def _parsers() -> Dict[str, Any]:
+@functools.cache
+def _parsers() -> dict[str, Any]:
     # Building a Jina parser draws random ports from Jina's pool: once per process is enough.
     from jina.parsers import set_deployment_parser
     from jina.parsers.flow import set_flow_parser
@@ -94,8 +94,8 @@ def _random_ports() -> set[int]:
 
 
 def _executor_args(
-    args: Any, inherited: Dict[str, Any], external_port: Any = None
-) -> List[Tuple[str, Any]]:
+    args: Any, inherited: dict[str, Any], external_port: Any = None
+) -> list[tuple[str, Any]]:
     """The arguments of one Deployment that differ from Jina's defaults and from what the
     Flow's `with:` hands down, in the parser's order."""
     p = _parsers()
@@ -119,9 +119,9 @@ def _executor_args(
             ports = value if isinstance(value, list) else [value]
             if all(port in random_ports for port in ports):
                 continue
-        elif plain(value) == plain(default):
-            continue
-        elif dest in _SIDECAR_ADDRESS and _sets_sidecar(args, _SIDECAR_ADDRESS[dest]):
+        elif plain(value) == plain(default) or (
+            dest in _SIDECAR_ADDRESS and _sets_sidecar(args, _SIDECAR_ADDRESS[dest])
+        ):
             continue
         if dest == "polling":
             value = _polling(value)
@@ -151,7 +151,7 @@ def _polling(value: Any) -> Any:
     return value
 
 
-def _flow_with(flow: Any) -> List[Tuple[str, Any]]:
+def _flow_with(flow: Any) -> list[tuple[str, Any]]:
     p = _parsers()
     out = []
     for dest, default in p["flow_defaults"].items():
@@ -166,7 +166,7 @@ def _flow_with(flow: Any) -> List[Tuple[str, Any]]:
     return out
 
 
-def _inherited(flow: Any) -> Dict[str, Any]:
+def _inherited(flow: Any) -> dict[str, Any]:
     """What each `.add()` took from `Flow(...)`, parsed as the executor's own arguments are."""
     from jina.helper import ArgNamespace
     from jina.orchestrate.flow.base import EXECUTOR_ARGS_BLACKLIST
@@ -221,7 +221,7 @@ def flow_document(flow: Any) -> Document:
     doc.raw("executors:" if nodes else "executors: []")
     for name, deployment in nodes:
         role = getattr(deployment.args, "deployment_role", None)
-        method = _METHOD_OF_ROLE.get(getattr(role, "name", ""), None)
+        method = _METHOD_OF_ROLE.get(getattr(role, "name", ""))
         call = _call(f"Flow.{method or 'add'}", name)
         doc.entry("- name", name, "", (call, "name", name))
         if method:

@@ -12,8 +12,9 @@ import subprocess
 import sysconfig
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 from ._errors import FlowError, FlowWarning
 from ._yaml import Document
@@ -22,7 +23,7 @@ from ._yaml import Document
 _PARAMETER_OF_FLAG = {"--name": "name", "--chart-version": "chart_version"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def binary() -> str:
     """The `flowhelm` executable installed from the same wheel as this package: in the scripts
     directory of the install scheme whose library directory holds the package (a virtualenv,
@@ -52,7 +53,7 @@ class Source:
     """The Flow handed to the binary: a file of the user's, their YAML text, or the document
     built from a Jina object, written to a temporary file."""
 
-    def __init__(self, path: str, *, file: Optional[str], document: Optional[Document] = None):
+    def __init__(self, path: str, *, file: str | None, document: Document | None = None):
         self.path = path  # what the binary reads
         self.file = file  # what errors name: the user's path, "<string>", or None for an object
         self.document = document
@@ -63,11 +64,11 @@ class Source:
     def is_users_file(self) -> bool:
         return self.path == self.file
 
-    def place(self, line: Optional[int]) -> Dict[str, Any]:
+    def place(self, line: int | None) -> dict[str, Any]:
         """Where in the Jina object the document's `line` came from: the call, its keyword
         argument and, for an executor, its name."""
         assert self.document is not None
-        fields: Dict[str, Any] = {"document": self.document.text(), "origin": self.document.owner}
+        fields: dict[str, Any] = {"document": self.document.text(), "origin": self.document.owner}
         where = self.document.where(line)
         if where is not None:
             call, argument, fields["executor"] = where
@@ -108,10 +109,11 @@ def source(flow: Any) -> Iterator[Source]:
         yield Source(path, file=file, document=document)
 
 
-def _fields(diagnostic: Dict[str, Any], src: Source) -> Dict[str, Any]:
+def _fields(diagnostic: dict[str, Any], src: Source) -> dict[str, Any]:
     """FlowError/FlowWarning fields of one diagnostic: its place said in the caller's terms."""
-    fields: Dict[str, Any] = {
+    fields: dict[str, Any] = {
         "hint": diagnostic.get("hint"),
+        "causes": list(diagnostic.get("causes") or ()),
         "line": diagnostic.get("line"),
         "column": diagnostic.get("column"),
     }
@@ -132,19 +134,19 @@ def _fields(diagnostic: Dict[str, Any], src: Source) -> Dict[str, Any]:
     return fields
 
 
-def run(args: List[str], src: Source, *, stacklevel: int) -> str:
+def run(args: list[str], src: Source, *, stacklevel: int) -> str:
     """Runs `flowhelm ARGS`, warns for each warning and raises the error, if any; returns
     stdout."""
     proc = subprocess.run(
         [binary(), "--message-format", "json", *args],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        check=False,
+        capture_output=True,
         encoding="utf-8",
         errors="replace",
     )
-    errors: List[Dict[str, Any]] = []
-    other: List[str] = []
+    errors: list[dict[str, Any]] = []
+    other: list[str] = []
     for line in proc.stderr.splitlines():
         try:
             diagnostic = json.loads(line)

@@ -8,7 +8,7 @@ the binary reports at a line can be traced back to the Python call that set it.
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional, Tuple
+from typing import Any, Optional
 
 # Characters written as escapes inside double quotes: what YAML 1.1 (PyYAML, which Jina reads
 # Flows with) does not take raw, line breaks it would fold (NEL, U+2028, U+2029), the BOM, and
@@ -47,11 +47,11 @@ def quote(text: str) -> str:
         elif _printable(c):
             out.append(c)
         elif ord(c) <= 0xFF:
-            out.append("\\x%02X" % ord(c))
+            out.append(f"\\x{ord(c):02X}")
         elif ord(c) <= 0xFFFF:
-            out.append("\\u%04X" % ord(c))
+            out.append(f"\\u{ord(c):04X}")
         else:
-            out.append("\\U%08X" % ord(c))
+            out.append(f"\\U{ord(c):08X}")
     out.append('"')
     return "".join(out)
 
@@ -75,7 +75,7 @@ def scalar(value: Any) -> str:
     return quote(str(value))
 
 
-def _lines(value: Any, indent: str) -> List[str]:
+def _lines(value: Any, indent: str) -> list[str]:
     """`value` as the lines that follow a `key:` (or `- `) at `indent`."""
     if isinstance(value, dict) and value:
         out = []
@@ -100,14 +100,14 @@ def _lines(value: Any, indent: str) -> List[str]:
     return [indent + scalar(value)]
 
 
-def _entry(key: str, value: Any, indent: str) -> List[str]:
+def _entry(key: str, value: Any, indent: str) -> list[str]:
     if isinstance(value, (dict, list)) and value:
         return [f"{indent}{key}:"] + _lines(value, indent + "  ")
     return [f"{indent}{key}: {_lines(value, '')[0]}"]
 
 
 # (call, keyword argument, executor name or None): `("Flow.add(name='enc')", "uses", "enc")`.
-Where = Tuple[str, str, Optional[str]]
+Where = tuple[str, str, Optional[str]]
 
 
 class Document:
@@ -115,29 +115,29 @@ class Document:
 
     def __init__(self, owner: str) -> None:
         self.owner = owner  # the object, for what is about no entry of it: "Flow()"
-        self.lines: List[str] = []
+        self.lines: list[str] = []
         # (first line, last line, where): 1-based and inclusive, as the binary counts.
-        self.spans: List[Tuple[int, int, Where]] = []
+        self.spans: list[tuple[int, int, Where]] = []
 
-    def entry(self, key: str, value: Any, indent: str = "", where: Optional[Where] = None) -> None:
+    def entry(self, key: str, value: Any, indent: str = "", where: Where | None = None) -> None:
         """Writes `key: value`; `where` names the Python call and argument it came from."""
         first = len(self.lines) + 1
         self.lines.extend(_entry(key, value, indent))
         if where is not None:
             self.spans.append((first, len(self.lines), where))
 
-    def raw(self, line: str, where: Optional[Where] = None) -> None:
+    def raw(self, line: str, where: Where | None = None) -> None:
         self.lines.append(line)
         if where is not None:
             self.spans.append((len(self.lines), len(self.lines), where))
 
-    def where(self, line: Optional[int]) -> Optional[Where]:
+    def where(self, line: int | None) -> Where | None:
         """The innermost recorded entry holding `line`."""
         found = None
         for first, last, where in self.spans:
-            if line is not None and first <= line <= last:
-                if found is None or first >= found[0]:
-                    found = (first, where)
+            inside = line is not None and first <= line <= last
+            if inside and (found is None or first >= found[0]):
+                found = (first, where)
         return found[1] if found else None
 
     def text(self) -> str:

@@ -124,20 +124,18 @@ fn gateway_addresses(flow: &Flow, chart: &str) -> J {
     let mut out = serde_json::Map::new();
     for x in &flow.executors {
         let scheme = x.protocol().scheme();
-        let list: Vec<String> = match &x.external {
-            Some(ext) => ext
-                .hosts
+        let list: Vec<String> = if let Some(ext) = &x.external {
+            ext.hosts
                 .iter()
                 .map(|h| format!("{scheme}://{h}:{}", ext.ports[0]))
-                .collect(),
-            None => {
-                let head = if x.shards > 1 { "-head" } else { "" };
-                vec![format!(
-                    "{scheme}://{chart}-{}{head}.{SHORTEST_NAMESPACE}.svc:{}",
-                    x.dns,
-                    jina::PORT
-                )]
-            }
+                .collect()
+        } else {
+            let head = if x.shards > 1 { "-head" } else { "" };
+            vec![format!(
+                "{scheme}://{chart}-{}{head}.{SHORTEST_NAMESPACE}.svc:{}",
+                x.dns,
+                jina::PORT
+            )]
         };
         out.insert(x.name.clone(), json!(list));
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::{Error, Pos, Result};
+use crate::error::{Error, Origin, Pos, Result};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/skeleton.rs"));
@@ -72,8 +72,13 @@ pub fn from_dir(dir: &Path) -> Result<Files> {
     }
     let mut files = Files::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry =
-            entry.map_err(|e| Error::internal(format!("{}: {e}", dir.display())).with_source(e))?;
+        let entry = entry.map_err(|e| {
+            Error::internal_at(
+                Origin::File(dir.into()),
+                "listing the skeleton's files failed",
+            )
+            .with_source(e)
+        })?;
         if !entry.file_type().is_file() {
             continue;
         }
@@ -133,13 +138,10 @@ pub fn render(files: &Files, context: &SkeletonContext, dir: Option<&Path>) -> R
 }
 
 /// A template's error at its line (minijinja reports no column: 1), in the file the user wrote
-/// (`dir/path`), with minijinja's own error as its source. Errors in the built-in skeleton are
-/// flowhelm's.
+/// (`dir/path`), with minijinja's own error (what and where) as its cause. Errors in the
+/// built-in skeleton are flowhelm's.
 fn template_error(dir: Option<&Path>, path: &str, e: minijinja::Error) -> Error {
-    let message = match e.detail() {
-        Some(detail) => format!("skeleton template: {}: {detail}", e.kind()),
-        None => format!("skeleton template: {}", e.kind()),
-    };
+    let message = "the skeleton template does not render";
     let mut err = match dir {
         Some(dir) => Error::input_file(dir.join(path), message),
         None => Error::internal(format!("{path}: {message}")),
@@ -186,11 +188,13 @@ mod tests {
         assert_eq!(err.pos(), Some(Pos::new(3, 1)));
         assert_eq!(err.exit_code(), 2);
         assert!(std::error::Error::source(&err).is_some());
-        assert!(
-            err.to_string()
-                .starts_with("my-skeleton/NOTES.txt.j2:3:1: error: skeleton template: "),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "my-skeleton/NOTES.txt.j2:3:1: error: the skeleton template does not render"
         );
+        // What minijinja found is said once, as the cause.
+        assert_eq!(err.causes().len(), 1, "{err:?}");
+        assert!(err.report().contains("\n  caused by: "), "{}", err.report());
         // The built-in skeleton's own errors are flowhelm's, not the user's.
         let err = render(&files, &context, None).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Internal);

@@ -96,14 +96,15 @@ fn expand(
             .strip_prefix("ENV.")
             .or_else(|| expr.strip_prefix("env."));
         match var {
-            Some(name) if is_var_name(name) => match lookup(name) {
-                Some(v) => out.push_str(&v),
-                None => {
+            Some(name) if is_var_name(name) => {
+                if let Some(v) = lookup(name) {
+                    out.push_str(&v);
+                } else {
                     out.push('$');
                     out.push_str(name);
                     deferred.push((pos, name.to_string()));
                 }
-            },
+            }
             // Context variables and internal references are resolved by Jina's Python side;
             // they cannot be known here, so keep them untouched.
             _ => out.push_str(&rest[start..start + 3 + end + 2]),

@@ -29,24 +29,23 @@ pub fn resolve(executors: &mut [Executor]) -> Result<()> {
             if need == "gateway" {
                 continue;
             }
-            match index.get(need.as_str()) {
-                Some(&i) => ps.push(i),
-                None => {
-                    let names = executors.iter().map(|x| x.name.as_str()).chain(["gateway"]);
-                    let err = Error::input(
-                        e.pos,
-                        format!(
-                            "executor `{}` needs `{need}`, which is not an executor of this Flow",
-                            e.name
-                        ),
-                    );
-                    return Err(match crate::error::did_you_mean(need, names) {
-                        Some(s) => err.with_hint(format!("did you mean `{s}`?")),
-                        None => {
-                            err.with_hint("use the name of an executor, or `gateway` for the start")
-                        }
-                    });
-                }
+            if let Some(&i) = index.get(need.as_str()) {
+                ps.push(i);
+            } else {
+                let names = executors.iter().map(|x| x.name.as_str()).chain(["gateway"]);
+                let err = Error::input(
+                    e.pos,
+                    format!(
+                        "executor `{}` needs `{need}`, which is not an executor of this Flow",
+                        e.name
+                    ),
+                );
+                return Err(match crate::error::did_you_mean(need, names) {
+                    Some(s) => err.with_hint(format!("did you mean `{s}`?")),
+                    None => {
+                        err.with_hint("use the name of an executor, or `gateway` for the start")
+                    }
+                });
             }
         }
         parents.push(ps);
@@ -137,7 +136,12 @@ mod tests {
     fn pairs(expected: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
         expected
             .iter()
-            .map(|(n, needs)| (n.to_string(), needs.iter().map(|s| s.to_string()).collect()))
+            .map(|(n, needs)| {
+                (
+                    n.to_string(),
+                    needs.iter().map(std::string::ToString::to_string).collect(),
+                )
+            })
             .collect()
     }
 

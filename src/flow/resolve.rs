@@ -2,11 +2,11 @@
 //! keeps them (`jina/jaml/helper.py`: `JinaResolver` drops the `on`/`off` booleans), then, for
 //! what is still text, `jina.helper.parse_arg`, which `JAML.expand_dict` applies to every string
 //! value (`1e3`, `-.5`, `inf` and `TrUe` are numbers and booleans to Jina). Quoted scalars stay
-//! text here, where Jina coerces them too (README, deliberate differences).
+//! text here, where Jina coerces them too (docs/flows.md, deliberate differences).
 //!
 //! `parse_arg` retypes substituted `${{ ENV.X }}` values. `pyyaml` and `jina` are the reference
 //! table (its cases checked with jina 3.34.0's loader) for where flowhelm's reader still differs;
-//! the README lists those differences.
+//! docs/flows.md lists those differences.
 
 /// A plain scalar's meaning.
 #[derive(Debug, Clone, PartialEq)]

@@ -129,7 +129,7 @@ pub const MAX_ARG_LEN: usize = 131_072;
 
 /// What `gpus` may say on Kubernetes: `all`, or a count (`2`, `+2`). The count becomes the
 /// `nvidia.com/gpu` limit, which the API server reads as a quantity and an extended resource
-/// must be a whole one; `all` has no count (a limit of 1 and a warning, README). Jina also takes
+/// must be a whole one; `all` has no count (a limit of 1 and a warning, docs/flows.md). Jina also takes
 /// Docker's `device=0,1` (`orchestrate/pods/container_helper.py`), but only for Docker: its
 /// Kubernetes export writes the text as the limit (`k8slib/kubernetes_deployment.py`), which the
 /// API server refuses, and a device plugin, not the pod, picks the devices. The Flow loader, the

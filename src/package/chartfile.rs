@@ -81,6 +81,7 @@ pub struct Dependency {
     pub alias: String,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_false(b: &bool) -> bool {
     !b
 }

@@ -193,8 +193,7 @@ fn class_matches(body: &[char], n: char) -> bool {
 
 fn class_char(body: &[char]) -> (char, &[char]) {
     match body {
-        ['\\', c, rest @ ..] => (*c, rest),
-        [c, rest @ ..] => (*c, rest),
+        ['\\', c, rest @ ..] | [c, rest @ ..] => (*c, rest),
         [] => ('\0', body),
     }
 }

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use walkdir::WalkDir;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Origin, Result};
 pub use chartfile::Metadata;
 
 /// Which part of the chart version a bump increments.
@@ -118,7 +118,7 @@ fn apply(m: &mut Metadata, opts: &PackageOptions, chart_yaml: &Path) -> Result<(
         m.version = v.to_string();
     }
     if let Some(a) = &opts.app_version {
-        m.app_version = a.clone();
+        m.app_version.clone_from(a);
     }
     Ok(())
 }
@@ -143,8 +143,13 @@ fn collect(chart_dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         .min_depth(1);
     let mut it = walk.into_iter();
     while let Some(entry) = it.next() {
-        let entry = entry
-            .map_err(|e| Error::internal(format!("{}: {e}", chart_dir.display())).with_source(e))?;
+        let entry = entry.map_err(|e| {
+            Error::internal_at(
+                Origin::File(chart_dir.into()),
+                "listing the chart's files failed",
+            )
+            .with_source(e)
+        })?;
         let rel = relative(chart_dir, entry.path());
         let is_dir = entry.file_type().is_dir();
         if rules.ignored(&rel, is_dir) {
@@ -211,6 +216,8 @@ fn order(
 }
 
 fn check_file(rel: &str, data: &[u8], chart_dir: &Path) -> Result<()> {
+    // helm compares the suffix as written, so `.PROV` is a chart file to it too.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
     if rel.starts_with("charts/") && !rel.ends_with(".prov") {
         return Err(Error::input_file(
             chart_dir.join(rel),

@@ -304,14 +304,12 @@ impl Client {
             req = req.header("Authorization", a);
         }
         let sent = match body {
-            Some(b) => self.agent.run(
-                req.body(b)
-                    .map_err(|e| Error::internal(format!("{url}: {e}")))?,
-            ),
-            None => self.agent.run(
-                req.body(())
-                    .map_err(|e| Error::internal(format!("{url}: {e}")))?,
-            ),
+            Some(b) => self.agent.run(req.body(b).map_err(|e| {
+                Error::internal(format!("{url}: building the request failed")).with_source(e)
+            })?),
+            None => self.agent.run(req.body(()).map_err(|e| {
+                Error::internal(format!("{url}: building the request failed")).with_source(e)
+            })?),
         };
         let mut resp = sent.map_err(|e| self.network(url, e))?;
         let status = resp.status().as_u16();
@@ -368,7 +366,7 @@ impl Client {
             return Err(self.unexpected("fetching a registry token", &reply));
         }
         let json: serde_json::Value = serde_json::from_str(&reply.body).map_err(|e| {
-            self.registry_error(format!("{realm}: token response is not JSON: {e}"))
+            self.registry_error(format!("{realm}: the token response is not JSON"))
                 .with_source(e)
         })?;
         let token = json
@@ -408,7 +406,7 @@ impl Client {
         } else {
             "is the registry running and reachable?"
         };
-        self.registry_error(format!("{url}: {e}"))
+        self.registry_error(format!("{url}: the request did not get a reply"))
             .with_hint(hint)
             .with_source(e)
     }

@@ -462,15 +462,15 @@ fn go_float_g32(f: f64) -> String {
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     // Shortest formatting decides with precision 6, whatever the digits.
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
-    } else {
+    if (-4..6).contains(&exp) {
         let mut s = format!("{f}");
         if s.ends_with(".0") {
             s.truncate(s.len() - 2);
         }
         s
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
     }
 }
 
@@ -611,10 +611,10 @@ fn go_int(s: &str) -> Option<i128> {
     // Go's base-0 prefixes need a digit after them; a lone leading 0 means octal.
     let prefixed = |p: &str| lower.len() >= 3 && lower.starts_with(p);
     let (radix, digits) = match () {
-        _ if prefixed("0x") => (16, &lower[2..]),
-        _ if prefixed("0o") => (8, &lower[2..]),
-        _ if prefixed("0b") => (2, &lower[2..]),
-        _ => match lower.strip_prefix('0') {
+        () if prefixed("0x") => (16, &lower[2..]),
+        () if prefixed("0o") => (8, &lower[2..]),
+        () if prefixed("0b") => (2, &lower[2..]),
+        () => match lower.strip_prefix('0') {
             Some(rest) => (8, rest),
             None => (10, lower.as_str()),
         },
@@ -632,7 +632,7 @@ fn go_int(s: &str) -> Option<i128> {
     };
     if negative {
         (magnitude <= 1 << 63).then(|| -(magnitude as i128))
-    } else if magnitude <= u64::MAX as u128 {
+    } else if magnitude <= u128::from(u64::MAX) {
         // A `+` is ParseInt's only; ParseUint takes no sign, but its range is what remains.
         (magnitude <= i64::MAX as u128 || !s.starts_with('+')).then_some(magnitude as i128)
     } else {
@@ -738,14 +738,14 @@ fn base64(text: &str) -> Option<Vec<u8>> {
         return None;
     }
     let value = |c: u8| -> Option<u32> {
-        Some(match c {
+        Some(u32::from(match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
             b'+' => 62,
             b'/' => 63,
             _ => return None,
-        } as u32)
+        }))
     };
     let mut out = Vec::with_capacity(clean.len() / 4 * 3);
     let chunks = clean.chunks(4).count();

@@ -24,7 +24,7 @@ pub fn parse(source: &str) -> Result<Node> {
 /// The local tag of the document's root node (`!Flow` gives `Flow`) and where it is, if it has
 /// one. Jina reads a Flow file after rewriting every `!word` to `jtype: word`
 /// (`JAML.escape`), so a document tagged `!Flow` is a `jtype: Flow`; elsewhere flowhelm reads
-/// tags as YAML does (README).
+/// tags as YAML does (docs/flows.md).
 pub fn root_tag(source: &str) -> Option<(Pos, String)> {
     let parser = granit_parser::Parser::new_from_str(source);
     for item in parser {
@@ -407,7 +407,7 @@ fn yaml_error(e: &serde_saphyr::Error) -> Error {
     } else if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
         format!("duplicate key `{key}`")
     } else {
-        message.to_string()
+        message.clone()
     };
     Error::input(pos, format!("invalid YAML: {message}"))
 }

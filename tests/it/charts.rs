@@ -860,7 +860,7 @@ pub(crate) fn render_matrix(tmp: &Path) -> Vec<MatrixJob> {
                 if name == "Recreate" && volumes {
                     continue;
                 }
-                let t: Vec<String> = t.iter().map(|s| s.to_string()).collect();
+                let t: Vec<String> = t.iter().map(std::string::ToString::to_string).collect();
                 if name == "persistent shards" {
                     variants.push((
                         [hardened.clone(), t.clone()].concat(),

@@ -239,6 +239,12 @@ fn message_format_json_writes_each_diagnostic_as_an_object() {
         e["origin"],
         serde_json::json!({"kind": "flag", "name": "--chart-version"})
     );
+    // The parser's own words are the cause, said once: not in the message too.
+    assert_eq!(e["message"], "`one` is not a SemVer 2 version");
+    assert_eq!(
+        e["causes"],
+        serde_json::json!(["unexpected character 'o' while parsing major version number"])
+    );
     assert_eq!(
         (e["line"].clone(), e["column"].clone()),
         (serde_json::Value::Null, serde_json::Value::Null)

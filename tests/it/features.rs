@@ -736,7 +736,7 @@ type TableCase = (
 fn set_of_one_key_in_each_table_reaches_the_container_exactly() {
     // One key set, the Flow's other keys kept exactly (whole floats, nulls, big integers
     // included), on both helms; `null` removes a key, `{$json: TEXT}` gives an exact value.
-    let flow = r#"
+    let flow = r"
         jtype: Flow
         gateway:
           uses: docker://acme/gw:1
@@ -760,7 +760,7 @@ fn set_of_one_key_in_each_table_reaches_the_container_exactly() {
             host: remote.example.com
             port: 443
             grpc_metadata: {x-tenant: acme}
-    "#;
+    ";
     let cases: &[TableCase] = &[
         (
             &["--set", "executors.enc.usesWith.top_k=20"],

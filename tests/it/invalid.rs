@@ -126,7 +126,7 @@ fn check_rejects_every_invalid_flow_with_the_expected_error() {
 fn listing(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|d| {
-            d.filter_map(|e| e.ok())
+            d.filter_map(std::result::Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         })

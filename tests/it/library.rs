@@ -119,6 +119,7 @@ fn errors_say_where_they_come_from_and_keep_their_cause() {
     assert_eq!(err.exit_code(), 2);
 
     // A chart directory without Chart.yaml cannot be packaged; the error names the file.
-    let err = flowhelm::package(tmp.path(), tmp.path(), &Default::default()).unwrap_err();
+    let err = flowhelm::package(tmp.path(), tmp.path(), &flowhelm::PackageOptions::default())
+        .unwrap_err();
     assert_eq!(err.file(), Some(tmp.path().join("Chart.yaml").as_path()));
 }

@@ -4,7 +4,7 @@
 //! probes, resources, volumes, Services and annotations as Jina's own export. Names may differ
 //! only by the release prefix. Every difference is reported as `object/field: jina=… flowhelm=…`
 //! and fails the test unless it is on the commented allow-list of deliberate fixes below (each is
-//! documented in the README). A second set renders a chart with changed values and compares it
+//! documented in docs/flows.md). A second set renders a chart with changed values and compares it
 //! with Jina's export of the Flow edited the same way.
 
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ use serde_json::Value as J;
 const PREFIX: &str = "rel-demo-";
 
 /// Jina's probes run `jina ping`; the chart's default are Kubernetes' own gRPC / HTTP checks
-/// (README, deliberate differences), so parity is checked with the chart's `jina-ping` probes,
+/// (docs/flows.md, deliberate differences), so parity is checked with the chart's `jina-ping` probes,
 /// for the executors and, when the chart has one, the gateway.
 fn with_jina_probes<'a>(chart: &Path, set: &[&'a str]) -> Vec<&'a str> {
     let schema: J =
@@ -39,7 +39,7 @@ fn with_jina_probes<'a>(chart: &Path, set: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-/// Deliberate deviations, each a fix of a Jina defect documented in the README:
+/// Deliberate deviations, each a fix of a Jina defect documented in docs/flows.md:
 /// (case globs, object glob, field glob, why). `*` matches any run of characters; `|` separates
 /// the cases an entry is for. Cases are those of `jina-reference/` and of the corpus.
 const ALLOWED: &[(&str, &str, &str, &str)] = &[
@@ -515,9 +515,9 @@ fn diff(case: &str, jina: &Facts, ours: &Facts) -> (Vec<String>, Vec<usize>) {
                 let short = obj.split_once('/').map_or(obj.as_str(), |(_, n)| n);
                 let allowed = allowing(case, short, field);
                 if allowed.is_empty() {
-                    bad.push(line)
+                    bad.push(line);
                 } else {
-                    ok.extend(allowed)
+                    ok.extend(allowed);
                 }
             }
         }
@@ -618,7 +618,7 @@ fn cases() -> Vec<String> {
 fn corpus_cases() -> Vec<String> {
     crate::corpus::cases()
         .into_iter()
-        .filter(|c| c.accepted())
+        .filter(super::corpus::Case::accepted)
         .map(|c| c.name)
         .collect()
 }

@@ -205,7 +205,7 @@ fn archives_match_helm4_tar_stream_and_pass_both_helms() {
     assert!(
         !names
             .iter()
-            .any(|n| n.ends_with(".bak") || n.contains("secret") || n.contains(".scratch")),
+            .any(|n| n.contains(".bak") || n.contains("secret") || n.contains(".scratch")),
         "{names:?}"
     );
     let chart_yaml = String::from_utf8_lossy(&entries[0].data);

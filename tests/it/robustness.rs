@@ -43,13 +43,13 @@ fn check(source: &str, origin: &str, compile: bool) {
             Err(e) => Err(e),
         }
     }));
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => assert!(
+    let result =
+        result.unwrap_or_else(|_| panic!("panic on input derived from {origin}:\n{source}"));
+    if let Err(e) = result {
+        assert!(
             e.pos().is_some() || e.origin().is_some(),
             "{origin}: unlocated error {e}"
-        ),
-        Err(_) => panic!("panic on input derived from {origin}:\n{source}"),
+        );
     }
 }
 

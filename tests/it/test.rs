@@ -307,16 +307,13 @@ impl Test {
         cmd.args(&args).current_dir(&cwd);
         let mut env_notes = vec!["without JINA_GATEWAY_IMAGE".to_string()];
         for (key, value) in &self.env {
-            match value {
-                Some(v) => {
-                    let v = self.expand_os(v);
-                    env_notes.push(format!("{}={}", key.to_string_lossy(), v.to_string_lossy()));
-                    cmd.env(key, v);
-                }
-                None => {
-                    env_notes.push(format!("without {}", key.to_string_lossy()));
-                    cmd.env_remove(key);
-                }
+            if let Some(v) = value {
+                let v = self.expand_os(v);
+                env_notes.push(format!("{}={}", key.to_string_lossy(), v.to_string_lossy()));
+                cmd.env(key, v);
+            } else {
+                env_notes.push(format!("without {}", key.to_string_lossy()));
+                cmd.env_remove(key);
             }
         }
         cmd.stdin(if self.stdin.is_some() {

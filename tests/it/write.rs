@@ -66,7 +66,11 @@ fn bad_versions_and_names_write_nothing() {
     chart_into(tmp.path(), &out)
         .args(["--chart-version", "1.0"])
         .status(2)
-        .stderr_starts_with("--chart-version: error: `1.0` is not a SemVer 2 version")
+        .stderr(
+            "--chart-version: error: `1.0` is not a SemVer 2 version\n  \
+             caused by: unexpected end of input while parsing minor version number\n  \
+             hint: use MAJOR.MINOR.PATCH, e.g. 0.1.0\n",
+        )
         .run();
     chart_into(tmp.path(), &out)
         .args(["--name", "Bad Name"])
@@ -132,7 +136,10 @@ fn a_user_skeleton_replaces_the_builtin_one() {
         .arg("--skeleton")
         .arg(&skel)
         .status(2)
-        .stderr("{dir}/skel/README.md.j2:3:1: error: skeleton template: undefined value\n")
+        .stderr(
+            "{dir}/skel/README.md.j2:3:1: error: the skeleton template does not render\n  \
+             caused by: undefined value (in README.md.j2:3)\n",
+        )
         .run();
     assert!(!out2.exists());
 }

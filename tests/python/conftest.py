@@ -9,7 +9,6 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import pytest
 
@@ -38,20 +37,20 @@ def console_script() -> Path:
 def cli(*args: str, cwd: Path = ROOT, check: bool = True) -> subprocess.CompletedProcess:
     """Runs the installed `flowhelm` command."""
     proc = subprocess.run(
-        [str(console_script()), *args], cwd=cwd, capture_output=True, text=True
+        [str(console_script()), *args], cwd=cwd, check=False, capture_output=True, text=True
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"flowhelm {' '.join(args)} failed:\n{proc.stderr}")
     return proc
 
 
-def cli_diagnostics(*args: str) -> List[Dict]:
+def cli_diagnostics(*args: str) -> list[dict]:
     """The diagnostics of a `flowhelm --message-format json` run, one dict each."""
     proc = cli("--message-format", "json", *args, check=False)
     return [json.loads(line) for line in proc.stderr.splitlines()]
 
 
-def tree(directory: Path) -> Dict[str, bytes]:
+def tree(directory: Path) -> dict[str, bytes]:
     """Every file under `directory`, by relative path."""
     return {
         str(p.relative_to(directory)): p.read_bytes()
@@ -68,7 +67,7 @@ def assert_same_tree(a: Path, b: Path) -> None:
     assert len(left) > 5, f"{a} is not a chart: {sorted(left)}"
 
 
-def recorded(fn, *args, **kwargs) -> Tuple[object, List[warnings.WarningMessage]]:
+def recorded(fn, *args, **kwargs) -> tuple[object, list[warnings.WarningMessage]]:
     """`fn(*args, **kwargs)` and the warnings it issued."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

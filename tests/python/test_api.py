@@ -14,9 +14,9 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_same_tree, cli, console_script, recorded, required_env
 
 import flowhelm
+from conftest import ROOT, assert_same_tree, cli, console_script, recorded, required_env
 from flowhelm import FlowError, FlowWarning
 
 
@@ -31,13 +31,13 @@ def test_the_wheel_installs_the_native_command_and_a_typed_package() -> None:
     cargo_version = re.search(r'^version = "(.+)"', (ROOT / "Cargo.toml").read_text(), re.M)
     assert cargo_version and flowhelm.__version__ == cargo_version.group(1)
     module = subprocess.run(
-        [sys.executable, "-m", "flowhelm", "--version"], capture_output=True, text=True
+        [sys.executable, "-m", "flowhelm", "--version"], check=False, capture_output=True, text=True
     )
     assert module.stdout == f"flowhelm {flowhelm.__version__}\n"
 
 
 def test_importing_flowhelm_imports_nothing_else() -> None:
-    # Not Jina, not even typing or json: they come when a function runs (README: about 0.7 ms).
+    # Not Jina, not even typing or json: they come when a function runs (docs/install.md: about 0.7 ms).
     code = (
         "import sys; before = set(sys.modules); import flowhelm; "
         "print(sorted(set(sys.modules) - before))"
@@ -68,7 +68,10 @@ def test_check_is_the_commands_topology() -> None:
     assert (indexer["shards"], indexer["needs"]) == (2, ["text_encoder", "image_encoder"])
 
 
-BAD = "jtype: Flow\nexecutors:\n  - name: a\n    uses: docker://registry.example/a:1\n    replica: 2\n"
+BAD = (
+    "jtype: Flow\nexecutors:\n  - name: a\n    uses: docker://registry.example/a:1\n"
+    "    replica: 2\n"
+)
 
 
 def test_errors_carry_the_commands_message_and_place(tmp_path: Path) -> None:
@@ -81,7 +84,10 @@ def test_errors_carry_the_commands_message_and_place(tmp_path: Path) -> None:
     e = caught.value
     assert str(e) + "\n" == command.stderr
     assert (e.file, e.line, e.column, e.kind) == (str(flow), 5, 5, "input")
-    assert (e.message, e.hint) == ("unknown key `replica` in an executor", "did you mean `replicas`?")
+    assert (e.message, e.hint) == (
+        "unknown key `replica` in an executor",
+        "did you mean `replicas`?",
+    )
     assert e.executor is None and e.document is None
     # YAML text: the same place, in "<string>".
     with pytest.raises(FlowError) as caught:
@@ -122,6 +128,10 @@ def test_chart_parameters(tmp_path: Path) -> None:
     with pytest.raises(FlowError) as caught:
         flowhelm.chart(flow, tmp_path / "v", chart_version="one")
     assert caught.value.origin == "chart_version"
+    # The version parser's words are the cause, on a line of their own.
+    assert caught.value.message == "`one` is not a SemVer 2 version"
+    assert caught.value.causes == ["unexpected character 'o' while parsing major version number"]
+    assert "\n  caused by: unexpected character 'o'" in str(caught.value)
     with pytest.raises(FlowError) as caught:
         flowhelm.chart(flow, tmp_path / "n", name="Not A Name")
     assert caught.value.origin == "name"
@@ -160,7 +170,9 @@ def test_cargo_install_gives_the_same_command(tmp_path: Path) -> None:
     assert version.stdout == f"flowhelm {flowhelm.__version__}\n"
     subprocess.run(
         [installed, "chart", "examples/search.yml", "-o", str(tmp_path / "cargo" / "search")],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     cli("chart", "examples/search.yml", "-o", str(tmp_path / "wheel" / "search"))
     assert_same_tree(tmp_path / "cargo" / "search", tmp_path / "wheel" / "search")

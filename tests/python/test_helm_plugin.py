@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_same_tree, cli, required_env
 
 import flowhelm
+from conftest import ROOT, assert_same_tree, cli, required_env
 
 PLUGIN = ROOT / "helm-plugin"
 
@@ -28,7 +28,12 @@ def helm(request, tmp_path: Path):
 
     def run(*args: str, path: str = env["PATH"]) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [binary, *args], env={**env, "PATH": path}, cwd=ROOT, capture_output=True, text=True
+            [binary, *args],
+            env={**env, "PATH": path},
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
         )
 
     return run
@@ -42,7 +47,9 @@ def test_the_plugin_installs_and_charts(helm, tmp_path: Path) -> None:
     row = next(line.split() for line in listed.stdout.splitlines() if line.startswith("flowhelm"))
     assert row[1] == flowhelm.__version__  # plugin.yaml's version is the package's
 
-    made = helm("flowhelm", "chart", "examples/search.yml", "-o", str(tmp_path / "plugin" / "search"))
+    made = helm(
+        "flowhelm", "chart", "examples/search.yml", "-o", str(tmp_path / "plugin" / "search")
+    )
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith("wrote chart search 0.1.0 to ")
     cli("chart", "examples/search.yml", "-o", str(tmp_path / "command" / "search"))
@@ -59,4 +66,3 @@ def test_the_plugin_installs_and_charts(helm, tmp_path: Path) -> None:
     missing = helm("flowhelm", "--version", path="/usr/bin:/bin")
     assert missing.returncode == 127
     assert "no `flowhelm` command on PATH" in missing.stderr
-

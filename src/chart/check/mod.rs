@@ -19,14 +19,7 @@ mod shapes;
 /// otherwise what is suspicious (an empty map laid over a non-empty one, which helm's merge
 /// leaves as it was).
 pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<Warning>> {
-    let schema_path = chart.join("values.schema.json");
-    let schema_text =
-        std::fs::read_to_string(&schema_path).map_err(|e| Error::io(&schema_path, e))?;
-    let schema: J = serde_json::from_str(&schema_text).map_err(|e| {
-        Error::input(Pos::new(e.line(), e.column()), format!("invalid JSON: {e}"))
-            .in_file(&schema_path)
-            .with_source(e)
-    })?;
+    let (schema_path, schema) = read_schema(chart)?;
     let defaults_path = chart.join("values.yaml");
     let defaults = read_values(&defaults_path)?;
     let mut warnings: Vec<Warning> = crate::yaml::helm3_unsafe_warning(&defaults)
@@ -54,21 +47,7 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<Warning>> {
         merge(&mut merged, node.to_json());
         sources.push((f.clone(), node));
     }
-    // Each executor's block is laid over the final executorDefaults the same way, by the
-    // templates.
-    if let Some(J::Object(defaults)) = merged.get("executorDefaults") {
-        let defaults = J::Object(defaults.clone());
-        for (file, node) in &sources {
-            if let Some(Value::Map(blocks)) = node.get("executors").map(|n| &n.value) {
-                for (name, block) in blocks {
-                    let path = format!("executors.{}", name.name);
-                    for w in empty_maps(block, &defaults, &path) {
-                        warnings.push(w.in_file(file));
-                    }
-                }
-            }
-        }
-    }
+    warnings.extend(empty_maps_over_executor_defaults(&merged, &sources));
     shapes::check(&defaults_json, &defaults, &defaults_path, &sources)?;
     removed_executors(&merged, &sources)?;
     exact::check_exact_tables(&merged, &sources)?;
@@ -90,23 +69,62 @@ pub fn check_files(chart: &Path, files: &[PathBuf]) -> Result<Vec<Warning>> {
         jina_versions(&merged, &sources)?;
         return Ok(warnings);
     };
-    let key = if path.is_empty() {
-        "(root)".to_string()
-    } else {
-        path.clone()
+    Err(schema_error(files, &sources, &path, &message))
+}
+
+fn read_schema(chart: &Path) -> Result<(PathBuf, J)> {
+    let schema_path = chart.join("values.schema.json");
+    let schema_text =
+        std::fs::read_to_string(&schema_path).map_err(|e| Error::io(&schema_path, e))?;
+    let schema: J = serde_json::from_str(&schema_text).map_err(|e| {
+        Error::input(Pos::new(e.line(), e.column()), "invalid JSON")
+            .in_file(&schema_path)
+            .with_source(e)
+    })?;
+    Ok((schema_path, schema))
+}
+
+/// Each executor's block is laid over the final executorDefaults by the templates, the way
+/// helm lays files over values.yaml: an empty map there leaves the default as it was.
+fn empty_maps_over_executor_defaults(merged: &J, sources: &[(PathBuf, Node)]) -> Vec<Warning> {
+    let Some(J::Object(defaults)) = merged.get("executorDefaults") else {
+        return vec![];
     };
+    let defaults = J::Object(defaults.clone());
+    let mut warnings = Vec::new();
+    for (file, node) in sources {
+        if let Some(Value::Map(blocks)) = node.get("executors").map(|n| &n.value) {
+            for (name, block) in blocks {
+                let path = format!("executors.{}", name.name);
+                for w in empty_maps(block, &defaults, &path) {
+                    warnings.push(w.in_file(file));
+                }
+            }
+        }
+    }
+    warnings
+}
+
+/// The schema's first violation, at the last file that sets the key (the one that wins in
+/// helm's merge), or at the last file when none does.
+fn schema_error(
+    files: &[PathBuf],
+    sources: &[(PathBuf, Node)],
+    path: &str,
+    message: &str,
+) -> Error {
+    let key = if path.is_empty() { "(root)" } else { path };
     let mut err = Error::input_file(
         files.last().cloned().unwrap_or_default(),
         format!("`{key}`: {message}"),
     );
-    // Point at the last file that sets the key (it is the one that wins in helm's merge).
     for (file, node) in sources.iter().rev() {
-        if let Some(pos) = locate(node, &path) {
+        if let Some(pos) = locate(node, path) {
             err = Error::input(pos, format!("`{key}`: {message}")).in_file(file);
             break;
         }
     }
-    Err(err.with_hint("see the chart's README for every value and its type"))
+    err.with_hint("see the chart's README for every value and its type")
 }
 
 /// Jina images and `jinaVersion`s of different Jina versions, refused as the render refuses

@@ -40,7 +40,7 @@ pub(super) fn check(
     defaults_path: &Path,
     sources: &[(PathBuf, Node)],
 ) -> Result<()> {
-    let mut user = J::Object(Default::default());
+    let mut user = J::Object(serde_json::Map::new());
     for (_, node) in sources {
         merge_files(&mut user, &node.to_json());
     }
@@ -60,9 +60,10 @@ pub(super) fn check(
             format!("set the table's keys instead (null removes one); to pass one JSON value of another shape where the chart passes JSON (`usesWith`, `args`, …), write `{{{EXACT_JSON_KEY}: TEXT}}` and set the table's other keys to null"),
         )
     };
-    let chart_at = locate_path(defaults_node, &path)
-        .map(|p| format!("{}:{}", defaults_path.display(), p.line))
-        .unwrap_or_else(|| defaults_path.display().to_string());
+    let chart_at = locate_path(defaults_node, &path).map_or_else(
+        || defaults_path.display().to_string(),
+        |p| format!("{}:{}", defaults_path.display(), p.line),
+    );
     let message = format!(
         "`{key}` is {ours} here but {chart} in the chart ({chart_at}): helm would keep this one and drop the chart's without an error (its log only says \"{said}\")"
     );

@@ -83,7 +83,7 @@ pub fn md_code(text: &str) -> String {
             '\r' => body.push_str("\\r"),
             '\t' => body.push_str("\\t"),
             c if needs_escape(c) && c != '"' && c != '\\' => {
-                body.push_str(&format!("\\u{:04x}", c as u32))
+                body.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => body.push(c),
         }

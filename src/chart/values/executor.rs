@@ -1,7 +1,12 @@
 //! One executor's values (its Flow settings over Jina's defaults), its sidecars, its head, and
 //! where an external one is.
 
-use super::*;
+use super::{
+    e, env_from_secret_schema, image, jina, jina_resources, json, json_table, json_table_schema,
+    pod, production, protocols, protocols_schema, rolling_update, s, scheduling, strategy_schema,
+    string_map, strings, Entry, Executor, External, Image, IndexMap, Polling, PollingMode, Uses,
+    Val, ValuesOptions, DNS_LABEL,
+};
 
 pub(super) fn uses_image(u: &Uses, opts: &ValuesOptions) -> (Image, &'static str) {
     match u {
@@ -54,6 +59,10 @@ pub(super) fn sidecar(
 }
 
 /// Every value of one executor: its Flow settings over Jina's defaults.
+#[expect(
+    clippy::too_many_lines,
+    reason = "a table of values entries, one per key; declaring values as data (issue 26) splits it"
+)]
 pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     let (img, uses) = uses_image(&x.uses, opts);
     // `polling` is the mode of every endpoint not listed (Jina's `*`, empty when the Flow gives

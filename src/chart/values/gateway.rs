@@ -1,7 +1,11 @@
 //! The gateway's values, and what reaches it from outside: the `helm test` Pod, Ingress and the
 //! Gateway API routes.
 
-use super::*;
+use super::{
+    e, image, jina_resources, json, json_table, json_table_schema, pod, pod_security_context,
+    protocols, protocols_schema, s, security_context, service, Entry, Gateway, Uses, Val,
+    ValuesOptions,
+};
 
 pub(super) fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
     let (img, uses) = match &gw.uses {

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use crate::error::{did_you_mean, Error, Result};
-use crate::flow::model::*;
+use crate::flow::model::{ArgValue, Polling, PollingMode, Protocol, SecretRef, Uses, Volume};
 use crate::flow::names;
 use crate::jina::keys::{KeySpec, Kind};
 use crate::yaml::{Key, Node, Value};
@@ -191,7 +191,7 @@ pub(super) fn pull_secrets(value: &Node) -> Result<Vec<String>> {
 pub(super) fn json_map(value: &Node, what: &str) -> Result<serde_json::Value> {
     match &value.value {
         Value::Map(_) => Ok(value.to_json()),
-        Value::Null => Ok(serde_json::Value::Object(Default::default())),
+        Value::Null => Ok(serde_json::Value::Object(serde_json::Map::new())),
         Value::Str(s) => match serde_json::from_str::<serde_json::Value>(s) {
             Ok(v @ serde_json::Value::Object(_)) => Ok(v),
             _ => Err(value_type(value, what, "a mapping")),

@@ -1,10 +1,13 @@
 //! One entry of `executors:` (or a `jtype: Deployment`): its keys, sidecars and external parts,
 //! over the Flow-level defaults it inherits.
 
-use super::coerce::*;
+use super::coerce::{
+    count, executor_name, gpus, hosts, json_map, polling, ports, protocols, sidecar, string_list,
+    unknown_key, uses, volumes,
+};
 use super::{Loader, Place};
 use crate::error::{Error, Pos, Result};
-use crate::flow::model::*;
+use crate::flow::model::{ArgValue, Executor, External};
 use crate::flow::names;
 use crate::jina;
 use crate::jina::keys::{self};
@@ -139,16 +142,7 @@ impl Loader {
             "shards" => e.shards = count(value, name)?,
             "polling" => e.polling = polling(value)?,
             "needs" => e.needs = string_list(value, name)?,
-            "method" => {
-                let m = value.as_str(name)?;
-                if m != "add" && m != "needs" {
-                    return Err(Error::input(
-                        value.pos,
-                        format!("`method: {m}` is not supported on Kubernetes"),
-                    )
-                    .with_hint("use `add` (default) or `needs`"));
-                }
-            }
+            "method" => method(value, name)?,
             "floating" => e.floating = value.as_bool(name)?,
             // `disable_reduce` and `no_reduce` are one option: either set turns it on.
             "no_reduce" => e.no_reduce = e.no_reduce || value.as_bool(name)?,
@@ -170,47 +164,40 @@ impl Loader {
             "tls" => ext.tls = value.as_bool(name)?,
             // Jina's CastPeerPorts: a list is the ports of shard 0; a mapping is per shard.
             "peer_ports" => {
-                let per_shard = match &value.value {
-                    Value::Map(m) => m
-                        .iter()
-                        .map(|(k, v)| Ok((k.name.clone(), serde_json::json!(ports(v, name)?))))
-                        .collect::<Result<serde_json::Map<_, _>>>()?,
-                    _ => std::iter::once(("0".to_string(), serde_json::json!(ports(value, name)?)))
-                        .collect(),
-                };
-                e.pod.args.insert(
-                    name.into(),
-                    ArgValue::Json(serde_json::Value::Object(per_shard)),
-                );
+                let per_shard = peer_ports(value, name)?;
+                e.pod.args.insert(name.into(), ArgValue::Json(per_shard));
             }
             "port_monitoring" => {
                 self.warn(key.pos, format!("`port_monitoring` is ignored on Kubernetes: monitoring is served on {} as in Jina", jina::MONITORING_PORT));
             }
-            _ => match keys::executor_key(name) {
-                Some(spec) => {
-                    self.pass_through(&mut e.pod.args, spec, key, value, Place::Executor)?
-                }
-                None => {
-                    let all = keys::EXECUTOR_KEYS
-                        .iter()
-                        .map(|k| k.name)
-                        .chain(keys::EXECUTOR_EXTRA_KEYS.iter().copied());
-                    if name == "jcloud" {
-                        self.warnings.push(super::jcloud_warning(key));
-                        return Ok(());
-                    }
-                    if keys::EXECUTOR_EXTRA_KEYS.contains(&name) {
-                        self.no_effect(key, "an executor");
-                        return Ok(());
-                    }
-                    if let Some(old) = crate::jina::legacy::executor(name) {
-                        return Err(super::old_syntax(key, old));
-                    }
-                    return Err(unknown_key(key, "an executor", all));
-                }
-            },
+            _ => self.other_executor_key(e, key, value)?,
         }
         Ok(())
+    }
+
+    /// A key Jina passes to the executor's runtime as it is, a key with no effect here, or a
+    /// key Jina does not know.
+    fn other_executor_key(&mut self, e: &mut Executor, key: &Key, value: &Node) -> Result<()> {
+        let name = key.name.as_str();
+        if let Some(spec) = keys::executor_key(name) {
+            return self.pass_through(&mut e.pod.args, spec, key, value, Place::Executor);
+        }
+        if name == "jcloud" {
+            self.warnings.push(super::jcloud_warning(key));
+            return Ok(());
+        }
+        if keys::EXECUTOR_EXTRA_KEYS.contains(&name) {
+            self.no_effect(key, "an executor");
+            return Ok(());
+        }
+        if let Some(old) = crate::jina::legacy::executor(name) {
+            return Err(super::old_syntax(key, old));
+        }
+        let all = keys::EXECUTOR_KEYS
+            .iter()
+            .map(|k| k.name)
+            .chain(keys::EXECUTOR_EXTRA_KEYS.iter().copied());
+        Err(unknown_key(key, "an executor", all))
     }
 }
 
@@ -276,4 +263,29 @@ impl Loader {
             tls: parts.tls,
         }))
     }
+}
+
+/// `method`: how `Flow.add` or `Flow.needs` built the Flow; Kubernetes runs only those two.
+fn method(value: &Node, name: &str) -> Result<()> {
+    let m = value.as_str(name)?;
+    if m == "add" || m == "needs" {
+        return Ok(());
+    }
+    Err(Error::input(
+        value.pos,
+        format!("`method: {m}` is not supported on Kubernetes"),
+    )
+    .with_hint("use `add` (default) or `needs`"))
+}
+
+/// Jina's CastPeerPorts: a list is the ports of shard 0; a mapping is per shard.
+fn peer_ports(value: &Node, name: &str) -> Result<serde_json::Value> {
+    let per_shard = match &value.value {
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, v)| Ok((k.name.clone(), serde_json::json!(ports(v, name)?))))
+            .collect::<Result<serde_json::Map<_, _>>>()?,
+        _ => std::iter::once(("0".to_string(), serde_json::json!(ports(value, name)?))).collect(),
+    };
+    Ok(serde_json::Value::Object(per_shard))
 }

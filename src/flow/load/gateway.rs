@@ -1,9 +1,9 @@
 //! The `gateway:` block, and what it inherits from the Flow's `with:`.
 
-use super::coerce::*;
+use super::coerce::{count, json_map, protocols, unknown_key, uses};
 use super::{FlowWith, Loader, Place};
 use crate::error::{Pos, Result};
-use crate::flow::model::*;
+use crate::flow::model::{Gateway, PodSettings, Protocol, Uses};
 use crate::jina;
 use crate::jina::keys::{self};
 use crate::yaml::{Key, Node};
@@ -71,7 +71,7 @@ impl Loader {
             }
             _ => match keys::gateway_key(name) {
                 Some(spec) => {
-                    self.pass_through(&mut gw.pod.args, spec, key, value, Place::Gateway)?
+                    self.pass_through(&mut gw.pod.args, spec, key, value, Place::Gateway)?;
                 }
                 None if name == "jcloud" => self.warnings.push(super::jcloud_warning(key)),
                 None => {

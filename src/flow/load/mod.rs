@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use crate::error::{Error, Pos, Result, Warning};
-use crate::flow::model::*;
+use crate::flow::model::{ArgValue, Args, Executor, Flow, FlowKind, Gateway, PodSettings};
 use crate::flow::names;
 use crate::flow::{envsubst, graph};
 use crate::jina::keys::{self, KeySpec};
@@ -14,7 +14,7 @@ mod coerce;
 mod executor;
 mod gateway;
 
-use coerce::*;
+use coerce::{arg_value, env_from_secret, is_env_name, pull_secrets, unknown_key};
 
 /// Read and load a Flow file; `env` answers `${{ ENV.X }}` look-ups (the CLI passes the process
 /// environment). Errors name the file.

@@ -938,10 +938,10 @@ fn the_hardened_profile_lifts_checkov_on_the_production_example() {
     );
     let expected: BTreeSet<String> = ["CKV_K8S_35", "CKV_K8S_43"]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     assert_eq!(failing, expected);
-    // Without the profile the figure is lower (recorded in the README).
+    // Without the profile the figure is lower (recorded in docs/operations.md).
     let plain = render(helm, &chart, tmp.path(), "r", "demo", &["-f", &prod]);
     let (plain_pct, _) = checkov(&plain, tmp.path(), "prod");
     assert!(plain_pct < pct, "{plain_pct} vs {pct}");

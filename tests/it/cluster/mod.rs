@@ -43,7 +43,7 @@ fn visits(doc: &J) -> BTreeSet<String> {
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    items.iter().map(std::string::ToString::to_string).collect()
 }
 
 /// Pods that handled `runtime` over all documents.
@@ -640,7 +640,7 @@ fn requests_spread_over_replicas_without_a_mesh() {
         "without balancing one pod should serve (nearly) all: {enc:?}"
     );
 
-    // The README's bound for a Ready pod to get calls: 1.1 A + R + T, T being how long the
+    // The bound in docs/operations.md for a Ready pod to get calls: 1.1 A + R + T, T being how long the
     // cluster's DNS takes to answer with the change: CoreDNS caches an answer for its TTL
     // (30 s, kubeadm's Corefile), plus a few seconds for the EndpointSlice to reach it.
     let bound = Duration::from_millis(1100 * 3 + 1000 + 30_000 + 3000);
@@ -675,7 +675,7 @@ fn requests_spread_over_replicas_without_a_mesh() {
             let ready = ns.endpoints("r-balancing-enc-pods");
             served.retain(|pod, _| ready.contains(pod));
         }
-        // Shown with --nocapture: the README quotes these times.
+        // Shown with --nocapture: docs/operations.md quotes these times.
         eprintln!(
             "{} pods served {:?} after it began",
             served.len(),
@@ -829,7 +829,7 @@ fn processes_naming(path: &Path) -> Vec<String> {
     let needle = path.to_str().unwrap();
     std::fs::read_dir("/proc")
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|e| {
             e.file_name()
                 .to_string_lossy()

@@ -236,7 +236,7 @@ pub fn object_errors(version: &str, obj: &J) -> Vec<String> {
 /// Validate every document of a render against one Kubernetes version; panics listing errors.
 pub fn validate_all(version: &str, docs: &[J], context: &str) {
     assert!(!docs.is_empty(), "{context}: nothing rendered");
-    let mut names = HashMap::new();
+    let mut names = std::collections::HashSet::new();
     let mut errors = Vec::new();
     for d in docs {
         errors.extend(object_errors(version, d));
@@ -247,7 +247,7 @@ pub fn validate_all(version: &str, docs: &[J], context: &str) {
                 .unwrap_or_default()
                 .to_string(),
         );
-        if names.insert(key.clone(), ()).is_some() {
+        if !names.insert(key.clone()) {
             errors.push(format!(
                 "{}/{}: two objects with the same kind and name",
                 key.0, key.1

@@ -42,7 +42,10 @@ fn start() -> Result<Cluster, String> {
     let state = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-cluster");
     STATE.set(state.clone()).ok();
     // SAFETY: registers a plain function; it runs once, at exit, after the tests.
-    unsafe { libc::atexit(down_at_exit) };
+    #[allow(unsafe_code)] // std has no atexit: the cluster goes down however the tests end
+    unsafe {
+        libc::atexit(down_at_exit)
+    };
     let o = cluster_cmd()
         .args(["up", "--state"])
         .arg(&state)
@@ -66,7 +69,9 @@ fn start() -> Result<Cluster, String> {
 
 /// The shared cluster, for one test at a time: the guard keeps the others waiting.
 pub fn cluster() -> (MutexGuard<'static, ()>, &'static Cluster) {
-    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let guard = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     match SHARED.get_or_init(start) {
         Ok(c) => (guard, c),
         Err(e) => panic!("{e}"),

@@ -68,7 +68,7 @@ pub fn assert_no_errors(docs: &[J], context: &str) {
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
-        .map(|f| f.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     assert!(
         errors.is_empty(),
@@ -101,7 +101,7 @@ pub fn check(docs: &[J]) -> Vec<Finding> {
             "ServiceMonitor" => cx.service_monitor(o),
             "Ingress" => cx.ingress(o),
             "PodDisruptionBudget" => {
-                cx.selects_pods("pdb", &o["spec"]["selector"], "spec.selector")
+                cx.selects_pods("pdb", &o["spec"]["selector"], "spec.selector");
             }
             "HorizontalPodAutoscaler" => cx.hpa(o),
             "NetworkPolicy" => cx.selects_pods(
@@ -461,10 +461,10 @@ impl Cx<'_, '_> {
         };
         let port = &backend["service"]["port"];
         let ports = items(&svc["spec"]["ports"]);
-        let ok = if !port["number"].is_null() {
-            ports.iter().any(|p| p["port"] == port["number"])
-        } else {
+        let ok = if port["number"].is_null() {
             port["name"].is_null() || ports.iter().any(|p| p["name"] == port["name"])
+        } else {
+            ports.iter().any(|p| p["port"] == port["number"])
         };
         if !ok {
             self.error(
@@ -532,7 +532,7 @@ impl Cx<'_, '_> {
                         self.error(
                             "route",
                             format!("{place}: Service {name:?} has no port {}", backend["port"]),
-                        )
+                        );
                     }
                     Some(_) => {}
                 }
@@ -899,6 +899,8 @@ impl Cx<'_, '_> {
                     "resources",
                     format!("{place}.requests[{k}] must be <= its limit"),
                 ),
+                // Both parsed from decimal text the same way: equal quantities are equal floats.
+                #[allow(clippy::float_cmp)]
                 (Some(r), Some(l)) if !native && r != l => self.error(
                     "resources",
                     format!("{place}.requests[{k}] must equal its limit (not over-committable)"),
@@ -937,7 +939,7 @@ impl Cx<'_, '_> {
                         format!("{pp}.{h}.port {n:?} is not a port name of this container"),
                     ),
                     p if full && !is_port_number(p) => {
-                        self.error("probe", format!("{pp}.{h}.port {p}: must be 1-65535"))
+                        self.error("probe", format!("{pp}.{h}.port {p}: must be 1-65535"));
                     }
                     _ => {}
                 }
@@ -1064,7 +1066,7 @@ fn service_addresses(text: &str) -> Vec<(String, String, Option<i64>)> {
             rest = r;
         }
         let port = rest.strip_prefix(':').and_then(|r| {
-            let digits: String = r.chars().take_while(|c| c.is_ascii_digit()).collect();
+            let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
             digits.parse().ok()
         });
         out.push((svc.to_string(), ns.to_string(), port));
