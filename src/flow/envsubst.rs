@@ -66,7 +66,7 @@ fn walk(
 /// `true`/`false` in any case, `""` as None, else the text (`010` is 10, `yes` stays "yes").
 /// Integers beyond 64 bits and non-finite floats stay text: no manifest field takes them.
 fn retype(text: &str) -> Value {
-    use crate::flow::resolve::{parse_arg, Plain};
+    use crate::yaml::resolve::{parse_arg, Plain};
     match parse_arg(text) {
         Plain::Int(i) => Value::Int(i),
         Plain::Float(f) if f.is_finite() => Value::Float(f),

@@ -23,7 +23,6 @@ mod graph;
 mod load;
 pub mod model;
 pub(crate) mod names;
-pub(crate) mod resolve;
 
 pub use load::{load_file, load_str};
 pub use model::*;

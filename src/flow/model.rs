@@ -13,47 +13,8 @@ pub enum FlowKind {
     Deployment,
 }
 
-/// A wire protocol Jina serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    Grpc,
-    Http,
-    Websocket,
-}
-
-impl Protocol {
-    pub const ALL: [Protocol; 3] = [Protocol::Grpc, Protocol::Http, Protocol::Websocket];
-
-    /// Lower-case scheme used in addresses and probes.
-    pub fn scheme(self) -> &'static str {
-        match self {
-            Protocol::Grpc => "grpc",
-            Protocol::Http => "http",
-            Protocol::Websocket => "websocket",
-        }
-    }
-
-    /// Jina's enum name, as passed to `--protocol`.
-    pub fn jina_name(self) -> &'static str {
-        match self {
-            Protocol::Grpc => "GRPC",
-            Protocol::Http => "HTTP",
-            Protocol::Websocket => "WEBSOCKET",
-        }
-    }
-
-    /// The gateway class Jina picks for a single protocol.
-    pub fn gateway_class(self) -> &'static str {
-        crate::jina::gateway_class(self)
-    }
-
-    pub fn parse(text: &str) -> Option<Protocol> {
-        Protocol::ALL
-            .into_iter()
-            .find(|p| p.jina_name().eq_ignore_ascii_case(text))
-    }
-}
+/// A wire protocol Jina serves (a fact about Jina, so it lives in [`crate::jina`]).
+pub use crate::jina::Protocol;
 
 /// A container image reference split the way the chart's `image` values are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

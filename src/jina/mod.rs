@@ -7,9 +7,50 @@
 pub(crate) mod keys;
 pub(crate) mod legacy;
 
+use serde::Serialize;
 use serde_json::json;
 
-use crate::flow::Protocol;
+/// A wire protocol Jina serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Grpc,
+    Http,
+    Websocket,
+}
+
+impl Protocol {
+    pub const ALL: [Protocol; 3] = [Protocol::Grpc, Protocol::Http, Protocol::Websocket];
+
+    /// Lower-case scheme used in addresses and probes.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::Http => "http",
+            Protocol::Websocket => "websocket",
+        }
+    }
+
+    /// Jina's enum name, as passed to `--protocol`.
+    pub fn jina_name(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "GRPC",
+            Protocol::Http => "HTTP",
+            Protocol::Websocket => "WEBSOCKET",
+        }
+    }
+
+    /// The gateway class Jina picks for a single protocol.
+    pub fn gateway_class(self) -> &'static str {
+        gateway_class(self)
+    }
+
+    pub fn parse(text: &str) -> Option<Protocol> {
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.jina_name().eq_ignore_ascii_case(text))
+    }
+}
 
 /// The Jina release these rules were read from.
 pub const VERSION: &str = "3.34.0";

@@ -22,6 +22,7 @@
 
 mod helm;
 mod pyyaml;
+pub(crate) mod resolve;
 
 use crate::error::{Error, Pos, Result, Warning};
 use crate::python::python_float;

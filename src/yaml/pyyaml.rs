@@ -466,7 +466,7 @@ fn ambiguous_bool_error(pos: Pos, text: &str) -> Error {
 /// Whether Jina reads a plain scalar that serde-saphyr takes as text as something else
 /// (`1e3`, `-.5`, `1:30`, `inf`).
 fn jina_retypes(text: &str) -> bool {
-    use crate::flow::resolve::{self, Plain as P};
+    use crate::yaml::resolve::{self, Plain as P};
     let maybe = text.as_bytes().first().is_some_and(|b| {
         b.is_ascii_digit()
             || matches!(
@@ -482,7 +482,7 @@ fn jina_retypes(text: &str) -> bool {
 /// tree's are i64, and helm rounds typed numbers to float64) and infinities and NaN (JSON has
 /// no such numbers).
 fn jina_plain(pos: Pos, text: &str) -> Result<Option<Value>> {
-    use crate::flow::resolve::{self, Plain as P};
+    use crate::yaml::resolve::{self, Plain as P};
     Ok(Some(match resolve::jina(text) {
         P::Null => Value::Null,
         P::Bool(b) => Value::Bool(b),

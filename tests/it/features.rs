@@ -3,34 +3,10 @@
 //! parser): multi-protocol and websocket gateways, monitoring, custom gateway images, tracing and
 //! JSON-valued options, polling ALL, external executors with several hosts.
 
-use crate::common::k8s::{
-    container_args as args, documents, find, flag_values as values, render, try_find, validate_all,
-};
-use crate::common::{exact_json, generate_chart, helms, TempDir};
-use crate::test::unindent;
+use crate::common::chart::{Chart, Render};
+use crate::common::exact_json;
+use crate::common::k8s::{container_args as args, find, flag_values as values, try_find};
 use serde_json::Value as J;
-
-/// The chart of `flow` ([`unindent`]ed), rendered by each helm and checked against the schemas.
-fn render_flow(flow: &str, tag: &str) -> Vec<(String, Vec<J>)> {
-    render_flow_with(flow, tag, &[])
-}
-
-/// [`render_flow`] with more `helm template` arguments.
-fn render_flow_with(flow: &str, tag: &str, set: &[&str]) -> Vec<(String, Vec<J>)> {
-    let tmp = TempDir::new(tag);
-    let path = tmp.path().join("flow.yml");
-    std::fs::write(&path, unindent(flow)).unwrap();
-    let chart = tmp.path().join("c");
-    generate_chart(&path, &chart, "demo");
-    helms()
-        .into_iter()
-        .map(|(name, helm)| {
-            let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", set));
-            validate_all("1.33.0", &docs, tag);
-            (name.to_string(), docs)
-        })
-        .collect()
-}
 
 #[test]
 fn multi_protocol_gateway_gets_composite_gateway_ports_and_services() {
@@ -42,7 +18,7 @@ fn multi_protocol_gateway_gets_composite_gateway_ports_and_services() {
           - name: enc
             uses: docker://acme/enc:1
     ";
-    for (h, docs) in render_flow(flow, "multi") {
+    for Render { helm: h, docs } in Chart::flow(flow).render_both_helms() {
         let gw = find(&docs, "Deployment", "rel-demo-gateway");
         let a = args(gw, 0);
         assert_eq!(values(&a, "--uses").unwrap(), ["CompositeGateway"], "{h}");
@@ -91,7 +67,7 @@ fn websocket_gateway_and_http_executor() {
             uses: docker://acme/enc:1
             protocol: http
     ";
-    for (h, docs) in render_flow(flow, "ws") {
+    for Render { helm: h, docs } in Chart::flow(flow).render_both_helms() {
         let gw = find(&docs, "Deployment", "rel-demo-gateway");
         let a = args(gw, 0);
         assert_eq!(values(&a, "--uses").unwrap(), ["WebSocketGateway"], "{h}");
@@ -118,11 +94,9 @@ fn monitoring_adds_the_flag_the_metrics_port_and_a_service_monitor() {
             uses: docker://acme/enc:1
             shards: 2
     ";
-    for (_, docs) in render_flow_with(
-        flow,
-        "mon",
-        &["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"],
-    ) {
+    let chart =
+        Chart::flow(flow).args(&["--api-versions", "monitoring.coreos.com/v1/ServiceMonitor"]);
+    for Render { docs, .. } in chart.render_both_helms() {
         for name in [
             "rel-demo-gateway",
             "rel-demo-enc-0",
@@ -155,7 +129,7 @@ fn custom_gateway_image_runs_its_config() {
           - name: enc
             uses: docker://acme/enc:1
     ";
-    for (_, docs) in render_flow(flow, "customgw") {
+    for Render { docs, .. } in Chart::flow(flow).render_both_helms() {
         let gw = find(&docs, "Deployment", "rel-demo-gateway");
         assert_eq!(
             gw["spec"]["template"]["spec"]["containers"][0]["image"],
@@ -193,7 +167,7 @@ fn tracing_grpc_options_and_json_arguments_pass_through() {
             shards: 2
             polling: ALL
     ";
-    for (_, docs) in render_flow(flow, "tracing") {
+    for Render { docs, .. } in Chart::flow(flow).render_both_helms() {
         let gw = args(find(&docs, "Deployment", "rel-demo-gateway"), 0);
         assert!(gw.contains(&"--tracing".to_string()));
         assert_eq!(values(&gw, "--traces-exporter-port").unwrap(), ["4317"]);
@@ -241,7 +215,7 @@ fn external_executor_with_several_hosts_gets_every_address() {
             grpc_metadata:
               token: abc
     ";
-    for (_, docs) in render_flow(flow, "external") {
+    for Render { docs, .. } in Chart::flow(flow).render_both_helms() {
         assert!(!docs.iter().any(|d| d["metadata"]["name"]
             .as_str()
             .unwrap_or("")
@@ -268,7 +242,7 @@ fn executor_with_several_protocols_gets_ports_and_services_per_protocol() {
             uses: docker://acme/enc:1
             protocol: [grpc, http]
     ";
-    for (_, docs) in render_flow(flow, "exec-multi") {
+    for Render { docs, .. } in Chart::flow(flow).render_both_helms() {
         let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
         assert_eq!(values(&a, "--port").unwrap(), ["8080", "8081"]);
         assert_eq!(values(&a, "--protocol").unwrap(), ["GRPC", "HTTP"]);
@@ -301,7 +275,7 @@ fn heads_and_sidecars_inherit_what_jina_copies() {
             uses_with: {k: 1}
             uses_before: docker://acme/pre:1
     ";
-    for (_, docs) in render_flow(flow, "head-inherit") {
+    for Render { docs, .. } in Chart::flow(flow).render_both_helms() {
         let head = find(&docs, "Deployment", "rel-demo-idx-head");
         let h = args(head, 0);
         assert_eq!(values(&h, "--retries").unwrap(), ["3"]);
@@ -355,7 +329,7 @@ fn json_blobs_reach_jina_exactly_even_where_helm_cannot_round_trip() {
             uses_metas: {threshold: 0.25, name: m}
             when: {tags__x: {$eq: null}}
     ";
-    for (h, docs) in render_flow(flow, "blobs") {
+    for Render { helm: h, docs } in Chart::flow(flow).render_both_helms() {
         let a = args(find(&docs, "Deployment", "rel-demo-enc"), 0);
         assert_eq!(
             exact_json(&values(&a, "--uses-with").unwrap()[0]),
@@ -393,7 +367,7 @@ fn probes_are_native_by_default_and_configurable() {
             uses: docker://acme/web:1
             protocol: http
     ";
-    for (h, docs) in render_flow(flow, "probes") {
+    for Render { helm: h, docs } in Chart::flow(flow).render_both_helms() {
         // gRPC health checking for grpc, GET / for http: no process started per probe.
         let [startup, liveness, readiness] =
             <[J; 3]>::try_from(probes_of(&docs, "Deployment", "rel-demo-enc")).unwrap();
@@ -430,7 +404,7 @@ fn probes_are_native_by_default_and_configurable() {
         "--set",
         "executors.web.probes.readiness.successThreshold=2",
     ];
-    for (h, docs) in render_flow_with(flow, "probes-set", &set) {
+    for Render { helm: h, docs } in Chart::flow(flow).args(&set).render_both_helms() {
         let enc = probes_of(&docs, "Deployment", "rel-demo-enc");
         assert_eq!(
             enc[0]["exec"]["command"],
@@ -549,20 +523,8 @@ executors:
     needs: [idx]
     disable_reduce: true
 ";
-    let tmp = TempDir::new("one-fact");
-    let path = tmp.path().join("flow.yml");
-    std::fs::write(&path, flow).unwrap();
-    let chart = tmp.path().join("c");
-    generate_chart(&path, &chart, "demo");
-    let (_, helm) = &helms()[1];
-    let base = facts(&documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "rel",
-        "demo",
-        &[],
-    )));
+    let chart = Chart::flow(flow);
+    let base = facts(&chart.render().docs);
     let cases: &[(&[&str], &[&str])] = &[
         (
             &["executors.merger.noReduce=false"],
@@ -691,14 +653,7 @@ executors:
             args.push("--set");
             args.push(s);
         }
-        let changed = facts(&documents(&render(
-            helm,
-            &chart,
-            tmp.path(),
-            "rel",
-            "demo",
-            &args,
-        )));
+        let changed = facts(&chart.clone().args(&args).render().docs);
         let keys: std::collections::BTreeSet<&String> = base.keys().chain(changed.keys()).collect();
         let diff: Vec<&String> = keys
             .into_iter()
@@ -857,15 +812,14 @@ fn set_of_one_key_in_each_table_reaches_the_container_exactly() {
             r#"{"remote":{"x-tenant":"acme","x-region":"eu"}}"#,
         ),
     ];
-    let tmp = TempDir::new("set-tables");
-    let path = tmp.path().join("flow.yml");
-    std::fs::write(&path, unindent(flow)).unwrap();
-    let chart = tmp.path().join("c");
-    generate_chart(&path, &chart, "demo");
-    for (h, helm) in helms() {
-        let base = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", &[]));
+    let chart = Chart::flow(flow);
+    for Render {
+        helm: h,
+        docs: base,
+    } in chart.render_both_helms()
+    {
         for (set, kind, object, container, flag, want) in cases {
-            let docs = documents(&render(&helm, &chart, tmp.path(), "rel", "demo", set));
+            let docs = chart.clone().args(set).render_on(h).docs;
             let got = values(&args(find(&docs, kind, object), *container), flag)
                 .unwrap_or_else(|| panic!("{h} {set:?}: {object} has no {flag}"));
             assert_eq!(
@@ -898,11 +852,7 @@ fn an_exact_value_must_be_json_text_alone_and_args_may_not_take_the_charts_optio
             uses: docker://acme/enc:1
             uses_with: {model: {name: small}}
     ";
-    let tmp = TempDir::new("render-refusals");
-    let path = tmp.path().join("flow.yml");
-    std::fs::write(&path, unindent(flow)).unwrap();
-    let chart = tmp.path().join("c");
-    generate_chart(&path, &chart, "demo");
+    let chart = Chart::flow(flow);
     let cases: &[(&[&str], &str)] = &[
         (
             &["--set-string", "executors.enc.usesWith.model.$json=1.0"],
@@ -925,25 +875,45 @@ fn an_exact_value_must_be_json_text_alone_and_args_may_not_take_the_charts_optio
             "gateway.args.replicas: the chart passes --replicas itself, and an args entry would override it; use `gateway.replicas`",
         ),
     ];
-    for (h, helm) in helms() {
+    for h in ["helm3", "helm4"] {
         for (set, want) in cases {
-            let err = crate::common::k8s::try_render(&helm, &chart, tmp.path(), "rel", "demo", set)
-                .expect_err(&format!("{h} {set:?} rendered"));
+            let err = chart.clone().args(set).render_error_on(h);
             assert!(err.contains(want), "{h} {set:?}: {err}");
         }
         // The same, set to null, removes the key and renders.
-        render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "rel",
-            "demo",
-            &[
-                "--set-string",
-                "executors.enc.usesWith.model.$json=1.0",
-                "--set",
-                "executors.enc.usesWith.model.name=null",
-            ],
+        chart
+            .clone()
+            .set("executors.enc.usesWith.model.name", "null")
+            .args(&["--set-string", "executors.enc.usesWith.model.$json=1.0"])
+            .render_on(h);
+    }
+}
+
+#[test]
+fn shards_set_by_value_get_a_head_that_connects_to_each() {
+    let chart = Chart::flow(
+        "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+        ",
+    );
+    for r in chart.set("executors.enc.shards", 3).render_both_helms() {
+        let shards: Vec<String> = (0..3).map(|i| format!("rel-demo-enc-{i}")).collect();
+        assert!(
+            shards.iter().all(|s| r.try_get("Deployment", s).is_some()),
+            "{}",
+            r.helm
+        );
+        let head = r.args("Deployment", "rel-demo-enc-head", 0);
+        let list: J =
+            serde_json::from_str(&values(&head, "--connection-list").unwrap()[0]).unwrap();
+        assert_eq!(list.as_object().unwrap().len(), 3, "{}: {list}", r.helm);
+        assert!(
+            r.try_get("Deployment", "rel-demo-enc").is_none(),
+            "{}",
+            r.helm
         );
     }
 }

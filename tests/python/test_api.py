@@ -37,7 +37,8 @@ def test_the_wheel_installs_the_native_command_and_a_typed_package() -> None:
 
 
 def test_importing_flowhelm_imports_nothing_else() -> None:
-    # Not Jina, not even typing or json: they come when a function runs (docs/install.md: about 0.7 ms).
+    # Not Jina, not even typing or json: they come when a function runs
+    # (docs/install.md: about 0.7 ms).
     code = (
         "import sys; before = set(sys.modules); import flowhelm; "
         "print(sorted(set(sys.modules) - before))"

@@ -124,7 +124,7 @@ pub(super) fn ports(value: &Node, what: &str) -> Result<Vec<u16>> {
             .as_text(what)
             .map_err(|_| value_type(item, what, "a port number or a list of them"))?;
         for part in text.split(',') {
-            let Some(crate::flow::resolve::Plain::Int(p)) = crate::flow::resolve::python_int(part)
+            let Some(crate::yaml::resolve::Plain::Int(p)) = crate::yaml::resolve::python_int(part)
             else {
                 return Err(Error::input(
                     item.pos,
@@ -257,8 +257,8 @@ pub(super) fn polling(value: &Node) -> Result<Polling> {
 pub(super) fn gpus(value: &Node) -> Result<String> {
     let text = value.as_text("gpus")?;
     if crate::jina::gpus_ok(&text) {
-        return Ok(match crate::flow::resolve::python_int(&text) {
-            Some(crate::flow::resolve::Plain::Int(n)) => n.to_string(),
+        return Ok(match crate::yaml::resolve::python_int(&text) {
+            Some(crate::yaml::resolve::Plain::Int(n)) => n.to_string(),
             _ => text,
         });
     }

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use super::{flows, KUBE_VERSIONS};
 use crate::common;
-use crate::common::k8s::{container_args, documents, find, render, try_render, validate_all};
+use crate::common::chart::Chart;
+use crate::common::k8s::{container_args, documents, find, render, validate_all};
 use crate::common::semantic;
 use crate::common::{generate_chart, helms, stdout, TempDir};
 use crate::test::{unindent, Test};
@@ -50,14 +51,12 @@ fn search_chart(tmp: &TempDir) -> std::path::PathBuf {
 
 #[test]
 fn accounts_and_budgets_by_default_autoscalers_and_policies_only_when_enabled() {
-    let tmp = TempDir::new("production");
-    let chart = search_chart(&tmp);
-    let (_, helm) = &helms()[1];
-    let docs = documents(&render(helm, &chart, tmp.path(), "r", "demo", &[]));
-    valid(&docs, "search, defaults");
+    let chart = Chart::example("search").release("r");
+    let r = chart.render();
+    let docs = &r.docs;
     // One account per workload, shards sharing their executor's; every pod names one of them.
-    let accounts = names(&docs, "ServiceAccount");
-    for w in workloads(&docs) {
+    let accounts = r.names("ServiceAccount");
+    for w in workloads(docs) {
         let pod = &w["spec"]["template"]["spec"];
         let sa = pod["serviceAccountName"].as_str().unwrap();
         assert!(
@@ -75,14 +74,14 @@ fn accounts_and_budgets_by_default_autoscalers_and_policies_only_when_enabled() 
     assert!(accounts.contains("r-search-gateway") && accounts.contains("r-search-indexer-head"));
     assert!(accounts.contains("r-search-indexer") && !accounts.contains("r-search-indexer-0"));
     // Budgets exactly for the workloads of more than one pod.
-    let multi: BTreeSet<String> = workloads(&docs)
+    let multi: BTreeSet<String> = workloads(docs)
         .iter()
         .filter(|w| w["spec"]["replicas"].as_i64().unwrap() > 1)
         .map(|w| w["metadata"]["name"].as_str().unwrap().to_string())
         .collect();
     assert!(!multi.is_empty());
-    assert_eq!(names(&docs, "PodDisruptionBudget"), multi);
-    for pdb in of_kind(&docs, "PodDisruptionBudget") {
+    assert_eq!(r.names("PodDisruptionBudget"), multi);
+    for pdb in r.of_kind("PodDisruptionBudget") {
         assert_eq!(pdb["spec"]["maxUnavailable"], 1);
     }
     for kind in [
@@ -91,68 +90,50 @@ fn accounts_and_budgets_by_default_autoscalers_and_policies_only_when_enabled() 
         "HTTPRoute",
         "GRPCRoute",
     ] {
-        assert!(names(&docs, kind).is_empty(), "{kind} rendered by default");
+        assert!(r.names(kind).is_empty(), "{kind} rendered by default");
     }
 
     // Turned off: no account (pods run as the namespace's default), no budget.
-    let off = documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "r",
-        "demo",
-        &[
-            "--set",
-            "executorDefaults.serviceAccount.create=false",
-            "--set",
-            "executorDefaults.head.serviceAccount.create=false",
-            "--set",
-            "gateway.serviceAccount.create=false",
-            "--set",
-            "executorDefaults.podDisruptionBudget.enabled=false",
-            "--set",
-            "gateway.podDisruptionBudget.enabled=false",
-        ],
-    ));
-    assert!(
-        names(&off, "ServiceAccount").is_empty() && names(&off, "PodDisruptionBudget").is_empty()
-    );
-    for w in workloads(&off) {
+    let off = chart
+        .clone()
+        .set("executorDefaults.serviceAccount.create", false)
+        .set("executorDefaults.head.serviceAccount.create", false)
+        .set("gateway.serviceAccount.create", false)
+        .set("executorDefaults.podDisruptionBudget.enabled", false)
+        .set("gateway.podDisruptionBudget.enabled", false)
+        .render();
+    assert!(off.names("ServiceAccount").is_empty() && off.names("PodDisruptionBudget").is_empty());
+    for w in workloads(&off.docs) {
         assert!(w["spec"]["template"]["spec"]["serviceAccountName"].is_null());
     }
 
     // An existing account by name, an IRSA annotation on a created one, a percentage budget.
-    let named = documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "r",
-        "demo",
-        &[
-            "--set", "gateway.serviceAccount.create=false",
-            "--set", "gateway.serviceAccount.name=edge",
-            "--set-string", "executors.indexer.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/idx",
-            "--set", "executors.indexer.serviceAccount.automount=true",
-            "--set", "executorDefaults.podDisruptionBudget.minAvailable=50%",
-        ],
-    ));
-    let gw = find(&named, "Deployment", "r-search-gateway");
+    let named = chart
+        .clone()
+        .without_api_rules()
+        .set("gateway.serviceAccount.create", false)
+        .set("gateway.serviceAccount.name", "edge")
+        .args(&["--set-string", "executors.indexer.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/idx"])
+        .set("executors.indexer.serviceAccount.automount", true)
+        .set("executorDefaults.podDisruptionBudget.minAvailable", "50%")
+        .render();
+    let gw = named.get("Deployment", "r-search-gateway");
     assert_eq!(gw["spec"]["template"]["spec"]["serviceAccountName"], "edge");
-    let sa = find(&named, "ServiceAccount", "r-search-indexer");
+    let sa = named.get("ServiceAccount", "r-search-indexer");
     assert_eq!(
         sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
         "arn:aws:iam::1:role/idx"
     );
     assert_eq!(sa["automountServiceAccountToken"], true);
-    let shard = find(&named, "Deployment", "r-search-indexer-0");
+    let shard = named.get("Deployment", "r-search-indexer-0");
     assert_eq!(
         shard["spec"]["template"]["spec"]["automountServiceAccountToken"],
         true
     );
-    let pdb = find(&named, "PodDisruptionBudget", "r-search-image-encoder");
+    let pdb = named.get("PodDisruptionBudget", "r-search-image-encoder");
     assert_eq!(pdb["spec"]["minAvailable"], "50%");
     assert!(pdb["spec"]["maxUnavailable"].is_null());
-    let findings = semantic::check(&named);
+    let findings = semantic::check(&named.docs);
     assert!(
         findings
             .iter()
@@ -163,24 +144,20 @@ fn accounts_and_budgets_by_default_autoscalers_and_policies_only_when_enabled() 
 
 #[test]
 fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
-    let tmp = TempDir::new("autoscaling");
-    let chart = search_chart(&tmp);
-    let (_, helm) = &helms()[1];
-    let on = [
-        "--set",
-        "executorDefaults.autoscaling.enabled=true",
-        "--set",
-        "executorDefaults.autoscaling.maxReplicas=8",
-        "--set",
-        "executorDefaults.autoscaling.targetMemoryUtilizationPercentage=75",
-        "--set",
-        "gateway.autoscaling.enabled=true",
-        "--set",
-        "gateway.autoscaling.minReplicas=2",
-    ];
-    let before = documents(&render(helm, &chart, tmp.path(), "r", "demo", &[]));
-    let after = documents(&render(helm, &chart, tmp.path(), "r", "demo", &on));
-    valid(&after, "search, autoscaling");
+    let chart = Chart::example("search").release("r");
+    let before = chart.render().docs;
+    let after = chart
+        .clone()
+        .set("executorDefaults.autoscaling.enabled", true)
+        .set("executorDefaults.autoscaling.maxReplicas", 8)
+        .set(
+            "executorDefaults.autoscaling.targetMemoryUtilizationPercentage",
+            75,
+        )
+        .set("gateway.autoscaling.enabled", true)
+        .set("gateway.autoscaling.minReplicas", 2)
+        .render()
+        .docs;
     let hpas = of_kind(&after, "HorizontalPodAutoscaler");
     // Every workload but heads, which have their own `head.autoscaling`, scales.
     let scaled: BTreeSet<String> = workloads(&after)
@@ -224,20 +201,12 @@ fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
     // Autoscaled workloads always get a budget (their count may grow), heads keep theirs off.
     assert_eq!(names(&after, "PodDisruptionBudget"), scaled);
     // A head scales on its own values, not the executor's.
-    let head = documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "r",
-        "demo",
-        &[
-            "--set",
-            "executors.indexer.head.autoscaling.enabled=true",
-            "--set",
-            "executors.indexer.head.autoscaling.maxReplicas=3",
-        ],
-    ));
-    valid(&head, "search, head autoscaling");
+    let head = chart
+        .clone()
+        .set("executors.indexer.head.autoscaling.enabled", true)
+        .set("executors.indexer.head.autoscaling.maxReplicas", 3)
+        .render()
+        .docs;
     assert_eq!(
         names(&head, "HorizontalPodAutoscaler"),
         BTreeSet::from(["r-search-indexer-head".to_string()])
@@ -273,9 +242,8 @@ fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
 
 #[test]
 fn scaling_values_that_cannot_work_are_refused_naming_the_key() {
-    let tmp = TempDir::new("scaling-refused");
-    let chart = search_chart(&tmp);
-    for (helm_name, helm) in helms() {
+    let chart = Chart::example("search").release("r");
+    for helm_name in ["helm3", "helm4"] {
         for (args, expect) in [
             (
                 vec!["--set", "executorDefaults.podDisruptionBudget.minAvailable=1", "--set", "executorDefaults.podDisruptionBudget.maxUnavailable=1"],
@@ -298,7 +266,7 @@ fn scaling_values_that_cannot_work_are_refused_naming_the_key() {
                 "executors.indexer.head.podDisruptionBudget sets both",
             ),
         ] {
-            let err = try_render(&helm, &chart, tmp.path(), "r", "demo", &args).unwrap_err();
+            let err = chart.clone().args(&args).render_error_on(helm_name);
             assert!(err.contains(expect), "{helm_name} {args:?}: {err}");
         }
     }
@@ -306,49 +274,34 @@ fn scaling_values_that_cannot_work_are_refused_naming_the_key() {
 
 #[test]
 fn heads_are_scheduled_sized_and_credentialed_on_their_own() {
-    let tmp = TempDir::new("heads");
-    let chart = search_chart(&tmp);
-    let (_, helm) = &helms()[1];
-    let docs = documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "r",
-        "demo",
-        &[
-            "--set",
-            "executorDefaults.nodeSelector.pool=models",
-            "--set",
-            "executorDefaults.tolerations[0].key=gpu",
-            "--set",
-            "executorDefaults.tolerations[0].operator=Exists",
-            "--set",
-            "executorDefaults.priorityClassName=models",
-            "--set",
-            "executorDefaults.runtimeClassName=nvidia",
-            "--set",
-            "executorDefaults.extraEnv[0].name=X",
-            "--set",
-            "executorDefaults.extraEnv[0].value=y",
-            "--set",
-            "executors.indexer.head.nodeSelector.pool=routers",
-            "--set",
-            "executors.indexer.head.replicas=2",
-            "--set",
-            "executors.indexer.head.resources.requests.cpu=50m",
-            "--set",
-            "executorDefaults.topologySpreadConstraints[0].maxSkew=1",
-            "--set",
-            "executorDefaults.topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
-            "--set",
-            "executorDefaults.topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway",
-            "--set",
-            "executorDefaults.terminationGracePeriodSeconds=90",
-            "--set",
-            "global.commonAnnotations.team=search",
-        ],
-    ));
-    valid(&docs, "heads apart");
+    let chart = Chart::example("search").release("r");
+    let mut apart = chart.clone();
+    for (key, value) in [
+        ("executorDefaults.nodeSelector.pool", "models"),
+        ("executorDefaults.tolerations[0].key", "gpu"),
+        ("executorDefaults.tolerations[0].operator", "Exists"),
+        ("executorDefaults.priorityClassName", "models"),
+        ("executorDefaults.runtimeClassName", "nvidia"),
+        ("executorDefaults.extraEnv[0].name", "X"),
+        ("executorDefaults.extraEnv[0].value", "y"),
+        ("executors.indexer.head.nodeSelector.pool", "routers"),
+        ("executors.indexer.head.replicas", "2"),
+        ("executors.indexer.head.resources.requests.cpu", "50m"),
+        ("executorDefaults.topologySpreadConstraints[0].maxSkew", "1"),
+        (
+            "executorDefaults.topologySpreadConstraints[0].topologyKey",
+            "topology.kubernetes.io/zone",
+        ),
+        (
+            "executorDefaults.topologySpreadConstraints[0].whenUnsatisfiable",
+            "ScheduleAnyway",
+        ),
+        ("executorDefaults.terminationGracePeriodSeconds", "90"),
+        ("global.commonAnnotations.team", "search"),
+    ] {
+        apart = apart.set(key, value);
+    }
+    let docs = apart.render().docs;
     let shard = &find(&docs, "Deployment", "r-search-indexer-0")["spec"]["template"]["spec"];
     let head_obj = find(&docs, "Deployment", "r-search-indexer-head");
     let head = &head_obj["spec"]["template"]["spec"];
@@ -395,16 +348,10 @@ fn heads_are_scheduled_sized_and_credentialed_on_their_own() {
         }
     }
     // The Flow's secrets stay with the executor (prod values give the indexer one).
-    let prod = common::root().join("examples/search.values-prod.yaml");
-    let prod = prod.display().to_string();
-    let docs = documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "r",
-        "demo",
-        &["-f", &prod],
-    ));
+    let docs = chart
+        .values(common::root().join("examples/search.values-prod.yaml"))
+        .render()
+        .docs;
     let env_names = |obj: &J| -> Vec<String> {
         obj["spec"]["template"]["spec"]["containers"][0]["env"]
             .as_array()

@@ -1,6 +1,7 @@
 //! Shared helpers of the integration tests: the real flowhelm binary, the real helm binaries
 //! installed by `scripts/install-tools.sh`, and temporary directories.
 
+pub mod chart;
 pub mod k8s;
 pub mod kube;
 pub mod podsecurity;
