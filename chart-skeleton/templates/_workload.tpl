@@ -88,6 +88,24 @@ spec:
   {{- if not $autoscaled }}
   replicas: {{ .replicas | int }}
   {{- end }}
+  {{- /* Counts left empty ("", or absent) are Kubernetes' defaults; 0 is a value. */}}
+  {{- $history := $cfg.revisionHistoryLimit }}
+  {{- if not (or (kindIs "invalid" $history) (kindIs "string" $history)) }}
+  revisionHistoryLimit: {{ int $history }}
+  {{- end }}
+  {{- $minReady := $cfg.minReadySeconds }}
+  {{- $hasMinReady := not (or (kindIs "invalid" $minReady) (kindIs "string" $minReady)) }}
+  {{- if $hasMinReady }}
+  minReadySeconds: {{ int $minReady }}
+  {{- end }}
+  {{- $deadline := $cfg.progressDeadlineSeconds }}
+  {{- if not (or $stateful (kindIs "invalid" $deadline) (kindIs "string" $deadline)) }}
+  {{- if and $hasMinReady (le (int $deadline) (int $minReady)) }}
+  {{- fail (printf "%s: progressDeadlineSeconds (%d) must be more than minReadySeconds (%d): raise it, or leave it empty"
+      .name (int $deadline) (int $minReady)) }}
+  {{- end }}
+  progressDeadlineSeconds: {{ int $deadline }}
+  {{- end }}
   selector:
     matchLabels:
       app: {{ $nameQ }}
@@ -149,6 +167,9 @@ spec:
       {{- with $cfg.runtimeClassName }}
       runtimeClassName: {{ quote . }}
       {{- end }}
+      {{- with $cfg.schedulerName }}
+      schedulerName: {{ quote . }}
+      {{- end }}
       terminationGracePeriodSeconds: {{ $cfg.terminationGracePeriodSeconds | int }}
       {{- /* Jina reads none of the <SERVICE>_PORT variables; with thousands of Services in a
       namespace they would outgrow what a process can be started with. */}}
@@ -168,6 +189,12 @@ spec:
       {{- end }}
       {{- with $cfg.affinity }}
       affinity: {{ toJson . }}
+      {{- end }}
+      {{- with $cfg.dnsConfig }}
+      dnsConfig: {{ toJson . }}
+      {{- end }}
+      {{- with $cfg.hostAliases }}
+      hostAliases: {{ toJson . }}
       {{- end }}
       {{- with $cfg.tolerations }}
       tolerations: {{ toJson . }}

@@ -917,3 +917,101 @@ fn shards_set_by_value_get_a_head_that_connects_to_each() {
         );
     }
 }
+
+#[test]
+fn rollout_counts_and_pod_dns_are_passed_as_set_zero_included_and_left_to_kubernetes_when_empty() {
+    let chart = Chart::flow(
+        "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            shards: 2
+          - name: store
+            uses: docker://acme/store:1
+            volumes: /data
+        ",
+    );
+    let spec = |r: &Render, kind: &str, name: &str| r.get(kind, name)["spec"].clone();
+    let fields = [
+        "revisionHistoryLimit",
+        "minReadySeconds",
+        "progressDeadlineSeconds",
+    ];
+    for r in chart.render_both_helms() {
+        let enc = spec(&r, "Deployment", "rel-demo-enc-0");
+        for field in fields {
+            assert!(enc[field].is_null(), "{}: {field} {}", r.helm, enc[field]);
+        }
+        let pod = &enc["template"]["spec"];
+        for field in ["schedulerName", "dnsConfig", "hostAliases"] {
+            assert!(pod[field].is_null(), "{}: {field} {}", r.helm, pod[field]);
+        }
+    }
+    let set = chart
+        .clone()
+        .set("executorDefaults.revisionHistoryLimit", 0)
+        .set("executorDefaults.minReadySeconds", 0)
+        .set("executorDefaults.progressDeadlineSeconds", 1800)
+        .set("executorDefaults.schedulerName", "gpu-binpack")
+        .set("executorDefaults.dnsConfig.options[0].name", "ndots")
+        .args(&[
+            "--set-string",
+            "executorDefaults.dnsConfig.options[0].value=2",
+        ])
+        .set("executorDefaults.hostAliases[0].ip", "10.0.0.9")
+        .set(
+            "executorDefaults.hostAliases[0].hostnames[0]",
+            "models.internal",
+        )
+        .set("executors.store.revisionHistoryLimit", 2)
+        .set("executors.store.minReadySeconds", 15)
+        .set("gateway.revisionHistoryLimit", 5);
+    for r in set.render_both_helms() {
+        let h = r.helm;
+        for name in ["rel-demo-enc-0", "rel-demo-enc-head"] {
+            let s = spec(&r, "Deployment", name);
+            assert_eq!(
+                (&s["revisionHistoryLimit"], &s["minReadySeconds"]),
+                (&J::from(0), &J::from(0)),
+                "{h} {name}"
+            );
+            assert_eq!(s["progressDeadlineSeconds"], 1800, "{h} {name}");
+            let pod = &s["template"]["spec"];
+            assert_eq!(pod["schedulerName"], "gpu-binpack", "{h} {name}");
+            assert_eq!(pod["dnsConfig"]["options"][0]["value"], "2", "{h} {name}");
+            assert_eq!(
+                pod["hostAliases"][0]["hostnames"][0], "models.internal",
+                "{h}"
+            );
+        }
+        // A StatefulSet has no progress deadline.
+        let store = spec(&r, "StatefulSet", "rel-demo-store");
+        assert_eq!(store["revisionHistoryLimit"], 2, "{h}");
+        assert_eq!(store["minReadySeconds"], 15, "{h}");
+        assert!(store["progressDeadlineSeconds"].is_null(), "{h}");
+        assert_eq!(
+            spec(&r, "Deployment", "rel-demo-gateway")["revisionHistoryLimit"],
+            5,
+            "{h}"
+        );
+    }
+    for helm in ["helm3", "helm4"] {
+        let err = chart
+            .clone()
+            .set("gateway.revisionHistoryLimit", -1)
+            .render_error_on(helm);
+        assert!(err.contains("revisionHistoryLimit"), "{helm}: {err}");
+        let err = chart
+            .clone()
+            .set("executors.enc.minReadySeconds", 60)
+            .set("executors.enc.progressDeadlineSeconds", 60)
+            .render_error_on(helm);
+        assert!(
+            err.contains(
+                "rel-demo-enc-0: progressDeadlineSeconds (60) must be more than minReadySeconds (60)"
+            ),
+            "{helm}: {err}"
+        );
+    }
+}

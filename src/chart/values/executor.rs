@@ -1,12 +1,20 @@
 //! One executor's values (its Flow settings over Jina's defaults), its sidecars, its head, and
 //! where an external one is.
 
-use super::{
-    e, env_from_secret_schema, image, jina, jina_resources, json, json_table, json_table_schema,
-    pod, production, protocols, protocols_schema, rolling_update, s, scheduling, strategy_schema,
-    string_map, strings, Entry, Executor, External, Image, IndexMap, Polling, PollingMode, Uses,
-    Val, ValuesOptions, DNS_LABEL,
+use indexmap::IndexMap;
+use serde_json::{json, Value as J};
+
+use super::parts::{
+    e, image, json_table, json_table_schema, protocols, protocols_schema, rows, s, string_map,
+    strings, Row, ValuesOptions, DNS_LABEL,
 };
+use super::pod::{
+    env_from_secret_schema, jina_resources, pod, production, rolling_update, scheduling,
+    strategy_schema,
+};
+use crate::chart::doc::{Entry, Val};
+use crate::flow::{Executor, External, Image, Polling, PollingMode, Uses};
+use crate::jina;
 
 pub(super) fn uses_image(u: &Uses, opts: &ValuesOptions) -> (Image, &'static str) {
     match u {
@@ -58,16 +66,10 @@ pub(super) fn sidecar(
     )
 }
 
-/// Every value of one executor: its Flow settings over Jina's defaults.
-#[expect(
-    clippy::too_many_lines,
-    reason = "a table of values entries, one per key; declaring values as data (issue 26) splits it"
-)]
-pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
-    let (img, uses) = uses_image(&x.uses, opts);
-    // `polling` is the mode of every endpoint not listed (Jina's `*`, empty when the Flow gives
-    // none: ANY), `pollingByEndpoint` the rest; a `*` the Flow writes stays in `--polling`.
-    let (polling, by_endpoint) = match &x.polling {
+/// `polling` (the mode of every endpoint not listed: Jina's `*`, empty when the Flow gives none,
+/// ANY) and `pollingByEndpoint` (the rest); a `*` the Flow writes stays in `--polling`.
+fn polling(x: &Executor) -> (String, IndexMap<String, String>) {
+    match &x.polling {
         Polling::Uniform(PollingMode::Any) => (String::new(), IndexMap::new()),
         Polling::Uniform(p) => (p.to_string(), IndexMap::new()),
         Polling::PerEndpoint(m) => {
@@ -76,7 +78,180 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
             let default = m.shift_remove("*").unwrap_or_default();
             (default, m)
         }
+    }
+}
+
+/// `--uses`: `config.yml` for docker images, empty for BaseExecutor.
+fn uses_flag(u: &Uses) -> &'static str {
+    match u {
+        Uses::Docker { .. } | Uses::Hub { .. } => "config.yml",
+        Uses::Base => "",
+    }
+}
+
+/// The values every executor has, after its image: one row per key. Adding a value is a row
+/// here and its use in a template.
+const EXECUTOR: &[Row<Executor>] = &[
+    Row {
+        key: "uses",
+        drives: "uses",
+        doc: "`--uses` passed to the executor: `config.yml` for docker images, empty for \
+            BaseExecutor.",
+        val: |x| s(uses_flag(&x.uses)),
+        schema: None,
+    },
+    Row {
+        key: "dnsName",
+        drives: "name",
+        doc: "The executor's name in Kubernetes object names (each executor has its own; a \
+            DNS label).",
+        val: |x| s(&x.dns),
+        schema: Some(|| {
+            json!({
+                "type": "string",
+                "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+                "maxLength": 53,
+            })
+        }),
+    },
+    Row {
+        key: "replicas",
+        drives: "replicas",
+        doc: "Pods per shard.",
+        val: |x| Val::Int(i64::from(x.replicas)),
+        schema: Some(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+    },
+    Row {
+        key: "shards",
+        drives: "shards",
+        doc: "Shards; above 1 a head pod fans requests out to one workload per shard.",
+        val: |x| Val::Int(i64::from(x.shards)),
+        schema: Some(|| json!({"type": "integer", "minimum": 1, "maximum": jina::MAX_SHARDS})),
+    },
+    Row {
+        key: "polling",
+        drives: "polling",
+        doc: "How the head polls shards: `ANY` (one shard) or `ALL` (every shard), for \
+            endpoints not in `pollingByEndpoint` (Jina's `*`); empty: ANY, and no `*` in a \
+            per-endpoint `--polling`.",
+        val: |x| s(&polling(x).0),
+        schema: Some(|| json!({"type": "string", "enum": ["", "ANY", "ALL"]})),
+    },
+    Row {
+        key: "pollingByEndpoint",
+        drives: "polling",
+        doc: "Polling of particular endpoints (`/search: ALL`), over `polling`.",
+        val: |x| string_map(&polling(x).1),
+        schema: Some(|| {
+            json!({
+                "type": "object",
+                "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]},
+            })
+        }),
+    },
+    Row {
+        key: "protocols",
+        drives: "protocol",
+        doc: "Protocols the executor serves (the first is used by the gateway).",
+        val: |x| protocols(&x.protocols),
+        schema: Some(protocols_schema),
+    },
+    Row {
+        key: "usesWith",
+        drives: "uses_with",
+        doc: "`--uses-with`, the arguments of the executor's constructor (a key set to \
+            `{$json: TEXT}` gets the JSON value TEXT as written, e.g. `1.0` or `null`, which helm \
+            would change).",
+        val: |x| x.uses_with.as_ref().map_or_else(Val::open, json_table),
+        schema: Some(json_table_schema),
+    },
+    Row {
+        key: "usesMetas",
+        drives: "uses_metas",
+        doc: "`--uses-metas`, laid over the executor's `metas` (keys as in `usesWith`).",
+        val: |x| x.uses_metas.as_ref().map_or_else(Val::open, json_table),
+        schema: Some(json_table_schema),
+    },
+    Row {
+        key: "noReduce",
+        drives: "no_reduce",
+        doc: "Do not reduce results from several needs (`disable_reduce`): `--no-reduce` \
+            for the executor, and the gateway's `--deployments-no-reduce`.",
+        val: |x| Val::Bool(x.no_reduce),
+        schema: None,
+    },
+    Row {
+        key: "gpus",
+        drives: "gpus",
+        doc: "GPUs (`gpus`): `--gpus`, and as many `nvidia.com/gpu` limits (`all`: 1); empty \
+            for none. A count or `all`: Kubernetes' device plugin picks the devices, so Docker's \
+            `device=…` has no meaning here.",
+        val: |x| s(x.gpus.as_deref().unwrap_or("")),
+        schema: Some(gpus_schema),
+    },
+    Row {
+        key: "jinaVersion",
+        drives: "",
+        doc: "The Jina version the executor's image is built on (`3.34.0`; empty: \
+            unknown, or read from the tag of a BaseExecutor's Jina image): it must match the Jina \
+            images' (see `global.jinaVersionCheck`) and is the workload's \
+            `app.kubernetes.io/version`.",
+        val: |_| s(""),
+        schema: Some(|| json!({"type": "string", "pattern": "^(|[0-9]+\\.[0-9]+\\.[0-9]+)$"})),
+    },
+];
+
+fn gpus_schema() -> J {
+    let pattern = jina::GPUS_PATTERN
+        .replacen('^', "^(|", 1)
+        .replacen('$', ")$", 1);
+    json!({"oneOf": [
+        {"type": "string", "pattern": pattern},
+        {"type": "integer", "minimum": 0},
+    ]})
+}
+
+/// Every value of one executor: its Flow settings over Jina's defaults. The parts a Flow leaves
+/// at their defaults are only built for executorDefaults (`fixed`): an executor's tree exists to
+/// be diffed against it, and these would diff away.
+pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
+    let (img, _) = uses_image(&x.uses, opts);
+    let image_doc = if matches!(x.uses, Uses::Hub { .. }) {
+        "Executor image. REQUIRED: the Flow's `jinaai+docker://` is resolved by Jina Hub, \
+        which flowhelm cannot reach; set the image it resolves to."
+    } else {
+        "Executor image (the Flow's `uses: docker://…`)."
     };
+    let mut entries = vec![image(&img, image_doc)];
+    entries.extend(rows(EXECUTOR, x));
+    if fixed || x.external.is_some() {
+        entries.push(e(
+            "external",
+            "An executor served outside the cluster (`external: true`).",
+            external(x.external.as_ref()),
+        ));
+    }
+    if fixed || !x.volumes.is_empty() {
+        entries.push(persistence(x, fixed));
+    }
+    if fixed {
+        entries.push(e(
+            "head",
+            "The head pod of a sharded executor.",
+            Val::Map(head(opts)),
+        ));
+    }
+    entries.extend(sidecars(x, opts, fixed));
+    entries.extend(pod(&x.pod, jina_resources(), fixed));
+    // A GPU executor rolls without a spare GPU: one pod down at a time, none added.
+    if x.gpus.is_some() {
+        entries.push(e("strategy", "", rolling_update(0, 1)).schema(strategy_schema));
+    }
+    entries
+}
+
+/// `persistence`: the Flow's volumes; how they are claimed only in executorDefaults (`fixed`).
+fn persistence(x: &Executor, fixed: bool) -> Entry {
     let volumes = Val::Map(
         x.volumes
             .iter()
@@ -91,212 +266,98 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
             .collect(),
     );
     let mut entries = vec![
-        image(
-            &img,
-            if matches!(x.uses, Uses::Hub { .. }) {
-                "Executor image. REQUIRED: the Flow's `jinaai+docker://` is resolved by Jina Hub, \
-                which flowhelm cannot reach; set the image it resolves to."
-            } else {
-                "Executor image (the Flow's `uses: docker://…`)."
-            },
+        e(
+            "enabled",
+            "Run as a StatefulSet with volume claims.",
+            Val::Bool(!x.volumes.is_empty()),
         ),
         e(
-            "uses",
-            "`--uses` passed to the executor: `config.yml` for docker images, empty for \
-            BaseExecutor.",
-            s(uses),
-        ),
-        e(
-            "dnsName",
-            "The executor's name in Kubernetes object names (each executor has its own; a \
-            DNS label).",
-            s(&x.dns),
+            "volumes",
+            "Volumes by name (a DNS label): `{mountPath, size}`.",
+            volumes,
         )
-        .schema(|| {
-            json!({
-                "type": "string",
-                "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
-                "maxLength": 53,
-            })
-        }),
-        e(
-            "replicas",
-            "Pods per shard.",
-            Val::Int(i64::from(x.replicas)),
-        )
-        .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-        e(
-            "shards",
-            "Shards; above 1 a head pod fans requests out to one workload per shard.",
-            Val::Int(i64::from(x.shards)),
-        )
-        .schema(|| json!({"type": "integer", "minimum": 1, "maximum": jina::MAX_SHARDS})),
-        e(
-            "polling",
-            "How the head polls shards: `ANY` (one shard) or `ALL` (every shard), for \
-            endpoints not in `pollingByEndpoint` (Jina's `*`); empty: ANY, and no `*` in a \
-            per-endpoint `--polling`.",
-            s(&polling),
-        )
-        .schema(|| json!({"type": "string", "enum": ["", "ANY", "ALL"]})),
-        e(
-            "pollingByEndpoint",
-            "Polling of particular endpoints (`/search: ALL`), over `polling`.",
-            string_map(&by_endpoint),
-        )
-        .schema(|| {
-            json!({
-                "type": "object",
-                "additionalProperties": {"type": "string", "enum": ["ANY", "ALL"]},
-            })
-        }),
-        e(
-            "protocols",
-            "Protocols the executor serves (the first is used by the gateway).",
-            protocols(&x.protocols),
-        )
-        .schema(protocols_schema),
-        e(
-            "usesWith",
-            "`--uses-with`, the arguments of the executor's constructor (a key set to \
-            `{$json: TEXT}` gets the JSON value TEXT as written, e.g. `1.0` or `null`, which helm \
-            would change).",
-            x.uses_with.as_ref().map_or_else(Val::open, json_table),
-        )
-        .schema(json_table_schema),
-        e(
-            "usesMetas",
-            "`--uses-metas`, laid over the executor's `metas` (keys as in `usesWith`).",
-            x.uses_metas.as_ref().map_or_else(Val::open, json_table),
-        )
-        .schema(json_table_schema),
-        e(
-            "noReduce",
-            "Do not reduce results from several needs (`disable_reduce`): `--no-reduce` \
-            for the executor, and the gateway's `--deployments-no-reduce`.",
-            Val::Bool(x.no_reduce),
-        ),
-        e(
-            "gpus",
-            "GPUs (`gpus`): `--gpus`, and as many `nvidia.com/gpu` limits (`all`: 1); empty \
-            for none. A count or `all`: Kubernetes' device plugin picks the devices, so Docker's \
-            `device=…` has no meaning here.",
-            s(x.gpus.as_deref().unwrap_or("")),
-        )
-        .schema(|| {
-            let pattern = jina::GPUS_PATTERN
-                .replacen('^', "^(|", 1)
-                .replacen('$', ")$", 1);
-            json!({"oneOf": [
-                {"type": "string", "pattern": pattern},
-                {"type": "integer", "minimum": 0},
-            ]})
-        }),
-        e(
-            "jinaVersion",
-            "The Jina version the executor's image is built on (`3.34.0`; empty: \
-            unknown, or read from the tag of a BaseExecutor's Jina image): it must match the Jina \
-            images' (see `global.jinaVersionCheck`) and is the workload's \
-            `app.kubernetes.io/version`.",
-            s(""),
-        )
-        .schema(|| json!({"type": "string", "pattern": "^(|[0-9]+\\.[0-9]+\\.[0-9]+)$"})),
+        .schema(volumes_schema),
     ];
-    // Parts the Flow leaves at their defaults are only built for executorDefaults (`fixed`):
-    // an executor's tree exists to be diffed against it, and these would diff away.
-    if fixed || x.external.is_some() {
-        entries.push(e(
-            "external",
-            "An executor served outside the cluster (`external: true`).",
-            external(x.external.as_ref()),
-        ));
-    }
-    if fixed || !x.volumes.is_empty() {
-        let mut persistence = vec![
-            e(
-                "enabled",
-                "Run as a StatefulSet with volume claims.",
-                Val::Bool(!x.volumes.is_empty()),
-            ),
-            e(
-                "volumes",
-                "Volumes by name (a DNS label): `{mountPath, size}`.",
-                volumes,
-            )
-            .schema(|| {
-                json!({
-                    "type": "object",
-                    "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63},
-                    "additionalProperties": {
-                        "type": "object",
-                        "additionalProperties": false,
-                        "required": ["mountPath"],
-                        "properties": {
-                            "mountPath": {"type": "string", "pattern": "^/"},
-                            "size": {"type": "string"},
-                        },
-                    },
-                })
-            }),
-        ];
-        if fixed {
-            persistence.extend([
-                e("size", "Requested size of each volume.", s("10G")),
-                e(
-                    "accessModes",
-                    "Access modes of the claims.",
-                    Val::List(vec![s("ReadWriteOnce")]),
-                )
-                .schema(|| {
-                    json!({
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "enum": [
-                                "ReadWriteOnce",
-                                "ReadOnlyMany",
-                                "ReadWriteMany",
-                                "ReadWriteOncePod",
-                            ],
-                        },
-                    })
-                }),
-                e(
-                    "storageClass",
-                    "Storage class of the claims (empty: `global.storageClass`, else \
-                    the cluster's default; `-`: no class, for pre-provisioned volumes).",
-                    s(""),
-                ),
-                e(
-                    "retentionPolicy",
-                    "`persistentVolumeClaimRetentionPolicy`: what happens to the \
-                    claims when the StatefulSet is deleted or scaled down (`Retain` or `Delete`).",
-                    Val::Map(vec![
-                        e("whenDeleted", "", s("Retain")),
-                        e("whenScaled", "", s("Retain")),
-                    ]),
-                )
-                .schema(|| {
-                    json!({"type": "object", "additionalProperties": false, "properties": {
-                    "whenDeleted": {"type": "string", "enum": ["Retain", "Delete"]},
-                    "whenScaled": {"type": "string", "enum": ["Retain", "Delete"]}}})
-                }),
-            ]);
-        }
-        entries.push(e(
-            "persistence",
-            "Volumes from the Flow's `volumes`: the executor runs as a \
-            StatefulSet with one PersistentVolumeClaim per volume.",
-            Val::Map(persistence),
-        ));
-    }
     if fixed {
-        entries.push(e(
-            "head",
-            "The head pod of a sharded executor.",
-            Val::Map(head(opts)),
-        ));
+        entries.extend(rows(CLAIMS, &()));
     }
+    e(
+        "persistence",
+        "Volumes from the Flow's `volumes`: the executor runs as a \
+        StatefulSet with one PersistentVolumeClaim per volume.",
+        Val::Map(entries),
+    )
+}
+
+fn volumes_schema() -> J {
+    json!({
+        "type": "object",
+        "propertyNames": {"pattern": DNS_LABEL, "maxLength": 63},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["mountPath"],
+            "properties": {
+                "mountPath": {"type": "string", "pattern": "^/"},
+                "size": {"type": "string"},
+            },
+        },
+    })
+}
+
+/// How an executor's volumes are claimed (`persistence` in executorDefaults).
+const CLAIMS: &[Row<()>] = &[
+    Row {
+        key: "size",
+        drives: "",
+        doc: "Requested size of each volume.",
+        val: |()| s("10G"),
+        schema: None,
+    },
+    Row {
+        key: "accessModes",
+        drives: "",
+        doc: "Access modes of the claims.",
+        val: |()| Val::List(vec![s("ReadWriteOnce")]),
+        schema: Some(|| {
+            json!({
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"],
+                },
+            })
+        }),
+    },
+    Row {
+        key: "storageClass",
+        drives: "",
+        doc: "Storage class of the claims (empty: `global.storageClass`, else \
+            the cluster's default; `-`: no class, for pre-provisioned volumes).",
+        val: |()| s(""),
+        schema: None,
+    },
+    Row {
+        key: "retentionPolicy",
+        drives: "",
+        doc: "`persistentVolumeClaimRetentionPolicy`: what happens to the \
+            claims when the StatefulSet is deleted or scaled down (`Retain` or `Delete`).",
+        val: |()| {
+            Val::Map(vec![
+                e("whenDeleted", "", s("Retain")),
+                e("whenScaled", "", s("Retain")),
+            ])
+        },
+        schema: Some(|| {
+            json!({"type": "object", "additionalProperties": false, "properties": {
+                "whenDeleted": {"type": "string", "enum": ["Retain", "Delete"]},
+                "whenScaled": {"type": "string", "enum": ["Retain", "Delete"]}}})
+        }),
+    },
+];
+
+/// `usesBefore` and `usesAfter`: the Flow's, or (for executorDefaults) disabled ones.
+fn sidecars(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<Entry> {
     let sidecars = [
         (
             "usesBefore",
@@ -311,17 +372,11 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
             i64::from(jina::USES_AFTER_PORT),
         ),
     ];
-    for (key, doc, uses, port) in sidecars {
-        if fixed || uses.is_some() {
-            entries.push(sidecar(key, doc, uses, port, opts));
-        }
-    }
-    entries.extend(pod(&x.pod, jina_resources(), fixed));
-    // A GPU executor rolls without a spare GPU: one pod down at a time, none added.
-    if x.gpus.is_some() {
-        entries.push(e("strategy", "", rolling_update(0, 1)).schema(strategy_schema));
-    }
-    entries
+    sidecars
+        .into_iter()
+        .filter(|(_, _, uses, _)| fixed || uses.is_some())
+        .map(|(key, doc, uses, port)| sidecar(key, doc, uses, port, opts))
+        .collect()
 }
 
 /// The head of a sharded executor: a router Jina runs from its own image, scheduled, sized and
@@ -393,10 +448,29 @@ pub(super) fn external(ext: Option<&External>) -> Val {
     ])
 }
 
-pub(super) fn hosts_schema() -> serde_json::Value {
+pub(super) fn hosts_schema() -> J {
     json!({"type": "array", "items": {"type": "string", "minLength": 1}})
 }
 
-pub(super) fn ports_schema() -> serde_json::Value {
+pub(super) fn ports_schema() -> J {
     json!({"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_names_a_key_jina_reads_or_none() {
+        for row in EXECUTOR {
+            assert!(
+                row.drives.is_empty() || jina::keys::executor_key(row.drives).is_some(),
+                "{}: Jina reads no executor key `{}`",
+                row.key,
+                row.drives
+            );
+        }
+        let keys: std::collections::BTreeSet<_> = EXECUTOR.iter().map(|r| r.key).collect();
+        assert_eq!(keys.len(), EXECUTOR.len(), "a key is declared twice");
+    }
 }

@@ -1,11 +1,14 @@
 //! The gateway's values, and what reaches it from outside: the `helm test` Pod, Ingress and the
 //! Gateway API routes.
 
-use super::{
-    e, image, jina_resources, json, json_table, json_table_schema, pod, pod_security_context,
-    protocols, protocols_schema, s, security_context, service, Entry, Gateway, Uses, Val,
-    ValuesOptions,
+use serde_json::json;
+
+use super::parts::{
+    e, image, json_table, json_table_schema, protocols, protocols_schema, s, ValuesOptions,
 };
+use super::pod::{jina_resources, pod, pod_security_context, security_context, service};
+use crate::chart::doc::{Entry, Val};
+use crate::flow::{Gateway, Uses};
 
 pub(super) fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
     let (img, uses) = match &gw.uses {

@@ -2,10 +2,15 @@
 //! Services, NetworkPolicy, ServiceMonitor, and the objects beside it (ServiceAccount,
 //! PodDisruptionBudget, HorizontalPodAutoscaler).
 
-use super::{
-    args, args_schema, e, jina, json, s, secret_names_schema, string_map, strings, Entry,
-    PodSettings, Val, DATA_KEY, DNS_LABEL, DNS_SUBDOMAIN, DNS_SUBDOMAIN_BODY, ENV_NAME,
+use serde_json::{json, Value as J};
+
+use super::parts::{
+    args, args_schema, e, rows, s, secret_names_schema, string_map, strings, Row, DATA_KEY,
+    DNS_LABEL, DNS_SUBDOMAIN, DNS_SUBDOMAIN_BODY, ENV_NAME,
 };
+use crate::chart::doc::{Entry, Val};
+use crate::flow::PodSettings;
+use crate::jina;
 
 /// Settings every workload (gateway, executor) has. The Flow never sets the `fixed` ones, so
 /// executors leave them out (they would only be diffed away against executorDefaults).
@@ -82,88 +87,173 @@ pub(super) fn pod(p: &PodSettings, resources: Val, fixed: bool) -> Vec<Entry> {
     entries
 }
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "a table of values entries, one per key; declaring values as data (issue 26) splits it"
-)]
 pub(super) fn pod_fixed() -> Vec<Entry> {
-    let mut entries = vec![
-        e(
-            "extraEnv",
-            "More container `env` entries, as Kubernetes writes them.",
-            Val::List(vec![]),
-        )
-        .schema(|| json!({"type": "array", "items": {"type": "object"}})),
-        e(
-            "podAnnotations",
-            "Annotations added to the pods.",
-            Val::open(),
-        ),
-        e("podLabels", "Labels added to the pods.", Val::open()),
-        e("nodeSelector", "Node selector of the pods.", Val::open()),
-        e("tolerations", "Tolerations of the pods.", Val::List(vec![]))
-            .schema(|| json!({"type": "array"})),
-        e("affinity", "Affinity of the pods.", Val::open()),
-        pod_security_context(),
-        security_context(),
-        e(
-            "strategy",
-            "Update strategy: a Deployment's `strategy` (`rollingUpdate` only with \
+    let mut entries = rows(PLACEMENT, &());
+    entries.extend([pod_security_context(), security_context()]);
+    entries.extend(rows(CONTAINERS, &()));
+    entries.push(probes());
+    entries.extend(scheduling());
+    entries.extend(production());
+    entries
+}
+
+/// What pods carry and where they may run.
+const PLACEMENT: &[Row<()>] = &[
+    Row {
+        key: "extraEnv",
+        drives: "",
+        doc: "More container `env` entries, as Kubernetes writes them.",
+        val: |()| Val::List(vec![]),
+        schema: Some(|| json!({"type": "array", "items": {"type": "object"}})),
+    },
+    Row {
+        key: "podAnnotations",
+        drives: "",
+        doc: "Annotations added to the pods.",
+        val: |()| Val::open(),
+        schema: None,
+    },
+    Row {
+        key: "podLabels",
+        drives: "",
+        doc: "Labels added to the pods.",
+        val: |()| Val::open(),
+        schema: None,
+    },
+    Row {
+        key: "nodeSelector",
+        drives: "",
+        doc: "Node selector of the pods.",
+        val: |()| Val::open(),
+        schema: None,
+    },
+    Row {
+        key: "tolerations",
+        drives: "",
+        doc: "Tolerations of the pods.",
+        val: |()| Val::List(vec![]),
+        schema: Some(|| json!({"type": "array"})),
+    },
+    Row {
+        key: "affinity",
+        drives: "",
+        doc: "Affinity of the pods.",
+        val: |()| Val::open(),
+        schema: None,
+    },
+    Row {
+        key: "schedulerName",
+        drives: "",
+        doc: "The scheduler that places the pods (empty: the cluster's default).",
+        val: |()| s(""),
+        schema: Some(optional_name_schema),
+    },
+    Row {
+        key: "dnsConfig",
+        drives: "",
+        doc: "The pods' `dnsConfig` (nameservers, searches, options such as `ndots`), as \
+            Kubernetes writes it.",
+        val: |()| Val::open(),
+        schema: None,
+    },
+    Row {
+        key: "hostAliases",
+        drives: "",
+        doc: "Entries added to the pods' `/etc/hosts` (`[{ip, hostnames}]`).",
+        val: |()| Val::List(vec![]),
+        schema: Some(|| {
+            json!({"type": "array", "items": {
+                "type": "object",
+                "required": ["ip"],
+                "properties": {
+                    "ip": {"type": "string"},
+                    "hostnames": {"type": "array", "items": {"type": "string"}},
+                },
+            }})
+        }),
+    },
+];
+
+/// How pods are updated, and what runs and is mounted beside the Jina container.
+const CONTAINERS: &[Row<()>] = &[
+    Row {
+        key: "strategy",
+        drives: "",
+        doc: "Update strategy: a Deployment's `strategy` (`rollingUpdate` only with \
             `RollingUpdate`; `maxSurge` and `maxUnavailable` cannot both be 0), or with \
             persistence a StatefulSet's `updateStrategy` (`RollingUpdate`, one pod at a time, or \
             `OnDelete`).",
-            rolling_update(1, 0),
-        )
-        .schema(strategy_schema),
-        e(
-            "writableDirs",
-            "Paths given an emptyDir of their own, writable with a read-only root \
+        val: |()| rolling_update(1, 0),
+        schema: Some(strategy_schema),
+    },
+    Row {
+        key: "revisionHistoryLimit",
+        drives: "",
+        doc: "Old revisions kept for `kubectl rollout undo` (ReplicaSets of a Deployment, \
+            ControllerRevisions of a StatefulSet); empty: Kubernetes' default, 10.",
+        val: |()| s(""),
+        schema: Some(optional_seconds_schema),
+    },
+    Row {
+        key: "minReadySeconds",
+        drives: "",
+        doc: "Seconds a new pod must stay Ready before it counts as available (empty: 0).",
+        val: |()| s(""),
+        schema: Some(optional_seconds_schema),
+    },
+    Row {
+        key: "progressDeadlineSeconds",
+        drives: "",
+        doc: "Seconds a Deployment's rollout may make no progress before Kubernetes reports \
+            it failed (empty: Kubernetes' 600; more than `minReadySeconds`). StatefulSets \
+            (persistence on) have no deadline, so it is not rendered for them.",
+        val: |()| s(""),
+        schema: Some(optional_seconds_schema),
+    },
+    Row {
+        key: "writableDirs",
+        drives: "",
+        doc: "Paths given an emptyDir of their own, writable with a read-only root \
             filesystem (e.g. `/tmp` and `HOME`).",
-            Val::List(vec![]),
-        )
-        .schema(|| json!({"type": "array", "items": {"type": "string", "pattern": "^/"}})),
-        e("extraVolumes", "More pod volumes.", Val::List(vec![]))
-            .schema(|| json!({"type": "array", "items": {"type": "object"}})),
-        e(
-            "extraVolumeMounts",
-            "More container volume mounts.",
-            Val::List(vec![]),
-        )
-        .schema(|| json!({"type": "array", "items": {"type": "object"}})),
-        e(
-            "initContainers",
-            "Init containers run before the workload's own, as Kubernetes writes \
-            them.",
-            Val::List(vec![]),
-        )
-        .schema(containers_schema),
-        e(
-            "sidecars",
-            "More containers in each pod, as Kubernetes writes them (e.g. a log \
-            shipper).",
-            Val::List(vec![]),
-        )
-        .schema(containers_schema),
-        e(
-            "lifecycle",
-            "Lifecycle hooks of the Jina container. The default preStop pause lets \
+        val: |()| Val::List(vec![]),
+        schema: Some(|| json!({"type": "array", "items": {"type": "string", "pattern": "^/"}})),
+    },
+    Row {
+        key: "extraVolumes",
+        drives: "",
+        doc: "More pod volumes.",
+        val: |()| Val::List(vec![]),
+        schema: Some(|| json!({"type": "array", "items": {"type": "object"}})),
+    },
+    Row {
+        key: "extraVolumeMounts",
+        drives: "",
+        doc: "More container volume mounts.",
+        val: |()| Val::List(vec![]),
+        schema: Some(|| json!({"type": "array", "items": {"type": "object"}})),
+    },
+    Row {
+        key: "initContainers",
+        drives: "",
+        doc: "Init containers run before the workload's own, as Kubernetes writes them.",
+        val: |()| Val::List(vec![]),
+        schema: Some(containers_schema),
+    },
+    Row {
+        key: "sidecars",
+        drives: "",
+        doc: "More containers in each pod, as Kubernetes writes them (e.g. a log shipper).",
+        val: |()| Val::List(vec![]),
+        schema: Some(containers_schema),
+    },
+    Row {
+        key: "lifecycle",
+        drives: "",
+        doc: "Lifecycle hooks of the Jina container. The default preStop pause lets \
             endpoints drop the pod before Jina stops; it needs `/bin/sh` in the image (set \
             `preStop: null` for images without one).",
-            Val::Map(vec![e(
-                "preStop",
-                "",
-                Val::Map(vec![e(
-                    "exec",
-                    "",
-                    Val::Map(vec![e(
-                        "command",
-                        "",
-                        Val::List(vec![s("/bin/sh"), s("-c"), s("sleep 2")]),
-                    )]),
-                )]),
-            )]),
-        )
-        .schema(|| {
+        val: |()| pre_stop_pause(),
+        schema: Some(|| {
             json!({
                 "type": "object",
                 "additionalProperties": false,
@@ -173,11 +263,22 @@ pub(super) fn pod_fixed() -> Vec<Entry> {
                 },
             })
         }),
-        probes(),
-    ];
-    entries.extend(scheduling());
-    entries.extend(production());
-    entries
+    },
+];
+
+/// A count that may be left empty for Kubernetes' default.
+fn optional_seconds_schema() -> J {
+    json!({"oneOf": [
+        {"type": "integer", "minimum": 0, "maximum": i32::MAX},
+        {"type": "string", "enum": [""]},
+    ]})
+}
+
+/// `preStop: {exec: {command: [/bin/sh, -c, sleep 2]}}`.
+fn pre_stop_pause() -> Val {
+    let command = Val::List(vec![s("/bin/sh"), s("-c"), s("sleep 2")]);
+    let exec = Val::Map(vec![e("command", "", command)]);
+    Val::Map(vec![e("preStop", "", Val::Map(vec![e("exec", "", exec)]))])
 }
 
 /// Where and with what priority the pods run: what a head sets on its own too.
@@ -223,116 +324,160 @@ pub(super) fn scheduling() -> Vec<Entry> {
 
 /// Objects beside the workload: its ServiceAccount, PodDisruptionBudget and
 /// HorizontalPodAutoscaler.
-#[expect(
-    clippy::too_many_lines,
-    reason = "a table of values entries, one per key; declaring values as data (issue 26) splits it"
-)]
 pub(super) fn production() -> Vec<Entry> {
-    vec![
-        e(
-            "serviceAccount",
-            "The pods' ServiceAccount.",
-            Val::Map(vec![
-                e(
-                    "create",
-                    "Create one for the workload (named after it; a sharded executor's shards \
-                share one, its head has its own).",
-                    Val::Bool(true),
-                ),
-                e(
-                    "name",
-                    "Its name: with `create`, instead of the workload's; without, an existing \
-                account (empty: the namespace's `default`).",
-                    s(""),
-                )
-                .schema(|| {
-                    json!({
-                        "type": "string",
-                        "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
-                        "maxLength": 253,
-                    })
-                }),
-                e(
-                    "annotations",
-                    "Annotations of the created account (e.g. \
-                `eks.amazonaws.com/role-arn` for IRSA, `iam.gke.io/gcp-service-account` for \
-                Workload Identity).",
-                    Val::open(),
-                ),
-                e(
-                    "automount",
-                    "Mount the account's API token in the pods (Jina never calls the \
-                Kubernetes API).",
-                    Val::Bool(false),
-                ),
-            ]),
-        ),
-        e(
-            "podDisruptionBudget",
-            "A PodDisruptionBudget, created when the workload runs more than \
-            one pod (or autoscales): a budget on a single pod would block every node drain.",
-            Val::Map(vec![
-                e("enabled", "Create it.", Val::Bool(true)),
-                e(
-                    "minAvailable",
-                    "Pods that must stay up during a voluntary disruption: a number or a \
-                percentage (empty: unset; set at most one of the two).",
-                    s(""),
-                )
-                .schema(budget_schema),
-                e(
-                    "maxUnavailable",
-                    "Pods that may be down at once during a voluntary disruption: a \
-                number or a percentage (both empty: 1).",
-                    s(""),
-                )
-                .schema(budget_schema),
-            ]),
-        ),
-        e(
-            "autoscaling",
-            "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it \
-            (not rendered) and Jina is not told a replica count (see the README).",
-            Val::Map(vec![
-                e("enabled", "Create it.", Val::Bool(false)),
-                e("minReplicas", "Fewest pods.", Val::Int(1))
-                    .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-                e("maxReplicas", "Most pods.", Val::Int(5))
-                    .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
-                e(
-                    "targetCPUUtilizationPercentage",
-                    "Average CPU use, in percent of \
-                `resources.requests.cpu`, to keep (0: no CPU target).",
-                    Val::Int(80),
-                )
-                .schema(|| json!({"type": "integer", "minimum": 0})),
-                e(
-                    "targetMemoryUtilizationPercentage",
-                    "Average memory use, in percent of \
-                `resources.requests.memory`, to keep (0: no memory target).",
-                    Val::Int(0),
-                )
-                .schema(|| json!({"type": "integer", "minimum": 0})),
-                e(
-                    "behavior",
-                    "Scaling behavior, as in an autoscaling/v2 HorizontalPodAutoscaler \
-                (`scaleUp`, `scaleDown`).",
-                    Val::open(),
-                ),
-            ]),
-        ),
-    ]
+    rows(PRODUCTION, &())
 }
 
+const PRODUCTION: &[Row<()>] = &[
+    Row {
+        key: "serviceAccount",
+        drives: "",
+        doc: "The pods' ServiceAccount.",
+        val: |()| Val::Map(rows(SERVICE_ACCOUNT, &())),
+        schema: None,
+    },
+    Row {
+        key: "podDisruptionBudget",
+        drives: "",
+        doc: "A PodDisruptionBudget, created when the workload runs more than \
+            one pod (or autoscales): a budget on a single pod would block every node drain.",
+        val: |()| Val::Map(rows(DISRUPTION_BUDGET, &())),
+        schema: None,
+    },
+    Row {
+        key: "autoscaling",
+        drives: "",
+        doc: "A HorizontalPodAutoscaler. On, the workload's `replicas` is left to it \
+            (not rendered) and Jina is not told a replica count (see the README).",
+        val: |()| Val::Map(rows(AUTOSCALING, &())),
+        schema: None,
+    },
+];
+
+const SERVICE_ACCOUNT: &[Row<()>] = &[
+    Row {
+        key: "create",
+        drives: "",
+        doc: "Create one for the workload (named after it; a sharded executor's shards \
+            share one, its head has its own).",
+        val: |()| Val::Bool(true),
+        schema: None,
+    },
+    Row {
+        key: "name",
+        drives: "",
+        doc: "Its name: with `create`, instead of the workload's; without, an existing \
+            account (empty: the namespace's `default`).",
+        val: |()| s(""),
+        schema: Some(|| {
+            json!({
+                "type": "string",
+                "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),
+                "maxLength": 253,
+            })
+        }),
+    },
+    Row {
+        key: "annotations",
+        drives: "",
+        doc: "Annotations of the created account (e.g. \
+            `eks.amazonaws.com/role-arn` for IRSA, `iam.gke.io/gcp-service-account` for \
+            Workload Identity).",
+        val: |()| Val::open(),
+        schema: None,
+    },
+    Row {
+        key: "automount",
+        drives: "",
+        doc: "Mount the account's API token in the pods (Jina never calls the Kubernetes API).",
+        val: |()| Val::Bool(false),
+        schema: None,
+    },
+];
+
+const DISRUPTION_BUDGET: &[Row<()>] = &[
+    Row {
+        key: "enabled",
+        drives: "",
+        doc: "Create it.",
+        val: |()| Val::Bool(true),
+        schema: None,
+    },
+    Row {
+        key: "minAvailable",
+        drives: "",
+        doc: "Pods that must stay up during a voluntary disruption: a number or a \
+            percentage (empty: unset; set at most one of the two).",
+        val: |()| s(""),
+        schema: Some(budget_schema),
+    },
+    Row {
+        key: "maxUnavailable",
+        drives: "",
+        doc: "Pods that may be down at once during a voluntary disruption: a \
+            number or a percentage (both empty: 1).",
+        val: |()| s(""),
+        schema: Some(budget_schema),
+    },
+];
+
+const AUTOSCALING: &[Row<()>] = &[
+    Row {
+        key: "enabled",
+        drives: "",
+        doc: "Create it.",
+        val: |()| Val::Bool(false),
+        schema: None,
+    },
+    Row {
+        key: "minReplicas",
+        drives: "",
+        doc: "Fewest pods.",
+        val: |()| Val::Int(1),
+        schema: Some(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+    },
+    Row {
+        key: "maxReplicas",
+        drives: "",
+        doc: "Most pods.",
+        val: |()| Val::Int(5),
+        schema: Some(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+    },
+    Row {
+        key: "targetCPUUtilizationPercentage",
+        drives: "",
+        doc: "Average CPU use, in percent of \
+            `resources.requests.cpu`, to keep (0: no CPU target).",
+        val: |()| Val::Int(80),
+        schema: Some(|| json!({"type": "integer", "minimum": 0})),
+    },
+    Row {
+        key: "targetMemoryUtilizationPercentage",
+        drives: "",
+        doc: "Average memory use, in percent of \
+            `resources.requests.memory`, to keep (0: no memory target).",
+        val: |()| Val::Int(0),
+        schema: Some(|| json!({"type": "integer", "minimum": 0})),
+    },
+    Row {
+        key: "behavior",
+        drives: "",
+        doc: "Scaling behavior, as in an autoscaling/v2 HorizontalPodAutoscaler \
+            (`scaleUp`, `scaleDown`).",
+        val: |()| Val::open(),
+        schema: None,
+    },
+];
+
 /// A PodDisruptionBudget count: a number, a percentage, or empty for unset.
-pub(super) fn budget_schema() -> serde_json::Value {
+pub(super) fn budget_schema() -> J {
     json!({"oneOf": [
         {"type": "integer", "minimum": 0},
         {"type": "string", "pattern": "^([0-9]+%)?$"},
     ]})
 }
 
-pub(super) fn containers_schema() -> serde_json::Value {
+pub(super) fn containers_schema() -> J {
     json!({
         "type": "array",
         "items": {
@@ -353,7 +498,7 @@ pub(super) enum Thresholds {
     FailureAndSuccess,
 }
 
-pub(super) fn strategy_schema() -> serde_json::Value {
+pub(super) fn strategy_schema() -> J {
     let count = json!({"oneOf": [
         {"type": "integer", "minimum": 0},
         {"type": "string", "pattern": "^[0-9]+%$"},
@@ -391,7 +536,7 @@ pub(super) fn probe(
     }
 }
 
-pub(super) fn probe_schema(success: bool) -> serde_json::Value {
+pub(super) fn probe_schema(success: bool) -> J {
     let mut schema = json!({"type": "object", "additionalProperties": false, "properties": {
         "enabled": {"type": "boolean"},
         "initialDelaySeconds": {"type": "integer", "minimum": 0},
@@ -461,7 +606,7 @@ pub(super) fn jina_resources() -> Val {
     )])
 }
 
-pub(super) fn env_from_secret_schema() -> serde_json::Value {
+pub(super) fn env_from_secret_schema() -> J {
     json!({
         "type": "object",
         "propertyNames": {"pattern": ENV_NAME},
@@ -635,7 +780,7 @@ pub(super) fn security_context() -> Entry {
 
 /// A name Kubernetes resolves to another object (a PriorityClass, a RuntimeClass), or empty for
 /// the cluster's default.
-fn optional_name_schema() -> serde_json::Value {
+fn optional_name_schema() -> J {
     json!({
         "type": "string",
         "pattern": format!("^(|{DNS_SUBDOMAIN_BODY})$"),

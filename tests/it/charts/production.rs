@@ -371,9 +371,8 @@ fn heads_are_scheduled_sized_and_credentialed_on_their_own() {
 
 #[test]
 fn routes_and_the_ingress_reach_every_protocol() {
-    let tmp = TempDir::new("routes");
-    let chart = search_chart(&tmp);
-    let rules = tmp.path().join("rules.yaml");
+    let chart = Chart::example("search").release("r");
+    let rules = chart.dir().with_file_name("rules.yaml");
     std::fs::write(
         &rules,
         unindent(
@@ -388,55 +387,42 @@ fn routes_and_the_ingress_reach_every_protocol() {
         ),
     )
     .unwrap();
-    for (helm_name, helm) in helms() {
-        let docs = documents(&render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "r",
-            "demo",
-            &[
-                "--set",
-                "gateway.protocols={grpc,http,websocket}",
-                "--set",
-                "gateway.service.ports.http=80",
-                "--set",
-                "gateway.httpRoute.enabled=true",
-                "--set",
-                "gateway.grpcRoute.enabled=true",
-                "--set",
-                "gateway.grpcRoute.hostnames={grpc.example.com}",
-                "-f",
-                rules.to_str().unwrap(),
-                "--set",
-                "gateway.ingress.enabled=true",
-                "--set",
-                "gateway.ingress.hosts[0].host=flow.example.com",
-                "--set",
-                "gateway.ingress.hosts[0].paths[0].path=/",
-                "--set",
-                "gateway.ingress.hosts[0].paths[0].pathType=Prefix",
-                "--set",
-                "gateway.ingress.hosts[0].paths[1].path=/ws",
-                "--set",
-                "gateway.ingress.hosts[0].paths[1].pathType=Prefix",
-                "--set",
-                "gateway.ingress.hosts[0].paths[1].protocol=websocket",
-                "--set",
-                "gateway.ingress.protocol=http",
-            ],
-        ));
-        valid(&docs, helm_name);
-        let port = |r: &J| r["spec"]["rules"][0]["backendRefs"][0]["port"].clone();
-        let http = find(&docs, "HTTPRoute", "r-search-gateway");
+    let mut for_routes = chart.clone().values(&rules);
+    for (key, value) in [
+        ("gateway.protocols", "{grpc,http,websocket}"),
+        ("gateway.service.ports.http", "80"),
+        ("gateway.httpRoute.enabled", "true"),
+        ("gateway.grpcRoute.enabled", "true"),
+        ("gateway.grpcRoute.hostnames", "{grpc.example.com}"),
+        ("gateway.ingress.enabled", "true"),
+        ("gateway.ingress.hosts[0].host", "flow.example.com"),
+        ("gateway.ingress.hosts[0].paths[0].path", "/"),
+        ("gateway.ingress.hosts[0].paths[0].pathType", "Prefix"),
+        ("gateway.ingress.hosts[0].paths[1].path", "/ws"),
+        ("gateway.ingress.hosts[0].paths[1].pathType", "Prefix"),
+        ("gateway.ingress.hosts[0].paths[1].protocol", "websocket"),
+        ("gateway.ingress.protocol", "http"),
+    ] {
+        for_routes = for_routes.set(key, value);
+    }
+    let websocket_only = chart
+        .set("gateway.protocols", "{grpc,websocket}")
+        .set("gateway.httpRoute.enabled", true);
+    let port = |r: &J| r["spec"]["rules"][0]["backendRefs"][0]["port"].clone();
+    for (r, ws) in for_routes
+        .render_both_helms()
+        .into_iter()
+        .zip(websocket_only.render_both_helms())
+    {
+        let http = r.get("HTTPRoute", "r-search-gateway");
         assert_eq!(port(http), 80);
         // Every protocol reachable: a rule of its own for websocket.
         assert_eq!(http["spec"]["rules"][1]["backendRefs"][0]["port"], 8082);
         assert!(http["spec"]["rules"][1]["protocol"].is_null());
-        let grpc = find(&docs, "GRPCRoute", "r-search-gateway");
+        let grpc = r.get("GRPCRoute", "r-search-gateway");
         assert_eq!(port(grpc), 8080);
         assert_eq!(grpc["spec"]["hostnames"][0], "grpc.example.com");
-        let ing = find(&docs, "Ingress", "r-search-gateway");
+        let ing = r.get("Ingress", "r-search-gateway");
         let paths = &ing["spec"]["rules"][0]["http"]["paths"];
         // The host and absolute Prefix paths as given (not in the API server's dry-run matrix).
         assert_eq!(ing["spec"]["rules"][0]["host"], "flow.example.com");
@@ -447,20 +433,12 @@ fn routes_and_the_ingress_reach_every_protocol() {
         assert_eq!(paths[0]["backend"]["service"]["port"]["number"], 80);
         assert_eq!(paths[1]["backend"]["service"]["port"]["number"], 8082);
         // The websocket protocol through the HTTPRoute.
-        let ws = documents(&render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "r",
-            "demo",
-            &[
-                "--set",
-                "gateway.protocols={grpc,websocket}",
-                "--set",
-                "gateway.httpRoute.enabled=true",
-            ],
-        ));
-        assert_eq!(port(find(&ws, "HTTPRoute", "r-search-gateway")), 8081);
+        assert_eq!(
+            port(ws.get("HTTPRoute", "r-search-gateway")),
+            8081,
+            "{}",
+            ws.helm
+        );
     }
 }
 
@@ -780,56 +758,41 @@ fn network_policies_allow_exactly_the_flows_edges() {
 
 #[test]
 fn external_executors_are_reachable_through_the_gateways_egress() {
-    let tmp = TempDir::new("netpol-external");
-    let chart = tmp.path().join("s");
-    generate_chart(&common::root().join("examples/summarizer.yml"), &chart, "s");
-    let (_, helm) = &helms()[1];
-    let docs = documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "r",
-        "demo",
-        &[
-            "--set",
-            "networkPolicy.enabled=true",
-            "--set",
-            "networkPolicy.egress.enabled=true",
-        ],
-    ));
-    valid(&docs, "summarizer, egress");
-    let gw = find(&docs, "NetworkPolicy", "r-s-gateway");
-    let egress = gw["spec"]["egress"].as_array().unwrap();
-    // moderation.internal.example.com:443: its port to any address (a policy cannot name a
-    // host); with an IP literal, that address alone.
+    let chart = Chart::example("summarizer")
+        .release("r")
+        .set("networkPolicy.enabled", true)
+        .set("networkPolicy.egress.enabled", true);
     let port_443 = |r: &&J| r["ports"] == serde_json::json!([{"protocol": "TCP", "port": 443}]);
-    assert!(
-        egress.iter().filter(port_443).all(|r| r["to"].is_null()),
-        "{egress:?}"
-    );
-    assert_eq!(egress.iter().filter(port_443).count(), 1);
-    let docs = documents(&render(
-        helm,
-        &chart,
-        tmp.path(),
-        "r",
-        "demo",
-        &[
-            "--set",
-            "networkPolicy.enabled=true",
-            "--set",
-            "networkPolicy.egress.enabled=true",
-            "--set",
-            "executors.moderation.external.hosts={192.0.2.7}",
-        ],
-    ));
-    let gw = find(&docs, "NetworkPolicy", "r-s-gateway");
-    let egress = gw["spec"]["egress"].as_array().unwrap();
-    let rule = egress.iter().find(port_443).unwrap();
-    assert_eq!(
-        rule["to"],
-        serde_json::json!([{"ipBlock": {"cidr": "192.0.2.7/32"}}])
-    );
+    let by_ip = chart
+        .clone()
+        .set("executors.moderation.external.hosts", "{192.0.2.7}");
+    for (r, ip) in chart
+        .render_both_helms()
+        .into_iter()
+        .zip(by_ip.render_both_helms())
+    {
+        // moderation.internal.example.com:443: its port to any address (a policy cannot name a
+        // host); with an IP literal, that address alone.
+        let egress = r.get("NetworkPolicy", "r-summarizer-gateway")["spec"]["egress"]
+            .as_array()
+            .unwrap();
+        assert!(
+            egress.iter().filter(port_443).all(|r| r["to"].is_null()),
+            "{}: {egress:?}",
+            r.helm
+        );
+        assert_eq!(egress.iter().filter(port_443).count(), 1, "{}", r.helm);
+        let egress = ip.get("NetworkPolicy", "r-summarizer-gateway")["spec"]["egress"]
+            .as_array()
+            .unwrap();
+        let rule = egress.iter().find(port_443).unwrap();
+        assert_eq!(
+            rule["to"],
+            serde_json::json!([{"ipBlock": {"cidr": "192.0.2.7/32"}}]),
+            "{}",
+            ip.helm
+        );
+    }
 }
 
 /// checkov's score of a render, and the ids of the checks that fail.

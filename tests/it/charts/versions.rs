@@ -2,7 +2,8 @@
 //! executors' `jinaVersion`, refused at render and by `values check` when they differ, warned
 //! about at generation when the Jina image's tag carries none.
 
-use crate::common::k8s::{documents, find, render, try_render};
+use crate::common::chart::Chart;
+use crate::common::k8s::{documents, render, try_render};
 use crate::common::{generate_chart, helms, TempDir};
 use crate::test::{unindent, Test};
 use serde_json::Value as J;
@@ -22,94 +23,59 @@ fn version(doc: &J) -> &J {
 
 #[test]
 fn jina_images_of_different_versions_are_refused_naming_their_keys() {
-    let tmp = TempDir::new("versions");
-    let flow = tmp.path().join("f.yml");
-    std::fs::write(&flow, BASE_FLOW).unwrap();
-    let chart = tmp.path().join("c");
-    generate_chart(&flow, &chart, "c");
-    for (name, helm) in helms() {
-        let docs = documents(&render(&helm, &chart, tmp.path(), "r", "demo", &[]));
-        assert!(docs
+    let chart = Chart::flow(BASE_FLOW).release("r");
+    for helm in ["helm3", "helm4"] {
+        let r = chart.render_on(helm);
+        assert!(r
+            .docs
             .iter()
             .all(|d| d["kind"] == "Pod" || version(d) == "3.34.0"));
         // The gateway on 3.20: refused, naming what runs each version.
-        let err = try_render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "r",
-            "demo",
-            &["--set", "gateway.image.tag=3.20.0-py38-standard"],
-        )
-        .unwrap_err();
+        let err = chart
+            .clone()
+            .set("gateway.image.tag", "3.20.0-py38-standard")
+            .render_error_on(helm);
         assert!(
             err.contains("different Jina versions: 3.20.0 (gateway.image.tag); 3.34.0 (executorDefaults.head.image.tag, executorDefaults.image.tag)"),
-            "{name}: {err}"
+            "{helm}: {err}"
         );
         assert!(err.contains("global.jinaVersionCheck=false"), "{err}");
         // One executor's head and a BaseExecutor's image: their own keys.
-        let err = try_render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "r",
-            "demo",
-            &[
-                "--set",
-                "executors.idx.head.image.tag=3.33.0",
-                "--set",
-                "executors.plain.image.tag=3.33.0-py311-perf",
-            ],
-        )
-        .unwrap_err();
+        let err = chart
+            .clone()
+            .set("executors.idx.head.image.tag", "3.33.0")
+            .set("executors.plain.image.tag", "3.33.0-py311-perf")
+            .render_error_on(helm);
         assert!(
             err.contains("3.33.0 (executors.idx.head.image.tag, executors.plain.image.tag); 3.34.0 (gateway.image.tag)."),
-            "{name}: {err}"
+            "{helm}: {err}"
         );
         // An executor's own image says its version through jinaVersion.
-        let err = try_render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "r",
-            "demo",
-            &["--set", "executors.idx.jinaVersion=3.33.0"],
-        )
-        .unwrap_err();
+        let err = chart
+            .clone()
+            .set("executors.idx.jinaVersion", "3.33.0")
+            .render_error_on(helm);
         assert!(
             err.contains("3.33.0 (executors.idx.jinaVersion)"),
-            "{name}: {err}"
+            "{helm}: {err}"
         );
-        let docs = documents(&render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "r",
-            "demo",
-            &["--set", "executors.idx.jinaVersion=3.34.0"],
-        ));
-        assert_eq!(version(find(&docs, "Deployment", "r-c-idx-0")), "3.34.0");
+        let r = chart
+            .clone()
+            .set("executors.idx.jinaVersion", "3.34.0")
+            .render_on(helm);
+        assert_eq!(version(r.get("Deployment", "r-demo-idx-0")), "3.34.0");
         // Overridden: rendered, each workload labelled with its own version.
-        let docs = documents(&render(
-            &helm,
-            &chart,
-            tmp.path(),
-            "r",
-            "demo",
-            &[
-                "--set",
-                "global.jinaVersionCheck=false",
-                "--set",
-                "gateway.image.tag=3.20.0-py38-standard",
-                "--set",
-                "executors.idx.jinaVersion=3.33.0",
-            ],
-        ));
-        assert_eq!(version(find(&docs, "Deployment", "r-c-gateway")), "3.20.0");
-        assert_eq!(version(find(&docs, "Service", "r-c-gateway")), "3.20.0");
-        assert_eq!(version(find(&docs, "Deployment", "r-c-idx-1")), "3.33.0");
-        assert_eq!(version(find(&docs, "Deployment", "r-c-idx-head")), "3.34.0");
-        assert_eq!(version(find(&docs, "Deployment", "r-c-plain")), "3.34.0");
+        let r = chart
+            .clone()
+            .set("global.jinaVersionCheck", false)
+            .set("gateway.image.tag", "3.20.0-py38-standard")
+            .set("executors.idx.jinaVersion", "3.33.0")
+            .render_on(helm);
+        assert_eq!(version(r.get("Deployment", "r-demo-gateway")), "3.20.0");
+        assert_eq!(version(r.get("Service", "r-demo-gateway")), "3.20.0");
+        assert_eq!(version(r.get("Deployment", "r-demo-idx-1")), "3.33.0");
+        assert_eq!(version(r.get("Deployment", "r-demo-idx-head")), "3.34.0");
+        assert_eq!(version(r.get("Deployment", "r-demo-plain")), "3.34.0");
     }
 }
 

@@ -190,12 +190,26 @@ impl Cluster {
     /// `calls` gRPC calls of one document each to endpoint `/` (Jina's Client sends up to 100
     /// documents per call by default, which a balancer sees as one call).
     pub fn calls(&self, service: &str, calls: usize) -> Vec<J> {
+        self.try_calls(service, calls)
+            .unwrap_or_else(|e| panic!("client {service} failed {e}"))
+    }
+
+    /// [`Cluster::calls`], or how the client failed (its exit status, stderr and stdout).
+    pub fn try_calls(&self, service: &str, calls: usize) -> Result<Vec<J>, String> {
         let o = self
             .client_cmd(service, "grpc", "/", calls, "{}")
             .args(["--request-size", "1"])
             .output()
             .unwrap();
-        returned(&o, service, calls)
+        if !o.status.success() {
+            return Err(format!(
+                "({}): {}\nstdout: {}",
+                o.status,
+                stderr(&o),
+                stdout(&o)
+            ));
+        }
+        Ok(returned(&o, service, calls))
     }
 
     fn client_cmd(
@@ -218,7 +232,13 @@ impl Cluster {
 
 /// The documents a successful `scripts/cluster client` printed, `docs` of them.
 fn returned(o: &Output, what: &str, docs: usize) -> Vec<J> {
-    assert!(o.status.success(), "client {what} failed: {}", stderr(o));
+    assert!(
+        o.status.success(),
+        "client {what} failed ({}): {}\nstdout: {}",
+        o.status,
+        stderr(o),
+        stdout(o)
+    );
     let out: Vec<J> = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("client output is not JSON ({e}): {}", stdout(o)));
     assert_eq!(out.len(), docs, "documents returned: {out:?}");
