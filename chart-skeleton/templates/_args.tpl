@@ -95,8 +95,9 @@ Usage: include "flowhelm.executorArgs" (dict "x" $x "shard" $i "common" $common 
 -}}
 {{- with $x.usesWith }}{{ $_ := set $options "uses-with" (include "flowhelm.json" (list . (printf "executors.%s.usesWith" $x.name))) }}{{ end -}}
 {{- range $k, $v := .common.options }}{{ $_ := set $options $k $v }}{{ end -}}
-{{- /* Jina only hands the count to the executor's runtime_args; an autoscaler changes it. */ -}}
-{{- if and (gt (int $x.replicas) 1) (not $x.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $x.replicas)) }}{{ end -}}
+{{- /* Jina only hands the count to the executor's runtime_args, and a count in the pod template
+restarts every pod when it changes: passed on request, never under an autoscaler. */ -}}
+{{- if and $x.replicasArg (gt (int $x.replicas) 1) (not $x.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $x.replicas)) }}{{ end -}}
 {{- if gt (int .shard) 0 }}{{ $_ := set $options "shard-id" (toString .shard) }}{{ end -}}
 {{- if $x.gpus }}{{ $_ := set $options "gpus" (toString $x.gpus) }}{{ end -}}
 {{- with .server }}{{ $_ := set $options "grpc-server-options" (toJson .) }}{{ end -}}
@@ -178,7 +179,7 @@ Usage: include "flowhelm.gatewayArgs" (dict "root" $ "addresses" $a "noReduce" $
       "port" (include "flowhelm.ports" (list .jina.port (len $protocols)) | fromJsonArray)
       "port-monitoring" (toString .jina.monitoringPort)
 -}}
-{{- if and (ne (int $gw.replicas) 1) (not $gw.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $gw.replicas)) }}{{ end -}}
+{{- if and $gw.replicasArg (ne (int $gw.replicas) 1) (not $gw.autoscaling.enabled) }}{{ $_ := set $options "replicas" (toString (int $gw.replicas)) }}{{ end -}}
 {{- with $gw.usesWith }}{{ $_ := set $options "uses-with" (include "flowhelm.json" (list . "gateway.usesWith")) }}{{ end -}}
 {{- if $flow.graph }}{{ $_ := set $options "graph-description" (toJson $flow.graph) }}{{ end -}}
 {{- if $flow.conditions }}{{ $_ := set $options "graph-conditions" (include "flowhelm.json" (list $flow.conditions "flow.conditions")) }}{{ end -}}

@@ -70,3 +70,33 @@ readinessProbe: {{ include "flowhelm.probe" (merge (dict
   ) $base) }}
 {{- end }}
 {{- end -}}
+
+{{/*
+How long the startup probe lets a container start, in seconds: its initial delay plus period
+times failure threshold (0 when it is off).
+Usage: include "flowhelm.startupBudget" $cfg   ($cfg: a workload's values, with probes and
+  timeoutReady)
+*/}}
+{{- define "flowhelm.startupBudget" -}}
+{{- $startup := .probes.startup -}}
+{{- if $startup.enabled -}}
+{{- $threshold := $startup.failureThreshold | default (include "flowhelm.startupThreshold" (list .timeoutReady $startup.periodSeconds)) -}}
+{{- add (int $startup.initialDelaySeconds) (mul (int $startup.periodSeconds) (int64 $threshold)) -}}
+{{- else -}}
+0
+{{- end -}}
+{{- end -}}
+
+{{/*
+A Deployment's progressDeadlineSeconds when its value is empty: the startup budget plus
+minReadySeconds plus 120 s for scheduling and the image pull, and never below Kubernetes'
+default of 600 s, so that a model loading within its probes' budget is not reported as a failed
+rollout.
+Usage: include "flowhelm.progressDeadline" $cfg
+*/}}
+{{- define "flowhelm.progressDeadline" -}}
+{{- $minReady := .minReadySeconds -}}
+{{- $minReady = ternary 0 $minReady (or (kindIs "invalid" $minReady) (kindIs "string" $minReady)) -}}
+{{- $need := add (include "flowhelm.startupBudget" . | int64) (int $minReady) 120 -}}
+{{- min 2147483647 (max 600 $need) -}}
+{{- end -}}

@@ -84,10 +84,7 @@ metadata:
   annotations: {{ toJson . }}
   {{- end }}
 spec:
-  {{- /* Autoscaled: the HorizontalPodAutoscaler owns the count, and an upgrade must not reset it. */}}
-  {{- if not $autoscaled }}
-  replicas: {{ .replicas | int }}
-  {{- end }}
+  replicas: {{ include "flowhelm.replicas" (dict "w" $ "kind" (ternary "StatefulSet" "Deployment" $stateful)) }}
   {{- /* Counts left empty ("", or absent) are Kubernetes' defaults; 0 is a value. */}}
   {{- $history := $cfg.revisionHistoryLimit }}
   {{- if not (or (kindIs "invalid" $history) (kindIs "string" $history)) }}
@@ -99,12 +96,16 @@ spec:
   minReadySeconds: {{ int $minReady }}
   {{- end }}
   {{- $deadline := $cfg.progressDeadlineSeconds }}
-  {{- if not (or $stateful (kindIs "invalid" $deadline) (kindIs "string" $deadline)) }}
+  {{- if not $stateful }}
+  {{- if or (kindIs "invalid" $deadline) (kindIs "string" $deadline) }}
+  progressDeadlineSeconds: {{ include "flowhelm.progressDeadline" $cfg }}
+  {{- else }}
   {{- if and $hasMinReady (le (int $deadline) (int $minReady)) }}
   {{- fail (printf "%s: progressDeadlineSeconds (%d) must be more than minReadySeconds (%d): raise it, or leave it empty"
       .name (int $deadline) (int $minReady)) }}
   {{- end }}
   progressDeadlineSeconds: {{ int $deadline }}
+  {{- end }}
   {{- end }}
   selector:
     matchLabels:
@@ -277,7 +278,8 @@ spec:
 
 {{/*
 On an upgrade, a StatefulSet's volume claims cannot change (the API server refuses it): compare
-the live StatefulSet's with the rendered ones and stop with what to do. Renders nothing (and
+the live StatefulSet's with the rendered ones (sizes as quantities: the API server stores
+"1.5Gi" as "1536Mi") and stop with what to do. Renders nothing (and
 checks nothing with `helm template`, which sees no cluster).
 Usage: include "flowhelm.checkClaims" (dict "w" $workload "storageClass" $class)
 */}}
@@ -303,7 +305,7 @@ Usage: include "flowhelm.checkClaims" (dict "w" $workload "storageClass" $class)
 {{- end -}}
 {{- range $vname, $v := $now -}}
 {{- $old := index $was $vname -}}
-{{- if ne $old.size $v.size -}}
+{{- if ne (include "flowhelm.bytes" $old.size) (include "flowhelm.bytes" $v.size) -}}
 {{- fail (printf (print "StatefulSet %s: volume %s would change size from %s to %s, and volume claims cannot change "
       "on a StatefulSet. Resize the claims themselves (kubectl edit pvc, if the storage class allows expansion), "
       "then delete the StatefulSet keeping its pods (kubectl -n %s delete statefulset %s --cascade=orphan) and upgrade")

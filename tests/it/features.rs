@@ -581,14 +581,13 @@ executors:
             &["executors.enc.replicas=3"],
             &[
                 "Deployment/rel-demo-enc:.spec.replicas",
-                "Deployment/rel-demo-enc:*.args.--replicas",
                 "PodDisruptionBudget/rel-demo-enc:*",
             ],
         ),
         (
+            // The count stays (`replicas` within the bounds, with no live one to keep).
             &["executors.enc.autoscaling.enabled=true"],
             &[
-                "Deployment/rel-demo-enc:.spec.replicas",
                 "HorizontalPodAutoscaler/rel-demo-enc:*",
                 "PodDisruptionBudget/rel-demo-enc:*",
             ],
@@ -613,13 +612,13 @@ executors:
             &[
                 "Deployment/rel-demo-enc:*.args.--timeout-ready",
                 "Deployment/rel-demo-enc:*.startupProbe.failureThreshold",
+                "Deployment/rel-demo-enc:.spec.progressDeadlineSeconds",
             ],
         ),
         (
             &["gateway.replicas=3"],
             &[
                 "Deployment/rel-demo-gateway:.spec.replicas",
-                "Deployment/rel-demo-gateway:*.args.--replicas",
                 "PodDisruptionBudget/rel-demo-gateway:*",
             ],
         ),
@@ -933,16 +932,15 @@ fn rollout_counts_and_pod_dns_are_passed_as_set_zero_included_and_left_to_kubern
         ",
     );
     let spec = |r: &Render, kind: &str, name: &str| r.get(kind, name)["spec"].clone();
-    let fields = [
-        "revisionHistoryLimit",
-        "minReadySeconds",
-        "progressDeadlineSeconds",
-    ];
+    let fields = ["revisionHistoryLimit", "minReadySeconds"];
     for r in chart.render_both_helms() {
         let enc = spec(&r, "Deployment", "rel-demo-enc-0");
         for field in fields {
             assert!(enc[field].is_null(), "{}: {field} {}", r.helm, enc[field]);
         }
+        // Empty, the progress deadline covers the startup budget (5 s + 120 probes of 5 s for
+        // Jina's 600 s timeoutReady) and 120 s for scheduling and the image pull.
+        assert_eq!(enc["progressDeadlineSeconds"], 725, "{}", r.helm);
         let pod = &enc["template"]["spec"];
         for field in ["schedulerName", "dnsConfig", "hostAliases"] {
             assert!(pod[field].is_null(), "{}: {field} {}", r.helm, pod[field]);
@@ -1013,5 +1011,165 @@ fn rollout_counts_and_pod_dns_are_passed_as_set_zero_included_and_left_to_kubern
             ),
             "{helm}: {err}"
         );
+    }
+}
+
+#[test]
+fn slow_starts_move_the_progress_deadline_and_notes_give_the_wait_timeout() {
+    let chart = Chart::flow(
+        "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+          - name: llm
+            uses: docker://acme/llm:1
+            timeout_ready: 1500000
+          - name: forever
+            uses: docker://acme/forever:1
+            timeout_ready: -1
+        ",
+    );
+    let deadline = |r: &Render, name: &str| {
+        r.get("Deployment", name)["spec"]["progressDeadlineSeconds"].clone()
+    };
+    for r in chart.render_both_helms() {
+        let h = r.helm;
+        assert_eq!(deadline(&r, "rel-demo-enc"), 725, "{h}");
+        // 25 min of model load: 5 + 300 × 5 s of startup probes, + 120 s.
+        assert_eq!(deadline(&r, "rel-demo-llm"), 1625, "{h}");
+        // No limit: the largest deadline Kubernetes takes.
+        assert_eq!(deadline(&r, "rel-demo-forever"), i64::from(i32::MAX), "{h}");
+    }
+    // minReadySeconds counts, an explicit deadline wins, and Kubernetes' 600 s is the floor.
+    let set = chart
+        .clone()
+        .set("executors.llm.minReadySeconds", 30)
+        .set("executors.enc.progressDeadlineSeconds", 300)
+        .set("executors.forever.timeoutReady", 1000);
+    for r in set.render_both_helms() {
+        assert_eq!(deadline(&r, "rel-demo-llm"), 1655, "{}", r.helm);
+        assert_eq!(deadline(&r, "rel-demo-enc"), 300, "{}", r.helm);
+        assert_eq!(deadline(&r, "rel-demo-forever"), 600, "{}", r.helm);
+    }
+    let notes = chart
+        .clone()
+        .set("executors.forever.timeoutReady", 1000)
+        .notes();
+    assert!(
+        notes.contains("llm: up to 1505 s to start") && notes.contains("--wait --timeout 1625s"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn replica_counts_stay_out_of_the_pod_template_unless_asked_and_autoscalers_start_within_bounds() {
+    let chart = Chart::flow(
+        "
+        jtype: Flow
+        with:
+          replicas: 2
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            replicas: 3
+        ",
+    );
+    let gateway_args = |r: &Render| args(r.get("Deployment", "rel-demo-gateway"), 0);
+    for r in chart.render_both_helms() {
+        let enc = r.get("Deployment", "rel-demo-enc");
+        assert_eq!(enc["spec"]["replicas"], 3, "{}", r.helm);
+        assert!(values(&args(enc, 0), "--replicas").is_none(), "{}", r.helm);
+        assert!(
+            values(&gateway_args(&r), "--replicas").is_none(),
+            "{}",
+            r.helm
+        );
+    }
+    let asked = chart
+        .clone()
+        .set("executors.enc.replicasArg", true)
+        .set("gateway.replicasArg", true);
+    for r in asked.render_both_helms() {
+        let enc = r.get("Deployment", "rel-demo-enc");
+        assert_eq!(
+            values(&args(enc, 0), "--replicas").unwrap(),
+            ["3"],
+            "{}",
+            r.helm
+        );
+        assert_eq!(
+            values(&gateway_args(&r), "--replicas").unwrap(),
+            ["2"],
+            "{}",
+            r.helm
+        );
+    }
+    // Under an autoscaler the count is never omitted (Helm would patch it to null, and the API
+    // server make it 1): with no live workload to keep, `replicas` within the autoscaler's bounds.
+    for (replicas, min, max, want) in [(3, 1, 5, 3), (3, 4, 6, 4), (3, 1, 2, 2)] {
+        let scaled = asked
+            .clone()
+            .set("executors.enc.replicas", replicas)
+            .set("executors.enc.autoscaling.enabled", true)
+            .set("executors.enc.autoscaling.minReplicas", min)
+            .set("executors.enc.autoscaling.maxReplicas", max);
+        for r in scaled.render_both_helms() {
+            let enc = r.get("Deployment", "rel-demo-enc");
+            assert_eq!(
+                enc["spec"]["replicas"], want,
+                "{} {replicas} in {min}..{max}",
+                r.helm
+            );
+            assert!(values(&args(enc, 0), "--replicas").is_none(), "{}", r.helm);
+            let hpa = r.get("HorizontalPodAutoscaler", "rel-demo-enc");
+            assert_eq!(
+                hpa["metadata"]["annotations"]["flowhelm/replicas"],
+                replicas.to_string(),
+                "{}",
+                r.helm
+            );
+        }
+    }
+}
+
+#[test]
+fn volume_sizes_must_be_quantities_the_api_server_reads() {
+    let chart = Chart::flow(
+        "
+        jtype: Flow
+        executors:
+          - name: store
+            uses: docker://acme/store:1
+            volumes: /data
+        ",
+    );
+    for size in ["1.5Gi", "500M", "5e9", "+.5Ti", "10Ki"] {
+        for r in chart
+            .clone()
+            .set("executorDefaults.persistence.size", size)
+            .render_both_helms()
+        {
+            let claim = &r.get("StatefulSet", "rel-demo-store")["spec"]["volumeClaimTemplates"][0];
+            assert_eq!(
+                claim["spec"]["resources"]["requests"]["storage"], size,
+                "{}",
+                r.helm
+            );
+        }
+    }
+    for (key, size) in [
+        ("executorDefaults.persistence.size", "1.5 Gi"),
+        ("executorDefaults.persistence.size", "10GB"),
+        ("executorDefaults.persistence.size", "-1Gi"),
+        ("executors.store.persistence.volumes.volume-0.size", "lots"),
+    ] {
+        for helm in ["helm3", "helm4"] {
+            let err = chart.clone().set(key, size).render_error_on(helm);
+            assert!(
+                err.contains("size") && err.contains("pattern"),
+                "{helm} {size}: {err}"
+            );
+        }
     }
 }

@@ -18,9 +18,10 @@ use serde_json::Value as J;
 /// Release "rel" of a chart named "demo": objects are called `rel-demo-<jina object name>`.
 const PREFIX: &str = "rel-demo-";
 
-/// Jina's probes run `jina ping`; the chart's default are Kubernetes' own gRPC / HTTP checks
-/// (docs/flows.md, deliberate differences), so parity is checked with the chart's `jina-ping` probes,
-/// for the executors and, when the chart has one, the gateway.
+/// Jina's probes run `jina ping`, and Jina passes `--replicas` in every pod's arguments; the
+/// chart's defaults are Kubernetes' own gRPC / HTTP checks and the count in `spec.replicas` alone
+/// (docs/flows.md, deliberate differences), so parity is checked with the chart's `jina-ping`
+/// probes and `replicasArg`, for the executors and, when the chart has one, the gateway.
 fn with_jina_probes<'a>(chart: &Path, set: &[&'a str]) -> Vec<&'a str> {
     let schema: J =
         serde_json::from_str(&std::fs::read_to_string(chart.join("values.schema.json")).unwrap())
@@ -29,11 +30,18 @@ fn with_jina_probes<'a>(chart: &Path, set: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "--set",
         "executorDefaults.probes.type=jina-ping",
+        "--set",
+        "executorDefaults.replicasArg=true",
         "--api-versions",
         "monitoring.coreos.com/v1/ServiceMonitor",
     ];
     if !schema["properties"]["gateway"]["properties"]["probes"].is_null() {
-        args.extend(["--set", "gateway.probes.type=jina-ping"]);
+        args.extend([
+            "--set",
+            "gateway.probes.type=jina-ping",
+            "--set",
+            "gateway.replicasArg=true",
+        ]);
     }
     args.extend_from_slice(set);
     args

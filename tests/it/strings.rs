@@ -198,9 +198,18 @@ fn values_with(strings: &[String]) -> String {
     for (i, s) in strings.iter().enumerate() {
         y.push_str(&format!("      V{i:04}: {}\n", yaml_quoted(s)));
     }
+    // Autoscaled, so that the autoscaler's annotations (its own merged with the release's)
+    // and the count it starts from are rendered with the strings too.
+    y.push_str("    autoscaling: {enabled: true}\n");
+    y.push_str("    resources: {requests: {cpu: 100m, memory: 64Mi}}\n");
     y.push_str("    podAnnotations:\n");
     for (i, s) in strings.iter().enumerate() {
         y.push_str(&format!("      example.com/a{i:04}: {}\n", yaml_quoted(s)));
+    }
+    // A few on every object (all of them would multiply the render by the object count).
+    y.push_str("global:\n  commonAnnotations:\n");
+    for (i, s) in strings.iter().enumerate().take(16) {
+        y.push_str(&format!("    example.com/a{i:04}: {}\n", yaml_quoted(s)));
     }
     y
 }

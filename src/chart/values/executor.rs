@@ -6,7 +6,7 @@ use serde_json::{json, Value as J};
 
 use super::parts::{
     e, image, json_table, json_table_schema, protocols, protocols_schema, rows, s, string_map,
-    strings, Row, ValuesOptions, DNS_LABEL,
+    strings, Row, ValuesOptions, DNS_LABEL, STORAGE_SIZE,
 };
 use super::pod::{
     env_from_secret_schema, jina_resources, pod, production, rolling_update, scheduling,
@@ -120,6 +120,15 @@ const EXECUTOR: &[Row<Executor>] = &[
         doc: "Pods per shard.",
         val: |x| Val::Int(i64::from(x.replicas)),
         schema: Some(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+    },
+    Row {
+        key: "replicasArg",
+        drives: "",
+        doc: "Also pass the count as Jina's `--replicas`, as Jina's export does, for an \
+            executor that reads `runtime_args.replicas`. Off, `replicas` is the workload's count \
+            alone, and changing it starts or stops pods without restarting the others.",
+        val: |_| Val::Bool(false),
+        schema: Some(|| json!({"type": "boolean"})),
     },
     Row {
         key: "shards",
@@ -299,7 +308,7 @@ fn volumes_schema() -> J {
             "required": ["mountPath"],
             "properties": {
                 "mountPath": {"type": "string", "pattern": "^/"},
-                "size": {"type": "string"},
+                "size": {"type": "string", "pattern": format!("^$|{STORAGE_SIZE}")},
             },
         },
     })
@@ -310,9 +319,9 @@ const CLAIMS: &[Row<()>] = &[
     Row {
         key: "size",
         drives: "",
-        doc: "Requested size of each volume.",
+        doc: "Requested size of each volume (a quantity: `10Gi`, `1.5Gi`, `500M`).",
         val: |()| s("10G"),
-        schema: None,
+        schema: Some(|| json!({"type": "string", "pattern": STORAGE_SIZE})),
     },
     Row {
         key: "accessModes",

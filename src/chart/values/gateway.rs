@@ -41,6 +41,12 @@ pub(super) fn gateway(gw: &Gateway, opts: &ValuesOptions) -> Vec<Entry> {
         )
         .schema(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
         e(
+            "replicasArg",
+            "Also pass the count as Jina's `--replicas`, as Jina's export does (a custom gateway \
+            reading `runtime_args.replicas`). Off, changing `replicas` restarts no pod.",
+            Val::Bool(false),
+        ),
+        e(
             "protocols",
             "Protocols served (`grpc`, `http`, `websocket`), one port each.",
             protocols(&gw.protocols),

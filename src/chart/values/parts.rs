@@ -133,6 +133,10 @@ pub(super) fn split_registry(repository: &str) -> (&str, &str) {
 
 /// A DNS-1123 label (RFC 1123, lower case), as Kubernetes checks names and volume names.
 pub(super) const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+/// A storage size, as the chart's `flowhelm.bytes` reads it and the API server accepts it: a
+/// decimal number, then a binary (`Gi`) or decimal (`G`) suffix or an exponent (`5e9`).
+pub(super) const STORAGE_SIZE: &str =
+    "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([kMGTPE]|[KMGTPE]i|[eE][+-]?[0-9]+)?$";
 /// A DNS-1123 subdomain, what a Secret's name must be (so what a reference to one must be).
 pub(super) const DNS_SUBDOMAIN: &str =
     "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";

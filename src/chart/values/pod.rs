@@ -205,8 +205,10 @@ const CONTAINERS: &[Row<()>] = &[
         key: "progressDeadlineSeconds",
         drives: "",
         doc: "Seconds a Deployment's rollout may make no progress before Kubernetes reports \
-            it failed (empty: Kubernetes' 600; more than `minReadySeconds`). StatefulSets \
-            (persistence on) have no deadline, so it is not rendered for them.",
+            it failed (more than `minReadySeconds`). Empty: the startup probe's budget (initial \
+            delay plus period times failure threshold, from `timeoutReady`) plus \
+            `minReadySeconds` and 120 s, at least Kubernetes' 600, so a slow model load is not \
+            a failed rollout. StatefulSets (persistence on) have no deadline.",
         val: |()| s(""),
         schema: Some(optional_seconds_schema),
     },

@@ -143,7 +143,7 @@ fn accounts_and_budgets_by_default_autoscalers_and_policies_only_when_enabled() 
 }
 
 #[test]
-fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
+fn autoscaling_starts_within_its_bounds_and_keeps_selectors_and_arguments() {
     let chart = Chart::example("search").release("r");
     let before = chart.render().docs;
     let after = chart
@@ -173,9 +173,13 @@ fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
             target["kind"].as_str().unwrap(),
             target["name"].as_str().unwrap(),
         );
+        // The count is always rendered (an omitted one would be patched to null, so 1): with
+        // no live workload to keep, where the autoscaler starts.
+        let (min, max) = (&h["spec"]["minReplicas"], &h["spec"]["maxReplicas"]);
+        let n = w["spec"]["replicas"].as_i64().unwrap();
         assert!(
-            w["spec"]["replicas"].is_null(),
-            "{} keeps replicas",
+            min.as_i64().unwrap_or(1) <= n && n <= max.as_i64().unwrap(),
+            "{} starts at {n}, outside {min}..{max}",
             target["name"]
         );
         let args = container_args(w, 0);
@@ -215,7 +219,10 @@ fn autoscaling_leaves_the_count_to_the_autoscaler_and_keeps_selectors() {
         find(&head, "HorizontalPodAutoscaler", "r-search-indexer-head")["spec"]["maxReplicas"],
         3
     );
-    assert!(find(&head, "Deployment", "r-search-indexer-head")["spec"]["replicas"].is_null());
+    assert_eq!(
+        find(&head, "Deployment", "r-search-indexer-head")["spec"]["replicas"],
+        1
+    );
     find(&head, "PodDisruptionBudget", "r-search-indexer-head");
     // On and off again: the selectors, pod labels and Service selectors never change, so an
     // upgrade either way keeps the same pods and endpoints.

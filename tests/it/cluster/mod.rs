@@ -606,6 +606,179 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
     assert_eq!(objects_in(&ns), all_claims);
 }
 
+/// The pods named `prefix*` that are not being deleted: name → (uid, restarts of every container).
+fn pod_lives(ns: &Namespace, prefix: &str) -> BTreeMap<String, (String, u64)> {
+    ns.pods()
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .filter(|p| p["metadata"]["name"].as_str().unwrap().starts_with(prefix))
+        .map(|p| {
+            let restarts = p["status"]["containerStatuses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| c["restartCount"].as_u64().unwrap())
+                .sum();
+            let uid = p["metadata"]["uid"].as_str().unwrap().to_string();
+            (
+                p["metadata"]["name"].as_str().unwrap().to_string(),
+                (uid, restarts),
+            )
+        })
+        .collect()
+}
+
+/// Day 2 on the real API server, controllers and kubelet: a replica change starts pods and
+/// restarts none; turning an autoscaler on keeps the live count (Helm's patch would send
+/// `replicas: null`, which the API server makes 1 pod) and turning it off keeps the count it
+/// had reached; a claim written `1.5Gi`, which the API server stores as `1536Mi`, upgrades
+/// cleanly, and a real size change is refused with what to do.
+#[test]
+fn day_two_scaling_and_autoscaling_restart_no_pod_and_claim_sizes_compare_as_quantities() {
+    let (_one, c) = cluster();
+    let ns = Namespace::new(c, "daytwo");
+    let r = Release::new(&ns, "r", &cluster_fixture("day-two.yml"));
+    let enc = "r-day-two-enc-";
+    let replicas = || -> i64 {
+        ns.json(&["get", "deployment", "r-day-two-enc"])["spec"]["replicas"]
+            .as_i64()
+            .unwrap()
+    };
+    let size = ["--set", "executorDefaults.persistence.size=1.5Gi"];
+    r.install(&size);
+    ns.assert_healthy();
+    let stored = ns.kubectl_ok(&[
+        "get",
+        "statefulset",
+        "r-day-two-store",
+        "-o",
+        "jsonpath={.spec.volumeClaimTemplates[0].spec.resources.requests.storage}",
+    ]);
+    assert_eq!(stored, "1536Mi", "the API server's form of 1.5Gi");
+    let two = pod_lives(&ns, enc);
+    assert_eq!(two.len(), 2, "{two:?}");
+
+    // 2 → 3: one pod more, the two others untouched (same UIDs, no restart).
+    let mut three = size.to_vec();
+    three.extend(["--set", "executors.enc.replicas=3"]);
+    r.upgrade(&three);
+    ns.wait_rolled_out(enc, 3);
+    let after = pod_lives(&ns, enc);
+    assert_eq!(after.len(), 3, "{after:?}");
+    for (pod, life) in &two {
+        assert_eq!(
+            after.get(pod),
+            Some(life),
+            "{pod} was replaced or restarted: {after:?}"
+        );
+    }
+
+    // The autoscaler on: the count stays 3, no pod is replaced. Its policies are disabled so
+    // that the count it keeps is the one the chart left (the test node's idle CPU decides
+    // nothing), and a `kubectl scale` stands in for a decision of its own.
+    let mut on = three.clone();
+    on.extend([
+        "--set",
+        "executors.enc.autoscaling.enabled=true",
+        "--set",
+        "executors.enc.autoscaling.minReplicas=1",
+        "--set",
+        "executors.enc.autoscaling.maxReplicas=5",
+        "--set-json",
+        r#"executors.enc.autoscaling.behavior={"scaleUp":{"selectPolicy":"Disabled"},"scaleDown":{"selectPolicy":"Disabled"}}"#,
+    ]);
+    r.upgrade(&on);
+    assert_eq!(replicas(), 3, "turning the autoscaler on changed the count");
+    assert_eq!(
+        pod_lives(&ns, enc),
+        after,
+        "turning the autoscaler on replaced pods"
+    );
+    // An upgrade while it is on keeps its count too.
+    ns.kubectl_ok(&["scale", "deployment/r-day-two-enc", "--replicas=4"]);
+    ns.wait_rolled_out(enc, 4);
+    r.upgrade(&on);
+    assert_eq!(
+        replicas(),
+        4,
+        "an upgrade under the autoscaler reset its count"
+    );
+
+    // The autoscaler off, `replicas` unchanged: the 4 pods it had stay.
+    r.upgrade(&three);
+    assert_eq!(
+        replicas(),
+        4,
+        "turning the autoscaler off dropped its count"
+    );
+    assert!(
+        ns.kubectl(&["get", "hpa", "r-day-two-enc"]).status.code() != Some(0),
+        "the autoscaler is gone"
+    );
+    let kept = pod_lives(&ns, enc);
+    assert_eq!(kept.len(), 4, "{kept:?}");
+    for (pod, life) in &after {
+        assert_eq!(kept.get(pod), Some(life), "{pod} was replaced or restarted");
+    }
+    // Then `replicas` applies again. Helm 4 applies server-side, and the count belongs to whoever
+    // set it last (kubectl's scale here, the autoscaler's controller on a real day): a different
+    // `replicas` is a conflict helm reports, until the upgrade takes the field over
+    // (docs/operations.md).
+    let mut two_again = size.to_vec();
+    two_again.extend(["--set", "executors.enc.replicas=2"]);
+    let o = r.try_apply("upgrade", &two_again, "3m");
+    assert!(
+        !o.status.success() && stderr(&o).contains("conflict with \"kubectl\""),
+        "{}",
+        r.why(&o)
+    );
+    let chart = r.chart.to_str().unwrap();
+    let mut force = vec![
+        "upgrade",
+        "r",
+        chart,
+        "-n",
+        "daytwo",
+        "--wait",
+        "--timeout",
+        "3m",
+    ];
+    force.extend(r.base.iter().map(String::as_str));
+    force.extend(&two_again);
+    force.push("--force-conflicts");
+    let o = c.helm(&force);
+    assert!(o.status.success(), "{}", r.why(&o));
+    ns.wait_rolled_out(enc, 2);
+    assert_eq!(replicas(), 2);
+
+    // The same size in another spelling upgrades; a larger one is refused before the API server
+    // sees it, saying what to do, and the release stays as it was.
+    r.upgrade(&[
+        "--set",
+        "executorDefaults.persistence.size=1536Mi",
+        "--set",
+        "executors.enc.replicas=2",
+    ]);
+    let o = r.try_apply(
+        "upgrade",
+        &[
+            "--set",
+            "executorDefaults.persistence.size=2Gi",
+            "--set",
+            "executors.enc.replicas=2",
+        ],
+        "2m",
+    );
+    let err = stderr(&o);
+    assert!(!o.status.success(), "a size change was accepted");
+    assert!(
+        err.contains("volume volume-0 would change size from 1536Mi to 2Gi")
+            && err.contains("--cascade=orphan"),
+        "{err}"
+    );
+    ns.assert_healthy();
+}
+
 /// Without a mesh a ClusterIP Service spreads connections, and the gateway keeps one: one pod
 /// serves everything. loadBalancing `jina` (the default once serviceMesh is none) spreads calls
 /// over every Ready pod, behind the gateway and behind a head, picks up a pod an autoscaler adds

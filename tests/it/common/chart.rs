@@ -19,12 +19,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::rc::Rc;
 
 use serde_json::Value as J;
 
 use super::k8s::{container_args, documents, find, try_find, try_render, validate_all};
-use super::{generate_chart, helms, root, semantic, TempDir};
+use super::{generate_chart, helms, root, run_in, semantic, stderr, stdout, TempDir};
 use crate::test::unindent;
 
 /// The Kubernetes versions every render is validated against.
@@ -126,6 +127,22 @@ impl Chart {
     pub fn render_on(&self, helm: &str) -> Render {
         let (name, path) = helm_named(helm);
         self.render_with(name, &path)
+    }
+
+    /// NOTES.txt as helm 4 prints it after an install (`--dry-run=client`: helm 3 wants a
+    /// cluster even for that).
+    pub fn notes(&self) -> String {
+        let (_, helm) = helm_named("helm4");
+        let mut cmd = Command::new(helm);
+        cmd.args(["install", &self.release])
+            .arg(self.dir())
+            .args(["--namespace", &self.namespace, "--dry-run=client"])
+            .args(&self.args);
+        let o = run_in(&mut cmd, self.generated.tmp.path());
+        assert!(o.status.success(), "helm install --dry-run: {}", stderr(&o));
+        let out = stdout(&o);
+        let (_, notes) = out.split_once("NOTES:\n").expect("helm printed NOTES");
+        notes.to_string()
     }
 
     /// What one helm says when it refuses to render; panics if it renders.

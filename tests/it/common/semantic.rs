@@ -500,16 +500,25 @@ impl Cx<'_, '_> {
                     target["kind"], target["name"]
                 ),
             ),
-            // helm sets every field it renders on each upgrade: a count beside an autoscaler
-            // resets what the autoscaler chose.
-            Some(w) if !w["spec"]["replicas"].is_null() => self.error(
-                "hpa",
-                format!(
-                    "{}/{} renders spec.replicas, which every upgrade would reset under the autoscaler",
-                    target["kind"], target["name"]
-                ),
-            ),
-            Some(_) => {}
+            // A count the last revision rendered and this one omits is patched to null, which
+            // the API server defaults to 1 pod: an autoscaled workload keeps rendering one (the
+            // live count on a cluster; in a render without one, where the autoscaler starts).
+            Some(w) => {
+                let (min, max) = (&o["spec"]["minReplicas"], &o["spec"]["maxReplicas"]);
+                let n = w["spec"]["replicas"].as_i64();
+                let within = n.is_some_and(|n| {
+                    min.as_i64().unwrap_or(1) <= n && max.as_i64().is_some_and(|m| n <= m)
+                });
+                if !within {
+                    self.error(
+                        "hpa",
+                        format!(
+                            "{}/{} renders spec.replicas {} outside the autoscaler's {min}..{max}",
+                            target["kind"], target["name"], w["spec"]["replicas"]
+                        ),
+                    );
+                }
+            }
         }
     }
 
