@@ -4,7 +4,7 @@ that call it in the Flow (`callers`: the object names of the gateway, or of the 
 and the `helm test` Pod, or, for the entry point (`callers` empty), from `networkPolicy.clients`
 and the test Pod; a head's uses_before/after ports (`extraPorts`) from the test Pod only; its
 metrics ports from `networkPolicy.metrics`. With `networkPolicy.egress.enabled`, egress to
-DNS, to the workloads it calls (`callees`: [{name, ports}]), to external executors' ports
+DNS (its ports, to any address unless `egress.dns` names peers), to the workloads it calls (`callees`: [{name, ports}]), to external executors' ports
 (`external`: [{host, port}]; any address unless the host is an IPv4 literal: a NetworkPolicy
 cannot name a host) and the `extra` rules.
 Usage: include "flowhelm.networkPolicy" (dict "w" $workload "callers" $names "callees" $list "external" $list)
@@ -55,7 +55,15 @@ spec:
   policyTypes: {{ toJson (ternary (list "Ingress" "Egress") (list "Ingress") $egress) }}
   ingress: {{ toJson $ingress }}
   {{- if $egress }}
-  {{- $rules := list (dict "to" $np.egress.dns "ports" (list (dict "protocol" "UDP" "port" 53) (dict "protocol" "TCP" "port" 53))) }}
+  {{- /* DNS by port: where it runs differs (kube-dns pods, a node-local cache, OpenShift's 5353). */}}
+  {{- $dnsPorts := list }}
+  {{- range $np.egress.dnsPorts }}
+  {{- $dnsPorts = append $dnsPorts (dict "protocol" "UDP" "port" (int .)) }}
+  {{- $dnsPorts = append $dnsPorts (dict "protocol" "TCP" "port" (int .)) }}
+  {{- end }}
+  {{- $dns := dict "ports" $dnsPorts }}
+  {{- with $np.egress.dns }}{{ $_ := set $dns "to" . }}{{ end }}
+  {{- $rules := list $dns }}
   {{- range .callees }}
   {{- $pods := dict "podSelector" (dict "matchLabels" (dict "app" .name "app.kubernetes.io/instance" $release)) }}
   {{- $rules = append $rules (dict "to" (list $pods) "ports" .ports) }}

@@ -686,26 +686,15 @@ pub(super) fn network_policy() -> Entry {
             e("egress", "Restrict what pods may connect to.", Val::Map(vec![
                 e("enabled", "Allow only DNS, the Flow's own edges (gateway to executors and \
                     heads, heads to shards), external executors' ports, and `extra`.", Val::Bool(false)),
-                e("dns", "Where DNS is, as `to` peers (port 53, UDP and TCP).", Val::List(vec![Val::Map(vec![
-                    e(
-                        "namespaceSelector",
-                        "",
-                        Val::Map(vec![e(
-                            "matchLabels",
-                            "",
-                            Val::Map(vec![e("kubernetes.io/metadata.name", "", s("kube-system"))]),
-                        )]),
-                    ),
-                    e(
-                        "podSelector",
-                        "",
-                        Val::Map(vec![e(
-                            "matchLabels",
-                            "",
-                            Val::Map(vec![e("k8s-app", "", s("kube-dns"))]),
-                        )]),
-                    ),
-                ])])).schema(peers),
+                e("dns", "Where DNS may be reached, as `to` peers (e.g. kube-system's \
+                    `k8s-app: kube-dns` pods); empty: any address, on `dnsPorts`, which also \
+                    covers a node-local DNS cache (a link-local address, not a pod) and \
+                    OpenShift's DNS pods (port 5353 behind the Service's 53).", Val::List(vec![]))
+                    .schema(peers),
+                e("dnsPorts", "Ports DNS egress is allowed to, UDP and TCP.",
+                    Val::List(vec![Val::Int(53), Val::Int(5353)]))
+                    .schema(|| json!({"type": "array", "minItems": 1,
+                        "items": {"type": "integer", "minimum": 1, "maximum": 65535}})),
                 e("extra", "More egress rules for every workload, as a NetworkPolicy writes them \
                     (`to`, `ports`).", Val::List(vec![]))
                     .schema(|| json!({"type": "array", "items": {"type": "object"}})),

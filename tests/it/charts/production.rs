@@ -746,10 +746,25 @@ fn network_policies_allow_exactly_the_flows_edges() {
             labels: BTreeMap::from([("k8s-app".into(), "kube-dns".into())]),
             ports: vec![53],
         };
+        // DNS is allowed by port, wherever it runs: OpenShift's DNS pods listen on 5353.
+        let openshift_dns = Pod {
+            name: "dns-default".into(),
+            ns: "openshift-dns".into(),
+            ns_labels: BTreeMap::from([(
+                "kubernetes.io/metadata.name".into(),
+                "openshift-dns".into(),
+            )]),
+            labels: BTreeMap::from([(
+                "dns.operator.openshift.io/daemonset-dns".into(),
+                "default".into(),
+            )]),
+            ports: vec![5353],
+        };
         for src in pods.iter().filter(|p| p.labels.contains_key("app")) {
             assert!(
                 allowed(&policies, src, &dns, 53, "UDP")
                     && allowed(&policies, src, &dns, 53, "TCP")
+                    && allowed(&policies, src, &openshift_dns, 5353, "UDP")
             );
             // (Port 7: external executors' ports are open to any address, tested apart.)
             assert!(

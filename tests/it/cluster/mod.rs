@@ -244,6 +244,31 @@ fn search_example_hardened_prod_values_then_value_changes_roll_out() {
         ns.env_of(&indexer, &["DB_PASSWORD"])["DB_PASSWORD"],
         "prod-secret"
     );
+    // The NetworkPolicies hold, pod to pod (kube-router enforces them): the gateway reaches an
+    // executor it calls; a shard accepts its head only, not another executor nor the gateway.
+    let connects = |from: &str, to: &str| -> bool {
+        let pod = ns.json(&["get", "pod", to]);
+        let ip = pod["status"]["podIP"].as_str().unwrap().to_string();
+        let port = pod["spec"]["containers"][0]["ports"][0]["containerPort"].to_string();
+        let probe = "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)";
+        ns.exec(from, &["python", "-c", probe, &ip, &port]).0 == 0
+    };
+    let gateway = ns.pod_named("r-search-gateway-");
+    let segmenter = ns.pod_named("r-search-segmenter-");
+    let shard = ns.pod_named("r-search-indexer-0-");
+    assert!(
+        connects(&gateway, &segmenter),
+        "the gateway cannot reach the segmenter"
+    );
+    assert!(
+        !connects(&segmenter, &shard),
+        "an executor reached another's shard"
+    );
+    assert!(
+        !connects(&gateway, &shard),
+        "the gateway reached a shard past its head"
+    );
+
     // Two heads behind the head's Service, both Ready; the pods run as UID 10001 on a
     // read-only root.
     assert_eq!(ns.endpoints("r-search-indexer-head").len(), 2);
@@ -644,9 +669,22 @@ fn day_two_scaling_and_autoscaling_restart_no_pod_and_claim_sizes_compare_as_qua
             .as_i64()
             .unwrap()
     };
-    let size = ["--set", "executorDefaults.persistence.size=1.5Gi"];
+    // With egress restricted too: DNS is allowed by port, and the gateway reaches enc and store.
+    let size = [
+        "--set",
+        "executorDefaults.persistence.size=1.5Gi",
+        "--set",
+        "networkPolicy.enabled=true",
+        "--set",
+        "networkPolicy.egress.enabled=true",
+    ];
     r.install(&size);
     ns.assert_healthy();
+    let docs = c.calls("r-day-two-gateway.daytwo", 2);
+    assert!(
+        docs.iter().all(|d| visits(d) == set(&["enc", "store"])),
+        "{docs:?}"
+    );
     let stored = ns.kubectl_ok(&[
         "get",
         "statefulset",
