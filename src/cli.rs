@@ -209,6 +209,39 @@ fn jina_image() -> Result<Image> {
     flowhelm::chart::jina_image(&reference, Origin::Env(JINA_IMAGE_VAR.into()))
 }
 
+/// JCloud's `version` picks the Jina images' version, unless `JINA_GATEWAY_IMAGE` names the
+/// image (as it does for Jina's export): the tag keeps the default image's Python and variant.
+fn jcloud_version(
+    opts: &mut ChartOptions,
+    version: &str,
+    pos: flowhelm::Pos,
+    flow: &Path,
+) -> Result<()> {
+    let default_tag = flowhelm::chart::jina_image(
+        flowhelm::jina::DEFAULT_IMAGE,
+        Origin::Value("jina image".into()),
+    )?
+    .tag;
+    let suffix = default_tag.split_once('-').map_or("", |(_, rest)| rest);
+    let tag = if suffix.is_empty() {
+        version.to_string()
+    } else {
+        format!("{version}-{suffix}")
+    };
+    if env(JINA_IMAGE_VAR).is_some() {
+        if opts.jina_image.tag != tag {
+            warn(&flowhelm::Warning::new(pos, format!("`jcloud.version: {version}` is not applied: {JINA_IMAGE_VAR} names the Jina image (`{}`)", opts.jina_image.reference())).in_file(flow));
+        }
+        return Ok(());
+    }
+    if opts.jina_image.tag == tag {
+        return Ok(());
+    }
+    opts.jina_image.tag = tag;
+    warn(&flowhelm::Warning::new(pos, format!("`jcloud.version: {version}` makes the Jina images `{}`: check that this tag exists (JCloud chose the Python), or name the image with {JINA_IMAGE_VAR}", opts.jina_image.reference())).in_file(flow));
+    Ok(())
+}
+
 /// Warn when the Jina image's tag carries no Jina version.
 fn warn_jina_image(image: &Image) {
     for w in flowhelm::chart::jina_image_warnings(image, Origin::Env(JINA_IMAGE_VAR.into())) {
@@ -335,6 +368,9 @@ fn chart_inputs(args: &ChartArgs) -> Result<(Flow, ChartOptions)> {
     opts.version = semver_flag("--chart-version", &args.chart_version, "0.1.0")?;
     opts.skeleton.clone_from(&args.skeleton);
     let flow = load(&args.flow)?;
+    if let Some((version, pos)) = &flow.jcloud_version {
+        jcloud_version(&mut opts, version, *pos, &args.flow)?;
+    }
     warn_jina_image(&opts.jina_image);
     Ok((flow, opts))
 }

@@ -45,6 +45,7 @@
 pub mod chart;
 pub mod error;
 pub mod flow;
+pub mod jcloud;
 pub mod jina;
 pub mod package;
 pub mod publish;

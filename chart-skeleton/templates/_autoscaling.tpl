@@ -1,7 +1,7 @@
 {{/*
 A workload's HorizontalPodAutoscaler (autoscaling/v2): `minReplicas` to `maxReplicas` pods,
-keeping average CPU and/or memory use at their targets (in percent of the requests), with the
-`behavior` given. Its annotation records the `replicas` value of the revision (see
+keeping average CPU and/or memory use at their targets (in percent of the requests) and the
+`metrics` listed, with the `behavior` given. Its annotation records the `replicas` value of the revision (see
 flowhelm.replicas).
 Usage: include "flowhelm.autoscaler" (dict "w" $workload "kind" "Deployment"|"StatefulSet")
 */}}
@@ -31,7 +31,7 @@ spec:
   {{- $metrics = append $metrics (dict "type" "Resource" "resource" (dict "name" $resource "target" $target)) }}
   {{- end }}
   {{- end }}
-  {{- with $metrics }}
+  {{- with concat $metrics ($as.metrics | default list) }}
   metrics: {{ toJson . }}
   {{- end }}
   {{- with $as.behavior }}

@@ -185,7 +185,13 @@ spec:
       {{- with $cfg.podSecurityContext }}
       securityContext: {{ toJson . }}
       {{- end }}
-      {{- with $cfg.nodeSelector }}
+      {{- /* `capacity` (spot, on-demand) adds the cluster's way of selecting that capacity,
+      from global.capacity; the pod's own nodeSelector wins a key both set. */}}
+      {{- $capacity := dict }}
+      {{- with $cfg.capacity }}
+      {{- $capacity = index $root.Values.global.capacity . | default dict }}
+      {{- end }}
+      {{- with merge (dict) ($cfg.nodeSelector | default dict) ($capacity.nodeSelector | default dict) }}
       nodeSelector: {{ toJson . }}
       {{- end }}
       {{- with $cfg.affinity }}
@@ -197,7 +203,7 @@ spec:
       {{- with $cfg.hostAliases }}
       hostAliases: {{ toJson . }}
       {{- end }}
-      {{- with $cfg.tolerations }}
+      {{- with concat ($cfg.tolerations | default list) ($capacity.tolerations | default list) }}
       tolerations: {{ toJson . }}
       {{- end }}
       {{- with $cfg.topologySpreadConstraints }}

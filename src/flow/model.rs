@@ -158,6 +158,9 @@ pub struct PodSettings {
     pub timeout_ready: Option<i64>,
     /// Other options Jina passes on the command line.
     pub args: Args,
+    /// Values translated from JCloud's `jcloud:` blocks (the Flow's, then the workload's own),
+    /// laid over the values the rest of the Flow gives.
+    pub jcloud: Vec<crate::jcloud::Setting>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -243,6 +246,11 @@ pub struct Flow {
     /// Absent for `jtype: Deployment`.
     pub gateway: Option<Gateway>,
     pub executors: Vec<Executor>,
+    /// Chart-wide values translated from the Flow's (or Deployment's) own `jcloud:` block.
+    pub jcloud: Vec<crate::jcloud::Setting>,
+    /// The Jina version JCloud ran (`jcloud.version`) and where it is written.
+    #[serde(skip)]
+    pub jcloud_version: Option<(String, Pos)>,
     #[serde(skip)]
     pub warnings: Vec<Warning>,
 }

@@ -42,6 +42,44 @@ pub fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
+/// A label's name part or value: at most 63 characters of letters, digits, `-`, `_` and `.`,
+/// beginning and ending with a letter or digit (a value may also be empty).
+fn is_label_word(s: &str) -> bool {
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes().next().is_none_or(|b| b.is_ascii_alphanumeric())
+        && s.bytes().last().is_none_or(|b| b.is_ascii_alphanumeric())
+}
+
+/// Check a label (or node selector) as the API server does: the key is an optional DNS
+/// subdomain prefix and `/`, then a non-empty name; the value may be empty. The error says what
+/// is wrong.
+pub fn check_label(key: &str, value: &str) -> std::result::Result<(), &'static str> {
+    let name = match key.split_once('/') {
+        Some((prefix, name)) => {
+            if !is_dns_subdomain(prefix) {
+                return Err("its prefix must be a lower-case DNS subdomain");
+            }
+            name
+        }
+        None => key,
+    };
+    if name.is_empty() || !is_label_word(name) {
+        return Err("its name must be 1 to 63 letters, digits, `-`, `_` or `.`, beginning and ending with a letter or digit");
+    }
+    if !is_label_word(value) {
+        return Err("its value must be at most 63 letters, digits, `-`, `_` or `.`, beginning and ending with a letter or digit");
+    }
+    Ok(())
+}
+
+/// A host name an Ingress or route takes: a lower-case DNS subdomain, or one under `*.`.
+pub fn is_host(s: &str) -> bool {
+    let s = s.strip_prefix("*.").unwrap_or(s);
+    !s.is_empty() && is_dns_subdomain(s)
+}
+
 /// An executor name must be a Python identifier for Jina and a DNS label once converted.
 pub fn check_jina_name(name: &str, pos: Pos) -> Result<()> {
     let ident = name

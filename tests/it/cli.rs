@@ -144,11 +144,11 @@ fn check_text_lists_executors_with_shards_and_replicas() {
     assert!(!text.contains("audit -> gateway"), "{text}");
 }
 
-/// A Flow with two warnings, on lines 2 and 7.
+/// A Flow with two warnings, on lines 3 and 7.
 const WARNED: &str = "
     jtype: Flow
     jcloud:
-      version: 3.34.0
+      retention_days: 7
     executors:
       - name: a
         uses: docker://acme/a:1
@@ -162,7 +162,7 @@ fn warnings_go_to_stderr_with_their_position() {
             .flow(WARNED)
             .args(["check", "--format", format, "{flow}"])
             .stdout_lacks("warning:") // warnings must not go to stdout
-            .stderr_starts_with("{flow}:2:1: warning: `jcloud`")
+            .stderr_starts_with("{flow}:3:3: warning: `jcloud.retention_days`")
             .run();
         let err = &out.stderr;
         let lines: Vec<&str> = err.lines().collect();
@@ -200,13 +200,13 @@ fn message_format_json_writes_each_diagnostic_as_an_object() {
     assert_eq!(lines[0]["origin"]["name"], flow.as_str());
     assert_eq!(
         (lines[0]["line"].as_u64(), lines[0]["column"].as_u64()),
-        (Some(2), Some(1))
+        (Some(3), Some(3))
     );
     assert!(
         lines[0]["message"]
             .as_str()
             .unwrap()
-            .starts_with("`jcloud`"),
+            .starts_with("`jcloud.retention_days`"),
         "{}",
         lines[0]
     );

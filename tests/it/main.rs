@@ -22,6 +22,7 @@ mod corpus;
 mod features;
 mod house;
 mod invalid;
+mod jcloud;
 mod library;
 mod parity;
 mod publish;

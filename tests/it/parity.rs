@@ -159,6 +159,50 @@ const ALLOWED: &[(&str, &str, &str, &str)] = &[
         "container.executor.resources",
         "gpus: all → nvidia.com/gpu: 1",
     ),
+    // `jcloud:` blocks, which Jina ignores, are translated (README, "Coming from JCloud"): a
+    // shared GPU is `gpus: 1` (`--gpus`, a GPU executor's rollout) and `ebs` storage a claim.
+    (
+        "07-jcloud-everywhere",
+        "encoder",
+        "container.executor.args.--gpus",
+        "jcloud GPU → gpus",
+    ),
+    (
+        "07-jcloud-everywhere",
+        "encoder",
+        "strategy",
+        "jcloud GPU → GPU rollout",
+    ),
+    (
+        "07-jcloud-everywhere",
+        "indexer",
+        "kind",
+        "jcloud storage → StatefulSet",
+    ),
+    (
+        "07-jcloud-everywhere",
+        "indexer",
+        "strategy",
+        "jcloud storage → StatefulSet",
+    ),
+    (
+        "07-jcloud-everywhere",
+        "indexer",
+        "volumeClaimTemplates",
+        "jcloud storage → claim",
+    ),
+    (
+        "07-jcloud-everywhere",
+        "indexer",
+        "container.executor.volumeMounts",
+        "jcloud storage → claim",
+    ),
+    (
+        "07-jcloud-everywhere",
+        "indexer",
+        "container.executor.env.K8S_*",
+        "jcloud storage → StatefulSet",
+    ),
     // A StatefulSet's pods get DNS names from a governing headless Service, next to the
     // ordinary one that carries traffic (Jina gives StatefulSets no serviceName).
     (

@@ -200,14 +200,30 @@ fn values_with(strings: &[String]) -> String {
     }
     // Autoscaled, so that the autoscaler's annotations (its own merged with the release's)
     // and the count it starts from are rendered with the strings too.
-    y.push_str("    autoscaling: {enabled: true}\n");
     y.push_str("    resources: {requests: {cpu: 100m, memory: 64Mi}}\n");
     y.push_str("    podAnnotations:\n");
     for (i, s) in strings.iter().enumerate() {
         y.push_str(&format!("      example.com/a{i:04}: {}\n", yaml_quoted(s)));
     }
+    // The autoscaler's extra metrics and the capacity preset's selector (templates of their
+    // own: flowhelm.autoscaler, the pod's scheduling).
+    y.push_str("    capacity: spot\n    autoscaling:\n      enabled: true\n      metrics:\n");
+    // As many as the dull baseline has (3): the shape compares key names.
+    for s in strings.iter().take(3) {
+        y.push_str(&format!(
+            "        - {{type: External, external: {{metric: {{name: {}}}, target: {{type: Value, value: \"1\"}}}}}}\n",
+            yaml_quoted(s)
+        ));
+    }
     // A few on every object (all of them would multiply the render by the object count).
-    y.push_str("global:\n  commonAnnotations:\n");
+    y.push_str("global:\n  capacity:\n    spot:\n      nodeSelector:\n");
+    for (i, s) in strings.iter().enumerate().take(3) {
+        y.push_str(&format!(
+            "        example.com/n{i:04}: {}\n",
+            yaml_quoted(s)
+        ));
+    }
+    y.push_str("  commonAnnotations:\n");
     for (i, s) in strings.iter().enumerate().take(16) {
         y.push_str(&format!("    example.com/a{i:04}: {}\n", yaml_quoted(s)));
     }

@@ -253,7 +253,7 @@ pub(super) fn executor(x: &Executor, opts: &ValuesOptions, fixed: bool) -> Vec<E
     entries.extend(sidecars(x, opts, fixed));
     entries.extend(pod(&x.pod, jina_resources(), fixed));
     // A GPU executor rolls without a spare GPU: one pod down at a time, none added.
-    if x.gpus.is_some() {
+    if x.gpus.is_some() || x.pod.jcloud.iter().any(|s| s.path == "gpus") {
         entries.push(e("strategy", "", rolling_update(0, 1)).schema(strategy_schema));
     }
     entries

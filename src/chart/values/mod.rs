@@ -9,6 +9,7 @@ use crate::flow::{Executor, Flow, FlowKind};
 
 mod executor;
 mod gateway;
+mod jcloud;
 mod parts;
 mod pod;
 
@@ -34,8 +35,13 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
         global(),
         flow_values(flow),
     ];
+    jcloud::overlay(&mut top, &flow.jcloud);
     let gateway = match &flow.gateway {
-        Some(gw) => gateway(gw, opts),
+        Some(gw) => {
+            let mut tree = gateway(gw, opts);
+            jcloud::overlay(&mut tree, &gw.pod.jcloud);
+            tree
+        }
         None => vec![e(
             "enabled",
             "Deploy the gateway (`jtype: Deployment` charts have none).",
@@ -55,12 +61,14 @@ pub fn build(flow: &Flow, opts: &ValuesOptions) -> Vec<Entry> {
         .executors
         .iter()
         .map(|x| {
-            let doc = format!("Executor `{}`: what its Flow entry sets.", x.name);
-            e(
-                x.name.clone(),
-                doc,
-                Val::Map(diff(executor(x, opts, false), &defaults)),
-            )
+            let doc = format!(
+                "Executor `{}`: what its Flow entry sets.{}",
+                x.name,
+                jcloud::executor_note(&x.pod.jcloud)
+            );
+            let mut tree = executor(x, opts, false);
+            jcloud::overlay(&mut tree, &x.pod.jcloud);
+            e(x.name.clone(), doc, Val::Map(diff(tree, &defaults)))
         })
         .collect();
     top.push(
@@ -137,6 +145,37 @@ const GLOBAL: &[Row<()>] = &[
         doc: "Names of Secrets used to pull every image, added to each workload's own.",
         val: |()| Val::List(vec![]),
         schema: Some(secret_names_schema),
+    },
+    Row {
+        key: "capacity",
+        drives: "",
+        doc: "How each kind of node capacity is selected on this cluster, for workloads whose \
+            `capacity` names it: `nodeSelector` and `tolerations` added to their pods' (e.g. \
+            `karpenter.sh/capacity-type: spot`). Empty, as the chart cannot know a cloud's labels.",
+        val: |()| {
+            let kind = || {
+                Val::Map(vec![
+                    e("nodeSelector", "", Val::open()),
+                    e("tolerations", "", Val::List(vec![])),
+                ])
+            };
+            Val::Map(vec![e("spot", "", kind()), e("on-demand", "", kind())])
+        },
+        schema: Some(|| {
+            let kind = json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "nodeSelector": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "tolerations": {"type": "array", "items": {"type": "object"}},
+                },
+            });
+            json!({
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {"spot": kind, "on-demand": kind},
+            })
+        }),
     },
     Row {
         key: "commonLabels",

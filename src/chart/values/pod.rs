@@ -135,6 +135,15 @@ const PLACEMENT: &[Row<()>] = &[
         schema: Some(|| json!({"type": "array"})),
     },
     Row {
+        key: "capacity",
+        drives: "",
+        doc: "The kind of node capacity the pods run on: `spot` or `on-demand` add \
+            `global.capacity.<kind>`'s nodeSelector and tolerations to the pods' own (empty: \
+            neither).",
+        val: |()| s(""),
+        schema: Some(|| json!({"type": "string", "enum": ["", "spot", "on-demand"]})),
+    },
+    Row {
         key: "affinity",
         drives: "",
         doc: "Affinity of the pods.",
@@ -460,6 +469,15 @@ const AUTOSCALING: &[Row<()>] = &[
             `resources.requests.memory`, to keep (0: no memory target).",
         val: |()| Val::Int(0),
         schema: Some(|| json!({"type": "integer", "minimum": 0})),
+    },
+    Row {
+        key: "metrics",
+        drives: "",
+        doc: "More metrics, as an autoscaling/v2 HorizontalPodAutoscaler lists them (`Pods`, \
+            `Object`, `External`, `Resource`), after the CPU and memory targets: e.g. requests per \
+            second from a metrics adapter.",
+        val: |()| Val::List(vec![]),
+        schema: Some(|| json!({"type": "array", "items": {"type": "object"}})),
     },
     Row {
         key: "behavior",

@@ -9,6 +9,7 @@ use super::{Loader, Place};
 use crate::error::{Error, Pos, Result};
 use crate::flow::model::{ArgValue, Executor, External};
 use crate::flow::names;
+use crate::jcloud;
 use crate::jina;
 use crate::jina::keys::{self};
 use crate::yaml::{Key, Node, Value};
@@ -103,6 +104,26 @@ impl Loader {
         }
         e.dns = names::dns_name(&e.name);
         e.external = self.external(&e, ext)?;
+        // Read last: the translation needs the executor's `workspace`, wherever it is written.
+        if let Some((key, value)) = own.iter().find(|(k, _)| k.name == "jcloud") {
+            let workspace = match e.pod.args.get("workspace") {
+                Some(ArgValue::One(w)) => Some(w.clone()),
+                _ => None,
+            };
+            let context = jcloud::Context { workspace };
+            e.pod.jcloud = self.jcloud(key, value, jcloud::Scope::Executor, &context);
+            // Jina's own `gpus` is what Jina runs with: it wins over JCloud's.
+            if e.gpus.is_some() && e.pod.jcloud.iter().any(|s| s.path == "gpus") {
+                e.pod.jcloud.retain(|s| s.path != "gpus");
+                self.warn(
+                    key.pos,
+                    format!(
+                        "`{}` sets `gpus` and its `jcloud` block a GPU too: `gpus` is kept",
+                        e.name
+                    ),
+                );
+            }
+        }
         self.check_sidecars(&e, n.pos);
         Ok(e)
     }
@@ -183,7 +204,7 @@ impl Loader {
             return self.pass_through(&mut e.pod.args, spec, key, value, Place::Executor);
         }
         if name == "jcloud" {
-            self.warnings.push(super::jcloud_warning(key));
+            // Translated once the rest of the executor is read.
             return Ok(());
         }
         if keys::EXECUTOR_EXTRA_KEYS.contains(&name) {

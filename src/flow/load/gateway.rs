@@ -47,6 +47,10 @@ impl Loader {
         for (key, value) in inherited.chain(own.iter().copied()) {
             self.gateway_key(&mut gw, key, value)?;
         }
+        if let Some((key, value)) = own.iter().find(|(k, _)| k.name == "jcloud") {
+            let context = crate::jcloud::Context::default();
+            gw.pod.jcloud = self.jcloud(key, value, crate::jcloud::Scope::Gateway, &context);
+        }
         Ok(gw)
     }
 
@@ -73,7 +77,8 @@ impl Loader {
                 Some(spec) => {
                     self.pass_through(&mut gw.pod.args, spec, key, value, Place::Gateway)?;
                 }
-                None if name == "jcloud" => self.warnings.push(super::jcloud_warning(key)),
+                // Translated once the rest of the gateway is read.
+                None if name == "jcloud" => {}
                 None => {
                     if let Some(old) = crate::jina::legacy::gateway(name)
                         .or_else(|| crate::jina::legacy::executor(name))

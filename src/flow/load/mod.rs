@@ -7,6 +7,7 @@ use crate::error::{Error, Pos, Result, Warning};
 use crate::flow::model::{ArgValue, Args, Executor, Flow, FlowKind, Gateway, PodSettings};
 use crate::flow::names;
 use crate::flow::{envsubst, graph};
+use crate::jcloud::{self, Setting, Target, Translated};
 use crate::jina::keys::{self, KeySpec};
 use crate::yaml::{self, Key, Node, Value};
 
@@ -57,11 +58,11 @@ fn unset_variable_hint(err: Error, deferred: &[envsubst::Deferred]) -> Error {
     }
 }
 
-/// The warning for a `jcloud:` block, wherever it is.
-fn jcloud_warning(key: &Key) -> Warning {
+/// The warning for a `jcloud:` block where JCloud never read one.
+fn jcloud_misplaced(key: &Key) -> Warning {
     Warning::new(
         key.pos,
-        "`jcloud` is JCloud-only and has no effect on Kubernetes; ignored",
+        "JCloud read `jcloud` at the top of the file, under `gateway` and on executors, not in `with`; not translated",
     )
 }
 
@@ -149,6 +150,7 @@ impl Loader {
             "with",
         ];
         let mut with = FlowWith::default();
+        let mut jcloud_node = None;
         let mut gateway_node = None;
         let mut executor_nodes: &[Node] = &[];
         let mut flow_pos = Pos::new(1, 1);
@@ -160,7 +162,7 @@ impl Loader {
                 "gateway" => gateway_node = Some(value),
                 "executors" | "deployments" if value.is_null() => {}
                 "executors" | "deployments" => executor_nodes = value.as_seq(&key.name)?,
-                "jcloud" => self.warnings.push(jcloud_warning(key)),
+                "jcloud" => jcloud_node = Some((key, value)),
                 name => {
                     if let Some(old) = crate::jina::legacy::top(name) {
                         return Err(old_syntax(key, old));
@@ -169,20 +171,65 @@ impl Loader {
                 }
             }
         }
-        let gateway = self.gateway(gateway_node, &with, flow_pos)?;
+        let mut gateway = self.gateway(gateway_node, &with, flow_pos)?;
         let mut executors = Vec::with_capacity(executor_nodes.len());
         for (i, n) in executor_nodes.iter().enumerate() {
             executors.push(self.executor_entry(n, i, &with.common)?);
         }
-        self.finish(FlowKind::Flow, with.name, Some(gateway), executors)
+        let translated = match jcloud_node {
+            Some((key, value)) => self.jcloud_top(key, value, jcloud::Scope::Flow),
+            None => Translated::default(),
+        };
+        // The Flow's block first, so that a workload's own keys win.
+        let pick = |targets: &[Target]| -> Vec<Setting> {
+            translated
+                .settings
+                .iter()
+                .filter(|s| targets.contains(&s.target))
+                .cloned()
+                .collect()
+        };
+        let mut for_gateway = pick(&[Target::Every, Target::Gateway]);
+        for_gateway.append(&mut gateway.pod.jcloud);
+        gateway.pod.jcloud = for_gateway;
+        for x in &mut executors {
+            let mut settings = pick(&[Target::Every]);
+            settings.append(&mut x.pod.jcloud);
+            x.pod.jcloud = settings;
+        }
+        let mut flow = self.finish(FlowKind::Flow, with.name, Some(gateway), executors)?;
+        flow.jcloud = pick(&[Target::Global]);
+        flow.jcloud_version = translated.version;
+        Ok(flow)
+    }
+
+    /// Translate a `jcloud:` block, keeping its warnings.
+    fn jcloud(
+        &mut self,
+        key: &Key,
+        value: &Node,
+        scope: jcloud::Scope,
+        context: &jcloud::Context,
+    ) -> Vec<Setting> {
+        let mut t = jcloud::translate(key, value, scope, context);
+        self.warnings.append(&mut t.warnings);
+        t.settings
+    }
+
+    /// Translate the file's own `jcloud:` block (a Flow's or a Deployment's).
+    fn jcloud_top(&mut self, key: &Key, value: &Node, scope: jcloud::Scope) -> Translated {
+        let mut t = jcloud::translate(key, value, scope, &jcloud::Context::default());
+        self.warnings.append(&mut t.warnings);
+        t
     }
 
     fn deployment_document(&mut self, root: &Node, entries: &[(Key, Node)]) -> Result<Flow> {
         // Jina's Deployment parser reads `with` and `needs` and nothing else.
-        for (key, _) in entries {
+        let mut jcloud_node = None;
+        for (key, value) in entries {
             match key.name.as_str() {
                 "jtype" | "with" | "needs" | "version" => {}
-                "jcloud" => self.warnings.push(jcloud_warning(key)),
+                "jcloud" => jcloud_node = Some((key, value)),
                 "gateway" => self.warn(
                     key.pos,
                     "`gateway` has no effect in a `jtype: Deployment`, which runs no gateway (Jina ignores it too); its executor's protocols go in `with: {protocol: …}`",
@@ -196,7 +243,21 @@ impl Loader {
             .unwrap_or(Node::new(root.pos, Value::Map(vec![])));
         let mut exec = self.executor(&with, "executor".to_string(), &[])?;
         exec.needs.clear();
-        self.finish(FlowKind::Deployment, None, None, vec![exec])
+        let translated = match jcloud_node {
+            Some((key, value)) => self.jcloud_top(key, value, jcloud::Scope::Deployment),
+            None => Translated::default(),
+        };
+        // The file's block first, so that one in `with` wins.
+        let (global, mut own): (Vec<Setting>, Vec<Setting>) = translated
+            .settings
+            .into_iter()
+            .partition(|s| s.target == Target::Global);
+        own.append(&mut exec.pod.jcloud);
+        exec.pod.jcloud = own;
+        let mut flow = self.finish(FlowKind::Deployment, None, None, vec![exec])?;
+        flow.jcloud = global;
+        flow.jcloud_version = translated.version;
+        Ok(flow)
     }
 
     fn finish(
@@ -215,6 +276,8 @@ impl Loader {
             name,
             gateway,
             executors,
+            jcloud: Vec::new(),
+            jcloud_version: None,
             warnings: Vec::new(),
         })
     }
@@ -251,7 +314,7 @@ impl Loader {
                 // that does not set them itself those of its own.
                 with.common.push((key, v));
             } else if key.name == "jcloud" {
-                self.warnings.push(jcloud_warning(key));
+                self.warnings.push(jcloud_misplaced(key));
             } else if let Some(old) = crate::jina::legacy::executor(&key.name)
                 .or_else(|| crate::jina::legacy::gateway(&key.name))
             {

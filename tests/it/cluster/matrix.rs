@@ -85,3 +85,55 @@ fn the_api_server_accepts_every_render_of_the_matrix() {
         failures.join("\n")
     );
 }
+
+/// The charts of the JCloud fixtures (`tests/fixtures/jcloud/`), whose values come from
+/// `jcloud:` blocks (instance tiers, claims, autoscalers on CPU and on memory, disruption
+/// budgets, node selectors, tolerations, labels written as numbers), accepted by the API server,
+/// with the spot preset filled in.
+#[test]
+fn jcloud_charts_are_accepted_by_the_api_server() {
+    let tmp = TempDir::new("server-jcloud");
+    let (_one, c) = cluster();
+    let ns = Namespace::new(c, "jcloud");
+    let (_, helm) = &helms()[1];
+    let spot = "global.capacity.spot.nodeSelector.karpenter\\.sh/capacity-type=spot";
+    let mut autoscalers = 0;
+    for (i, case) in crate::jcloud::cases().iter().enumerate() {
+        let chart = tmp.path().join(format!("c{i}"));
+        crate::common::generate_chart(&case.join("flow.yml"), &chart, "demo");
+        let yaml = try_render(helm, &chart, tmp.path(), "rel", &ns.name, &["--set", spot])
+            .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+        let items: Vec<J> = documents(&yaml)
+            .into_iter()
+            .filter(|d| !WITHOUT_CRD.contains(&d["kind"].as_str().unwrap_or("")))
+            .collect();
+        autoscalers += items
+            .iter()
+            .filter(|d| d["kind"] == "HorizontalPodAutoscaler")
+            .count();
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+        let o = c.kubectl_stdin(
+            &[
+                "create",
+                "--dry-run=server",
+                "-n",
+                &ns.name,
+                "-o",
+                "name",
+                "-f",
+                "-",
+            ],
+            &list.to_string(),
+        );
+        let created = String::from_utf8_lossy(&o.stdout).lines().count();
+        assert!(
+            o.status.success() && stderr(&o).trim().is_empty() && created == items.len(),
+            "{}: {created} of {} objects accepted:\n{}",
+            case.display(),
+            items.len(),
+            stderr(&o)
+        );
+    }
+    // Encoder, ranker (01) and the Deployment's executor (02): on CPU and on memory.
+    assert_eq!(autoscalers, 3);
+}

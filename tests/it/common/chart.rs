@@ -56,6 +56,11 @@ impl Chart {
         Chart::generate(tmp, &path, "demo")
     }
 
+    /// The chart of a Flow file, named `demo`.
+    pub fn file(flow: &Path) -> Chart {
+        Chart::generate(TempDir::new("chart"), flow, "demo")
+    }
+
     /// The chart of `examples/NAME.yml`, named NAME.
     pub fn example(name: &str) -> Chart {
         let path = root().join("examples").join(format!("{name}.yml"));
