@@ -564,6 +564,18 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
             );
         }
     };
+    // The first call after `helm install --wait` once met a GOAWAY from the new gateway (CI,
+    // 2026-12-06); this test is about what upgrades, rollbacks and uninstalls do to a serving
+    // release, so it starts from one that has answered once.
+    wait_until(
+        Duration::from_secs(60),
+        "the gateway answers after the install",
+        || {
+            c.try_client("r-flow-gateway.lifecycle", "grpc", "/", 1, "{}")
+                .status
+                .success()
+        },
+    );
     served(&["storage"]);
     let claims_of = || -> BTreeSet<String> {
         objects_in(&ns)
