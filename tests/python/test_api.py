@@ -103,12 +103,12 @@ def test_errors_carry_the_commands_message_and_place(tmp_path: Path) -> None:
 
 
 def test_warnings_go_through_the_warnings_module(tmp_path: Path) -> None:
-    text = "jtype: Flow\njcloud:\n  version: 3.34.0\nexecutors:\n  - uses: docker://registry.example/a:1\n"
+    text = "jtype: Flow\njcloud:\n  retention_days: 7\nexecutors:\n  - uses: docker://registry.example/a:1\n"
     with pytest.warns(FlowWarning) as caught:
         flowhelm.check(text)
     [w] = caught
-    assert (w.message.file, w.message.line, w.message.column) == ("<string>", 2, 1)
-    assert str(w.message).startswith("<string>:2:1: warning: `jcloud`")
+    assert (w.message.file, w.message.line, w.message.column) == ("<string>", 3, 3)
+    assert str(w.message).startswith("<string>:3:3: warning: `jcloud.retention_days`")
     assert w.filename == __file__  # attributed to the caller's line
 
 
