@@ -158,7 +158,7 @@ fn search_example_runs_with_default_values() {
         }
     }
     // image_encoder has two replicas Ready behind its Service.
-    assert_eq!(ns.endpoints("r-search-image-encoder").len(), 2);
+    ns.wait_endpoints("r-search-image-encoder", 2);
     // env from the Flow, the Secret from env_from_secret.
     let indexer = ns.pod_named("r-search-indexer-0-");
     let env = ns.env_of(&indexer, &["INDEX_METRIC", "DB_PASSWORD", "K8S_POD_NAME"]);
@@ -271,7 +271,7 @@ fn search_example_hardened_prod_values_then_value_changes_roll_out() {
 
     // Two heads behind the head's Service, both Ready; the pods run as UID 10001 on a
     // read-only root.
-    assert_eq!(ns.endpoints("r-search-indexer-head").len(), 2);
+    ns.wait_endpoints("r-search-indexer-head", 2);
     let (_, out) = ns.exec(
         &indexer,
         &["sh", "-c", "id -u; touch /x 2>/dev/null; echo $?"],
@@ -304,7 +304,7 @@ fn search_example_hardened_prod_values_then_value_changes_roll_out() {
     // Three replicas of an executor: three pods Ready behind its Service, all serving.
     three.extend(["--set", "executors.image_encoder.replicas=3"]);
     r.upgrade(&three);
-    assert_eq!(ns.endpoints("r-search-image-encoder").len(), 3);
+    ns.wait_endpoints("r-search-image-encoder", 3);
     ns.wait_rolled_out("r-search-image-encoder-", 3);
     c.client(
         "r-search-gateway.prod",
@@ -504,7 +504,7 @@ fn reference_flows_run_shards_sidecars_protocols_secrets_and_a_deployment() {
     }
     assert!(shards.is_subset(&set(&["standalone-0", "standalone-1"])));
     // Each shard of the Deployment has two replicas Ready behind its Service.
-    assert_eq!(namespaces[3].endpoints("r-flow-standalone-0").len(), 2);
+    namespaces[3].wait_endpoints("r-flow-standalone-0", 2);
     // env and env_from_secret.
     let env_ns = &namespaces[0];
     let pod = env_ns.pod_named("r-flow-db-writer-");

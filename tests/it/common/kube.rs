@@ -396,6 +396,17 @@ impl<'c> Namespace<'c> {
         pods
     }
 
+    /// Waits until exactly `n` Ready pods stand behind a Service. The EndpointSlice controller
+    /// follows pod readiness a moment later, so right after `helm --wait` a new replica may be
+    /// Ready and not yet listed.
+    pub fn wait_endpoints(&self, service: &str, n: usize) {
+        wait_until(
+            Duration::from_secs(60),
+            &format!("{n} Ready endpoints back {service} in {}", self.name),
+            || self.endpoints(service).len() == n,
+        );
+    }
+
     /// Every pod but helm's test Pods and pods on their way out Ready, no container restarted.
     /// `helm --wait` returns once the new pods are Ready, while the old ones may still be
     /// stopping: deleted (a deletion timestamp), or already `Succeeded` (Jina exits 0 on
