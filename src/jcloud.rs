@@ -870,7 +870,7 @@ fn autoscale_settings(
     if min_count == 0 {
         if let Some(k) = min_key {
             let path = cx.key_path(k);
-            cx.warn(k.pos, format!("`{path}: 0` (scale to zero) is translated to 1: a HorizontalPodAutoscaler keeps at least one pod"));
+            cx.warn(k.pos, format!("`{path}: 0` (scale to zero) is translated to 1: a workload without pods serves none of the metrics that would wake it; to scale to zero, give `autoscaling.keda.query` a series that exists without its pods and set `autoscaling.minReplicas: 0`"));
         }
     }
     let min_count = min_count.max(1);
@@ -898,6 +898,14 @@ fn autoscale_settings(
             cx.set_from("autoscaling.metrics", m, from);
         }
         request => {
+            cx.set_from("autoscaling.keda.enabled", J::Bool(true), from.clone());
+            cx.set_from("autoscaling.keda.metric", J::from(request), from.clone());
+            cx.set_from(
+                "autoscaling.keda.target",
+                J::from(target.to_string()),
+                from.clone(),
+            );
+            cx.set_from("monitoring", J::Bool(true), from);
             let pos = metric.1.map_or(key.pos, |k| k.pos);
             let path = format!("{}.metric", cx.path);
             let written = if metric.1.is_some() {
@@ -905,7 +913,7 @@ fn autoscale_settings(
             } else {
                 " (JCloud's default)"
             };
-            cx.warn(pos, format!("`{path}: {request}`{written} is not translated: a HorizontalPodAutoscaler sees requests only through a metrics adapter; the autoscaler keeps CPU at 80 % until you add a Pods or External metric under `autoscaling.metrics`"));
+            cx.warn(pos, format!("`{path}: {request}`{written} becomes a KEDA ScaledObject on Jina's own metrics (`autoscaling.keda`, with `monitoring` on): it needs KEDA and a Prometheus scraping the workloads, named by `global.keda.prometheusAddress`; where KEDA is not installed, a HorizontalPodAutoscaler keeps CPU at 80 % and one pod at least"));
         }
     }
 }

@@ -175,6 +175,11 @@ Usage: include "flowhelm.validateScaling" (list $cfg "values.key")
 {{- if gt (int .minReplicas) (int .maxReplicas) -}}
 {{- fail (printf "%s.autoscaling.minReplicas (%v) is above maxReplicas (%v)" $key .minReplicas .maxReplicas) -}}
 {{- end -}}
+{{- if and (eq (int .minReplicas) 0) (not (and .keda.enabled .keda.query)) -}}
+{{- fail (printf (print "%s.autoscaling.minReplicas is 0, which only KEDA can do, on a query of a series that exists "
+      "while the workload has no pod (its own metrics and CPU vanish with its pods, and nothing would wake it): "
+      "set %s.autoscaling.keda.enabled and keda.query, or minReplicas to 1") $key $key) -}}
+{{- end -}}
 {{- if and (gt (int .targetCPUUtilizationPercentage) 0) (not (($cfg.resources | default dict).requests | default dict).cpu) -}}
 {{- fail (printf (print "%s.autoscaling.targetCPUUtilizationPercentage needs %s.resources.requests.cpu: "
       "the autoscaler measures CPU use against the request") $key $key) -}}

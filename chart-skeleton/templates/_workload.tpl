@@ -274,7 +274,9 @@ spec:
 {{- end }}
 {{- if $autoscaled }}
 ---
-{{ include "flowhelm.autoscaler" (dict "w" $ "kind" (ternary "StatefulSet" "Deployment" $stateful)) }}
+{{- /* KEDA's when asked and served; else the HorizontalPodAutoscaler (see autoscaling.keda). */}}
+{{- $autoscaler := ternary "flowhelm.scaledObject" "flowhelm.autoscaler" (and $cfg.autoscaling.keda.enabled .shared.keda) }}
+{{ include $autoscaler (dict "w" $ "kind" (ternary "StatefulSet" "Deployment" $stateful)) }}
 {{- end }}
 {{- if $root.Values.networkPolicy.enabled }}
 ---

@@ -284,11 +284,18 @@ def images():
     }
 
 
+# Custom resources the chart renders whose definitions come from an upstream module: the API
+# server then judges those objects as any other (KEDA's operator does not run here).
+CRDS = ("scaledobjects.keda.sh",)
+
+
 def manifests():
     v = versions()
-    return MANIFESTS.format(
+    own = MANIFESTS.format(
         domain=net.CLUSTER_DOMAIN,
         dns_ip=net.DNS_SERVICE_IP,
         coredns_image=COREDNS_IMAGE.format(**v),
         metrics_image=METRICS_IMAGE.format(**v),
     )
+    with open(build.keda_crd()) as f:
+        return own + "\n---\n" + f.read()

@@ -118,6 +118,19 @@ def deployment_ready(state, name):
 FAKE_GPUS = 4
 
 
+def crd_established(state, name):
+    r = kubectl(
+        state,
+        "get",
+        "crd",
+        name,
+        "-o",
+        "jsonpath={.status.conditions[?(@.type=='Established')].status}",
+        check=False,
+    )
+    return r.returncode == 0 and r.stdout.strip() == "True"
+
+
 def advertise_gpus(state):
     patch = json.dumps(
         [{"op": "add", "path": "/status/capacity/nvidia.com~1gpu", "value": str(FAKE_GPUS)}]
@@ -179,6 +192,13 @@ def start_cluster(state, timeout):
         for image, refs in addons.images().items():
             registry.push(state, image, refs)
         kubectl(state, "apply", "-f", "-", input=addons.manifests())
+        for crd in addons.CRDS:
+            wait_for(
+                f"the API server to serve {crd}",
+                lambda crd=crd: crd_established(state, crd),
+                deadline,
+                "kube-apiserver",
+            )
         wait_for(
             "the node to be Ready",
             lambda: node_ready(state),

@@ -283,6 +283,15 @@ pub const LB_POLICY: &str = "round_robin";
 pub const DNS_MIN_RESOLUTION_OPTION: &str = "grpc.dns_min_time_between_resolutions_ms";
 pub const MAX_CONNECTION_AGE_OPTION: &str = "grpc.max_connection_age_ms";
 pub const MAX_CONNECTION_AGE_GRACE_OPTION: &str = "grpc.max_connection_age_grace_ms";
+/// The Prometheus series of a workload's load, by `autoscaling.keda.metric`. Jina's gateway, heads
+/// and executors each keep a summary of the time they spend on each request
+/// (`jina_receiving_request_seconds`, jina/serve/runtimes/worker/request_handling.py and
+/// monitoring.py): its count rises by one per answered request (a rate of it is requests per
+/// second), its sum by the seconds spent (a rate of it is the requests in flight, on average).
+pub const LOAD_METRICS: [(&str, &str); 2] = [
+    ("rps", "jina_receiving_request_seconds_count"),
+    ("concurrency", "jina_receiving_request_seconds_sum"),
+];
 /// Suffix of the headless Service naming every Ready pod of a workload.
 pub const PODS_SERVICE_SUFFIX: &str = "-pods";
 
@@ -333,6 +342,7 @@ pub fn template_constants() -> serde_json::Value {
             "executor": chart_args(Role::Executor),
             "gateway": chart_args(Role::Gateway),
         },
+        "metrics": LOAD_METRICS.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "balancing": {
             "lbPolicyOption": LB_POLICY_OPTION, "lbPolicy": LB_POLICY,
             "dnsMinResolutionOption": DNS_MIN_RESOLUTION_OPTION,

@@ -1133,6 +1133,86 @@ fn replica_counts_stay_out_of_the_pod_template_unless_asked_and_autoscalers_star
     }
 }
 
+/// KEDA: a ScaledObject only where the cluster serves its API (elsewhere the autoscaler, which
+/// keeps a pod), its Prometheus named, its metric served; 0 pods only on a query of the user's,
+/// since a workload without pods serves none of the metrics that would wake it.
+#[test]
+fn keda_scales_where_it_is_served_and_to_zero_only_on_a_query() {
+    let chart = Chart::flow(
+        "
+        jtype: Flow
+        executors:
+          - name: enc
+            uses: docker://acme/enc:1
+            monitoring: true
+        ",
+    )
+    .set("executors.enc.autoscaling.enabled", true)
+    .set(
+        "executors.enc.autoscaling.targetCPUUtilizationPercentage",
+        0,
+    )
+    .set("executors.enc.autoscaling.keda.enabled", true)
+    .set("executors.enc.autoscaling.keda.metric", "rps");
+    let served = ["--api-versions", "keda.sh/v1alpha1/ScaledObject"];
+    let address = "global.keda.prometheusAddress=http://prom:9090";
+    for h in ["helm3", "helm4"] {
+        let r = chart.clone().render_on(h);
+        assert!(r.try_get("ScaledObject", "rel-demo-enc").is_none(), "{h}");
+        assert!(
+            r.try_get("HorizontalPodAutoscaler", "rel-demo-enc")
+                .is_some(),
+            "{h}"
+        );
+        let err = chart.clone().args(&served).render_error_on(h);
+        assert!(
+            err.contains("set global.keda.prometheusAddress"),
+            "{h}: {err}"
+        );
+        let r = chart
+            .clone()
+            .args(&served)
+            .args(&["--set", address])
+            .render_on(h);
+        assert!(
+            r.try_get("HorizontalPodAutoscaler", "rel-demo-enc")
+                .is_none(),
+            "{h}"
+        );
+        let so = r.get("ScaledObject", "rel-demo-enc");
+        assert_eq!(
+            so["spec"]["triggers"][0]["metadata"]["serverAddress"],
+            "http://prom:9090"
+        );
+        let err = chart
+            .clone()
+            .set("executors.enc.monitoring", false)
+            .args(&served)
+            .args(&["--set", address])
+            .render_error_on(h);
+        assert!(err.contains("set its monitoring to true"), "{h}: {err}");
+        let zero = chart
+            .clone()
+            .set("executors.enc.autoscaling.minReplicas", 0);
+        let err = zero.clone().render_error_on(h);
+        assert!(
+            err.contains("executors.enc.autoscaling.minReplicas is 0")
+                && err.contains("keda.query"),
+            "{h}: {err}"
+        );
+        let zero = zero.set("executors.enc.autoscaling.keda.query", "sum(up)");
+        let hpa = zero.clone().render_on(h);
+        assert_eq!(
+            hpa.get("HorizontalPodAutoscaler", "rel-demo-enc")["spec"]["minReplicas"],
+            1
+        );
+        let keda = zero.args(&served).args(&["--set", address]).render_on(h);
+        let so = &keda.get("ScaledObject", "rel-demo-enc")["spec"];
+        assert_eq!(so["minReplicaCount"], 0, "{h}");
+        assert_eq!(so["triggers"][0]["metadata"]["query"], "sum(up)", "{h}");
+    }
+}
+
 #[test]
 fn volume_sizes_must_be_quantities_the_api_server_reads() {
     let chart = Chart::flow(

@@ -223,10 +223,22 @@ fn values_with(strings: &[String]) -> String {
             yaml_quoted(s)
         ));
     }
+    // The gateway scaled by KEDA (flowhelm.scaledObject) on a query and a Prometheus named by
+    // the strings (never empty: an empty query renders no trigger).
+    y.push_str(&format!(
+        "  keda:\n    prometheusAddress: {}\n",
+        yaml_quoted(&format!("p{}", strings[1]))
+    ));
     y.push_str("  commonAnnotations:\n");
     for (i, s) in strings.iter().enumerate().take(16) {
         y.push_str(&format!("    example.com/a{i:04}: {}\n", yaml_quoted(s)));
     }
+    y.push_str("gateway:\n  monitoring: true\n  autoscaling:\n    enabled: true\n");
+    y.push_str("    targetCPUUtilizationPercentage: 0\n    keda:\n      enabled: true\n");
+    y.push_str(&format!(
+        "      query: {}\n",
+        yaml_quoted(&format!("q{}", strings[0]))
+    ));
     y
 }
 
@@ -264,7 +276,15 @@ fn shapes(docs: &[J]) -> BTreeSet<String> {
 
 fn render(helm: &Path, chart: &Path, home: &Path, values: &Path) -> Vec<J> {
     let v = values.display().to_string();
-    k8s::documents(&k8s::render(helm, chart, home, "rel", "ns", &["-f", &v]))
+    let keda = ["--api-versions", "keda.sh/v1alpha1/ScaledObject"];
+    k8s::documents(&k8s::render(
+        helm,
+        chart,
+        home,
+        "rel",
+        "ns",
+        &[&["-f", &v][..], &keda].concat(),
+    ))
 }
 
 /// Characters helm 3 cannot take in values at all when a chart has a schema: it re-encodes the
@@ -342,6 +362,18 @@ fn any_string_in_a_flow_or_a_values_file_reaches_the_objects_exactly() {
             let args = k8s::container_args(deploy, 0);
             let uses_with: J =
                 serde_json::from_str(&k8s::flag_values(&args, "--uses-with").unwrap()[0]).unwrap();
+            let scaled = k8s::find(&docs, "ScaledObject", "rel-strings-gateway");
+            let prometheus = &scaled["spec"]["triggers"][0]["metadata"];
+            assert_eq!(
+                prometheus["query"],
+                J::String(format!("q{}", strings[0])),
+                "{context}: query"
+            );
+            assert_eq!(
+                prometheus["serverAddress"],
+                J::String(format!("p{}", strings[1])),
+                "{context}: prometheusAddress"
+            );
             let annotations = &deploy["spec"]["template"]["metadata"]["annotations"];
             for (j, s) in strings.iter().enumerate() {
                 let want = J::String(s.clone());
@@ -458,6 +490,14 @@ fn chart_and_release_names_reach_every_object_kind_as_strings() {
         "gateway.grpcRoute.enabled=true",
         "--set",
         "gateway.monitoring=true",
+        "--api-versions",
+        "keda.sh/v1alpha1/ScaledObject",
+        "--set",
+        "global.keda.prometheusAddress=http://prometheus.monitoring.svc:9090",
+        "--set",
+        "gateway.autoscaling.keda.enabled=true",
+        "--set",
+        "gateway.autoscaling.keda.metric=concurrency",
     ];
     let words = [
         "null", "on", "off", "yes", "no", "y", "n", "true", "false", "nan", "inf", "1e3", "0x10",
@@ -545,6 +585,7 @@ fn chart_and_release_names_reach_every_object_kind_as_strings() {
                 "ServiceAccount",
                 "PodDisruptionBudget",
                 "HorizontalPodAutoscaler",
+                "ScaledObject",
                 "NetworkPolicy",
                 "ServiceMonitor",
                 "Ingress",

@@ -210,6 +210,20 @@ const GLOBAL: &[Row<()>] = &[
         schema: Some(|| json!({"type": "string", "enum": ["linkerd", "istio", "none"]})),
     },
     Row {
+        key: "keda",
+        drives: "",
+        doc: "For workloads autoscaled by KEDA (`autoscaling.keda`).",
+        val: |()| {
+            Val::Map(vec![e(
+                "prometheusAddress",
+                "The Prometheus their queries ask (e.g. \
+                 `http://prometheus-operated.monitoring.svc:9090`).",
+                s(""),
+            )])
+        },
+        schema: None,
+    },
+    Row {
         key: "loadBalancing",
         drives: "",
         doc: "How gRPC calls are spread over an executor's replicas (a ClusterIP \

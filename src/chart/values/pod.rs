@@ -443,9 +443,10 @@ const AUTOSCALING: &[Row<()>] = &[
     Row {
         key: "minReplicas",
         drives: "",
-        doc: "Fewest pods.",
+        doc: "Fewest pods; 0 only with `keda.query` (a series that exists while the \
+            workload has no pod; without KEDA served, the autoscaler keeps one).",
         val: |()| Val::Int(1),
-        schema: Some(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+        schema: Some(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
     },
     Row {
         key: "maxReplicas",
@@ -486,6 +487,82 @@ const AUTOSCALING: &[Row<()>] = &[
             (`scaleUp`, `scaleDown`).",
         val: |()| Val::open(),
         schema: None,
+    },
+    Row {
+        key: "keda",
+        drives: "",
+        doc: "A KEDA ScaledObject instead of the HorizontalPodAutoscaler, to scale on \
+            requests (and to 0), where the cluster serves `keda.sh/v1alpha1`; elsewhere the \
+            HorizontalPodAutoscaler is rendered. Its queries read the metrics Prometheus \
+            scrapes through the ServiceMonitor (`monitoring` on, `global.keda.prometheusAddress`).",
+        val: |()| Val::Map(rows(KEDA, &())),
+        schema: None,
+    },
+];
+
+/// `autoscaling.keda`: KEDA's ScaledObject and its Prometheus trigger.
+const KEDA: &[Row<()>] = &[
+    Row {
+        key: "enabled",
+        drives: "",
+        doc: "Render a ScaledObject where KEDA is served.",
+        val: |()| Val::Bool(false),
+        schema: None,
+    },
+    Row {
+        key: "metric",
+        drives: "",
+        doc: "Jina's metric to keep at `target` per pod: `rps` (requests per second the \
+            workload answers) or `concurrency` (requests it works on at once, on average); \
+            empty: only `query`, CPU and memory.",
+        val: |()| s(""),
+        schema: Some(|| {
+            let names = crate::jina::LOAD_METRICS.iter().map(|(name, _)| *name);
+            json!({"type": "string", "enum": std::iter::once("").chain(names).collect::<Vec<_>>()})
+        }),
+    },
+    Row {
+        key: "target",
+        drives: "",
+        doc: "The metric's (or query's) value to keep per pod.",
+        val: |()| s("10"),
+        schema: Some(|| json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"})),
+    },
+    Row {
+        key: "activationTarget",
+        drives: "",
+        doc: "From 0 pods, the value above which KEDA starts one (empty: KEDA's 0).",
+        val: |()| s(""),
+        schema: Some(|| json!({"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?)?$"})),
+    },
+    Row {
+        key: "query",
+        drives: "",
+        doc: "A PromQL query of your own in place of `metric`'s (its total over the \
+            workload's pods; KEDA divides it by the pod count).",
+        val: |()| s(""),
+        schema: None,
+    },
+    Row {
+        key: "window",
+        drives: "",
+        doc: "The rate window of `metric`'s query (at least twice the scrape interval).",
+        val: |()| s("1m"),
+        schema: Some(|| json!({"type": "string", "pattern": "^[1-9][0-9]*[smh]$"})),
+    },
+    Row {
+        key: "pollingInterval",
+        drives: "",
+        doc: "Seconds between two of KEDA's checks.",
+        val: |()| Val::Int(30),
+        schema: Some(|| json!({"type": "integer", "minimum": 1, "maximum": i32::MAX})),
+    },
+    Row {
+        key: "cooldownPeriod",
+        drives: "",
+        doc: "Seconds without activity before KEDA scales to 0 (with `minReplicas` 0).",
+        val: |()| Val::Int(300),
+        schema: Some(|| json!({"type": "integer", "minimum": 0, "maximum": i32::MAX})),
     },
 ];
 

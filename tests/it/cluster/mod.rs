@@ -139,6 +139,7 @@ fn search_example_runs_with_default_values() {
         } else {
             &encoders[1..]
         };
+        c.wait_answers(service, protocol, "/search");
         for &(modality, encoder) in encoders {
             let tags = format!("{{\"modality\": \"{modality}\"}}");
             for doc in c.client(service, protocol, "/search", 2, &tags) {
@@ -178,6 +179,7 @@ fn search_example_runs_with_default_values() {
         "--set",
         "executors.segmenter.image.tag=v1",
     ]);
+    ns.wait_rolled_out("r-search-segmenter-", 1);
     for doc in c.client(
         "r-search-gateway.search",
         "grpc",
@@ -226,6 +228,7 @@ fn search_example_hardened_prod_values_then_value_changes_roll_out() {
     ];
     r.install(&lowered);
     ns.assert_healthy();
+    c.wait_answers("r-search-gateway.prod", "grpc", "/search");
     let docs = c.client(
         "r-search-gateway.prod",
         "grpc",
@@ -356,6 +359,7 @@ fn summarizer_example_runs_with_its_volume_an_external_executor_a_long_release_n
     ns.assert_healthy();
     let gateway = format!("{release}-summarizer-gateway");
     let service = format!("{gateway}.summarizer");
+    c.wait_answers(&service, "http", "/index");
     let docs = c.client(&service, "http", "/index", 3, "{}");
     for doc in &docs {
         assert_eq!(visits(doc), set(&["moderation", "summarizer"]));
@@ -402,6 +406,13 @@ fn summarizer_example_runs_with_its_volume_an_external_executor_a_long_release_n
     );
     assert_eq!((code, out.trim()), (0, "/models"), "{out}");
     ns.delete_pod(&pod0);
+    // The StatefulSet controller makes the pod again a moment later; `kubectl wait` on a
+    // pod that does not exist yet fails at once.
+    wait_until(
+        Duration::from_secs(120),
+        &format!("{pod0} is made again"),
+        || ns.kubectl(&["get", "pod", &pod0]).status.success(),
+    );
     ns.kubectl_ok(&[
         "wait",
         "--for=condition=Ready",
@@ -443,6 +454,8 @@ fn summarizer_example_runs_with_its_volume_an_external_executor_a_long_release_n
         &format!("deployment/{gateway}"),
         "--timeout=180s",
     ]);
+    ns.wait_endpoints(&gateway, 1);
+    c.wait_answers(&service, "http", "/index");
     let docs = c.client(&service, "http", "/index", 8, "{}");
     assert_eq!(pods_of(&docs, "summarizer"), set(&[pod1.as_str()]));
 }
@@ -567,15 +580,7 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
     // The first call after `helm install --wait` once met a GOAWAY from the new gateway (CI,
     // 2026-12-06); this test is about what upgrades, rollbacks and uninstalls do to a serving
     // release, so it starts from one that has answered once.
-    wait_until(
-        Duration::from_secs(60),
-        "the gateway answers after the install",
-        || {
-            c.try_client("r-flow-gateway.lifecycle", "grpc", "/", 1, "{}")
-                .status
-                .success()
-        },
-    );
+    c.wait_answers("r-flow-gateway.lifecycle", "grpc", "/");
     served(&["storage"]);
     let claims_of = || -> BTreeSet<String> {
         objects_in(&ns)
@@ -599,6 +604,8 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
         "--set",
         "executors.storage.image.tag=2.0.0",
     ]);
+    // The old gateway, routing by the old graph, answers until it is gone.
+    ns.wait_rolled_out("r-flow-gateway-", 1);
     served(&["storage-0", "storage-1"]);
     let images = ns.kubectl_ok(&[
         "get",
@@ -625,6 +632,8 @@ fn helm_upgrade_rollback_and_uninstall_keep_requests_flowing_and_leave_only_clai
         "the shards' pods are gone after the rollback",
         || ns.pods_named("r-flow-storage-1-").is_empty(),
     );
+    ns.wait_rolled_out("r-flow-storage-0-", 0);
+    ns.wait_rolled_out("r-flow-gateway-", 1);
     served(&["storage"]);
     let history = c.helm(&["history", "r", "-n", "lifecycle", "-o", "json"]);
     let history: J = serde_json::from_slice(&history.stdout).unwrap();
@@ -692,6 +701,7 @@ fn day_two_scaling_and_autoscaling_restart_no_pod_and_claim_sizes_compare_as_qua
     ];
     r.install(&size);
     ns.assert_healthy();
+    c.wait_answers("r-day-two-gateway.daytwo", "grpc", "/");
     let docs = c.calls("r-day-two-gateway.daytwo", 2);
     assert!(
         docs.iter().all(|d| visits(d) == set(&["enc", "store"])),
@@ -856,6 +866,7 @@ fn requests_spread_over_replicas_without_a_mesh() {
     ];
     r.install(&[none[0], none[1], "--set", "global.loadBalancing.mode=mesh"]);
     ns.assert_healthy();
+    c.wait_answers(gateway, "grpc", "/");
     let docs = c.calls(gateway, 60);
     let enc = served_by(&docs, "enc");
     assert!(
@@ -871,6 +882,13 @@ fn requests_spread_over_replicas_without_a_mesh() {
     args.extend(fast);
     r.upgrade(&args);
     ns.assert_healthy();
+    for pods in [
+        "r-balancing-enc-pods",
+        "r-balancing-idx-0-pods",
+        "r-balancing-idx-1-pods",
+    ] {
+        ns.wait_endpoints(pods, 3);
+    }
     std::thread::sleep(bound);
     let docs = c.calls(gateway, 60);
     for runtime in ["enc", "idx-0", "idx-1"] {
@@ -1144,4 +1162,81 @@ fn up_names_a_component_that_fails_and_leaves_nothing_behind() {
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
     }
+}
+
+/// The sum of a metric's samples (every label set) in Prometheus text a pod serves on Jina's
+/// monitoring port.
+fn metric(ns: &Namespace, pod: &str, name: &str) -> f64 {
+    let get = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9090/').read().decode())";
+    let o = ns.kubectl(&["exec", pod, "--", "python", "-c", get]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{pod}: {}", stderr(&o));
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// What `autoscaling.keda.metric` reads, measured on Jina's own metrics: each answered request
+/// adds one to `jina_receiving_request_seconds_count` of the gateway and of the executor (probes
+/// add nothing), so its rate is requests per second; its `_sum` adds the seconds each request
+/// spent in the pod, waiting for the executor included (a sync executor takes one call at a
+/// time), so its rate is the requests in the pod, on average: the load, queue included.
+#[test]
+fn jina_metrics_count_each_request_once_and_the_time_it_waits() {
+    let (_one, c) = cluster();
+    let ns = Namespace::new(c, "load");
+    let r = Release::new(&ns, "r", &cluster_fixture("load.yml"));
+    r.install(&["--set", "gateway.monitoring=true"]);
+    ns.assert_healthy();
+    let gateway = "r-load-gateway.load";
+    c.wait_answers(gateway, "grpc", "/");
+    let model = ns.pod_named("r-load-model-");
+    let gw = ns.pod_named("r-load-gateway-");
+    let count = "jina_receiving_request_seconds_count";
+    let sum = "jina_receiving_request_seconds_sum";
+    let before = [
+        metric(&ns, &model, count),
+        metric(&ns, &gw, count),
+        metric(&ns, &model, sum),
+    ];
+    // Six calls of one document, each holding the executor a second, sent at once.
+    let calls = 6_u32;
+    let start = Instant::now();
+    let docs = c
+        .try_calls_tagged(gateway, calls as usize, "{\"sleep\": 1}")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let took = start.elapsed();
+    assert_eq!(docs.len(), calls as usize);
+    // Probes ran meanwhile (every 10 s) and count for nothing.
+    std::thread::sleep(Duration::from_secs(12));
+    let after = [
+        metric(&ns, &model, count),
+        metric(&ns, &gw, count),
+        metric(&ns, &model, sum),
+    ];
+    let waited = after[2] - before[2];
+    eprintln!(
+        "load: {} requests to the executor, {} to the gateway, {waited:.2} s in the executor, in {took:?}",
+        after[0] - before[0],
+        after[1] - before[1]
+    );
+    // Counters of whole requests: exact in an f64.
+    let counted = |i: usize| (after[i] - before[i]).round();
+    assert!(
+        (after[0] - before[0] - f64::from(calls)).abs() < 1e-9,
+        "requests counted by the executor: {}",
+        counted(0)
+    );
+    assert!(
+        (after[1] - before[1] - f64::from(calls)).abs() < 1e-9,
+        "requests counted by the gateway: {}",
+        counted(1)
+    );
+    // One at a time: the k-th call waited k-1 seconds before its own second, 21 s in all, where
+    // the time of the work alone would be 6 s.
+    assert!(
+        (20.0..26.0).contains(&waited),
+        "seconds the calls spent in the executor: {waited}"
+    );
 }

@@ -132,6 +132,7 @@ fn validator(version: &str, api_version: &str, kind: &str) -> Arc<jsonschema::Va
         ("monitoring.coreos.com/v1", "ServiceMonitor") => Some("servicemonitor.json"),
         ("gateway.networking.k8s.io/v1", "HTTPRoute") => Some("httproute.json"),
         ("gateway.networking.k8s.io/v1", "GRPCRoute") => Some("grpcroute.json"),
+        ("keda.sh/v1alpha1", "ScaledObject") => Some("scaledobject.json"),
         _ => None,
     };
     let (dir, file) = if let Some(file) = crd {

@@ -187,6 +187,21 @@ impl Cluster {
             .unwrap()
     }
 
+    /// Waits until a request of one document to `endpoint` through `service` is answered. A
+    /// gateway just Ready (or just behind its Service) may still refuse a first call (a gRPC
+    /// GOAWAY, a connection reset); what a test asserts comes after this.
+    pub fn wait_answers(&self, service: &str, protocol: &str, endpoint: &str) {
+        wait_until(
+            Duration::from_secs(180),
+            &format!("{service} answers {protocol} {endpoint}"),
+            || {
+                self.try_client(service, protocol, endpoint, 1, "{}")
+                    .status
+                    .success()
+            },
+        );
+    }
+
     /// `calls` gRPC calls of one document each to endpoint `/` (Jina's Client sends up to 100
     /// documents per call by default, which a balancer sees as one call).
     pub fn calls(&self, service: &str, calls: usize) -> Vec<J> {
@@ -196,8 +211,18 @@ impl Cluster {
 
     /// [`Cluster::calls`], or how the client failed (its exit status, stderr and stdout).
     pub fn try_calls(&self, service: &str, calls: usize) -> Result<Vec<J>, String> {
+        self.try_calls_tagged(service, calls, "{}")
+    }
+
+    /// [`Cluster::try_calls`] of documents with these tags.
+    pub fn try_calls_tagged(
+        &self,
+        service: &str,
+        calls: usize,
+        tags: &str,
+    ) -> Result<Vec<J>, String> {
         let o = self
-            .client_cmd(service, "grpc", "/", calls, "{}")
+            .client_cmd(service, "grpc", "/", calls, tags)
             .args(["--request-size", "1"])
             .output()
             .unwrap();
@@ -278,6 +303,16 @@ impl<'c> Namespace<'c> {
     pub fn new(cluster: &'c Cluster, name: &str) -> Namespace<'c> {
         let _ = cluster.kubectl(&["delete", "namespace", name, "--wait", "--timeout=180s"]);
         cluster.kubectl_ok(&["create", "namespace", name]);
+        // The service-account controller adds `default` a moment later; until then a pod of
+        // the namespace is refused for the want of it.
+        wait_until(
+            Duration::from_secs(60),
+            &format!("namespace {name} has its default ServiceAccount"),
+            || {
+                let args = ["get", "serviceaccount", "default", "-n", name];
+                cluster.kubectl(&args).status.success()
+            },
+        );
         Namespace {
             cluster,
             name: name.to_string(),
