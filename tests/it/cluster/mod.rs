@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::kube::{cluster, cluster_cmd, wait_until, Namespace, NodeLabel, Release};
+use crate::common::kube::{
+    cluster, cluster_cmd, wait_until, Cordon, Namespace, NodeLabel, Release, NODE,
+};
 use crate::common::{fixtures, root, stderr, stdout, TempDir};
 
 mod matrix;
@@ -1181,13 +1183,24 @@ fn metric(ns: &Namespace, pod: &str, name: &str) -> f64 {
 /// adds one to `jina_receiving_request_seconds_count` of the gateway and of the executor (probes
 /// add nothing), so its rate is requests per second; its `_sum` adds the seconds each request
 /// spent in the pod, waiting for the executor included (a sync executor takes one call at a
-/// time), so its rate is the requests in the pod, on average: the load, queue included.
+/// time), so its rate is the requests in the pod, on average: the load, queue included. With
+/// the NetworkPolicies on, only the metrics namespace reaches the metrics ports, and no other
+/// namespace an executor.
 #[test]
 fn jina_metrics_count_each_request_once_and_the_time_it_waits() {
     let (_one, c) = cluster();
     let ns = Namespace::new(c, "load");
     let r = Release::new(&ns, "r", &cluster_fixture("load.yml"));
-    r.install(&["--set", "gateway.monitoring=true"]);
+    // NetworkPolicies on, the metrics ports open to the namespace `load-monitoring` only.
+    let metrics_peer = "networkPolicy.metrics[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=load-monitoring";
+    r.install(&[
+        "--set",
+        "gateway.monitoring=true",
+        "--set",
+        "networkPolicy.enabled=true",
+        "--set",
+        metrics_peer,
+    ]);
     ns.assert_healthy();
     let gateway = "r-load-gateway.load";
     c.wait_answers(gateway, "grpc", "/");
@@ -1239,4 +1252,102 @@ fn jina_metrics_count_each_request_once_and_the_time_it_waits() {
         (20.0..26.0).contains(&waited),
         "seconds the calls spent in the executor: {waited}"
     );
+
+    // The policies from another namespace: the metrics namespace reaches the metrics ports and
+    // nothing else; any other namespace reaches the gateway (no `clients` set) and no executor.
+    let monitoring = Namespace::new(c, "load-monitoring");
+    let other = Namespace::new(c, "load-other");
+    let scraper = monitoring.idle_pod("scraper");
+    let stranger = other.idle_pod("stranger");
+    // kube-router learns a new pod's address a moment after it starts.
+    wait_until(
+        Duration::from_secs(90),
+        "the metrics namespace reaches the executor's metrics port",
+        || monitoring.connects(&scraper, &ns, &model, 9090),
+    );
+    wait_until(
+        Duration::from_secs(90),
+        "another namespace reaches the gateway",
+        || other.connects(&stranger, &ns, &gw, 8080),
+    );
+    assert!(
+        monitoring.connects(&scraper, &ns, &gw, 9090),
+        "the metrics namespace cannot reach the gateway's metrics port"
+    );
+    assert!(
+        !monitoring.connects(&scraper, &ns, &model, 8080),
+        "the metrics namespace reached the executor's gRPC port"
+    );
+    assert!(
+        !other.connects(&stranger, &ns, &model, 8080),
+        "another namespace reached the executor"
+    );
+    assert!(
+        !other.connects(&stranger, &ns, &model, 9090),
+        "another namespace reached the executor's metrics port"
+    );
+}
+
+/// `kubectl drain` evicts through the PodDisruptionBudgets: with the node cordoned (on one node a
+/// drained pod has nowhere to go), the first of an executor's two pods is evicted, the second is
+/// refused for its budget until the first's replacement runs, and every request sent meanwhile is
+/// answered by the pod that stays. Uncordoned, the replacement starts and both serve again.
+#[test]
+fn a_drain_evicts_through_the_budgets_and_every_request_is_answered() {
+    let (_one, c) = cluster();
+    let ns = Namespace::new(c, "drain");
+    let r = Release::new(&ns, "r", &cluster_fixture("load.yml"));
+    r.install(&["--set", "executors.model.replicas=2"]);
+    ns.assert_healthy();
+    let gateway = "r-load-gateway.drain";
+    c.wait_answers(gateway, "grpc", "/");
+    ns.wait_endpoints("r-load-model", 2);
+    let before: BTreeSet<String> = ns.pods_named("r-load-model-").into_iter().collect();
+    let cordon = Cordon::new(c);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (drain, (served, failures)) = std::thread::scope(|s| {
+        let load = s.spawn(|| {
+            let (mut served, mut failures) = (0, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match c.try_calls(gateway, 5) {
+                    Ok(docs) => served += docs.len(),
+                    Err(e) => failures.push(e),
+                }
+            }
+            (served, failures)
+        });
+        let drain = c.kubectl(&[
+            "drain",
+            NODE,
+            "--pod-selector",
+            "app=r-load-model",
+            "--ignore-daemonsets",
+            "--timeout=60s",
+        ]);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (drain, load.join().unwrap())
+    });
+    let said = format!("{}{}", stdout(&drain), stderr(&drain));
+    eprintln!(
+        "drain: {served} documents answered while it ran, {} calls failed",
+        failures.len()
+    );
+    assert!(
+        !drain.status.success() && said.contains("disruption budget"),
+        "the budget should stop the second eviction: {said}"
+    );
+    let after: BTreeSet<String> = ns.pods_named("r-load-model-").into_iter().collect();
+    assert_eq!(
+        before.difference(&after).count(),
+        1,
+        "one pod evicted: {before:?} → {after:?}"
+    );
+    assert_eq!(ns.endpoints("r-load-model").len(), 1, "{said}");
+    assert!(
+        failures.is_empty() && served >= 10,
+        "{served} documents answered during the drain; failed calls: {failures:#?}"
+    );
+    drop(cordon);
+    ns.wait_endpoints("r-load-model", 2);
+    c.calls(gateway, 4);
 }

@@ -292,6 +292,27 @@ impl Drop for NodeLabel<'_> {
     }
 }
 
+/// The node cordoned (no new pod scheduled) while it lives; uncordoned when dropped, pass or fail.
+pub struct Cordon<'c> {
+    cluster: &'c Cluster,
+}
+
+impl<'c> Cordon<'c> {
+    pub fn new(cluster: &'c Cluster) -> Cordon<'c> {
+        cluster.kubectl_ok(&["cordon", NODE]);
+        Cordon { cluster }
+    }
+}
+
+impl Drop for Cordon<'_> {
+    fn drop(&mut self) {
+        let _ = self.cluster.kubectl(&["uncordon", NODE]);
+    }
+}
+
+/// The cluster's one node (cluster/kube/net.py).
+pub const NODE: &str = "flowhelm-node";
+
 /// A namespace of one test; deleted (and waited for, so the next test has the node's CPU) when
 /// dropped.
 pub struct Namespace<'c> {
@@ -477,6 +498,44 @@ impl<'c> Namespace<'c> {
     }
 
     /// A pod deleted as `kubectl delete pod` does (graceful), waited for.
+    /// A pod that only waits, to open connections from (Jina's image, for its Python), Ready.
+    pub fn idle_pod(&self, name: &str) -> String {
+        let dir = TempDir::new(&format!("idle-{}", self.name));
+        let manifest = dir.path().join("pod.json");
+        let pod = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": self.name},
+            "spec": {
+                "terminationGracePeriodSeconds": 0,
+                "containers": [{
+                    "name": "idle",
+                    "image": "jinaai/jina:3.34.0-py311-standard",
+                    "command": ["python", "-c", "import time; time.sleep(86400)"],
+                }],
+            },
+        });
+        std::fs::write(&manifest, pod.to_string()).unwrap();
+        self.cluster.images(&manifest, None);
+        self.kubectl_ok(&["apply", "-f", manifest.to_str().unwrap()]);
+        let pod = format!("pod/{name}");
+        self.kubectl_ok(&["wait", "--for=condition=Ready", &pod, "--timeout=180s"]);
+        name.to_string()
+    }
+
+    /// Whether pod `from` of this namespace opens a TCP connection to `port` of pod `to` (of
+    /// namespace `to_ns`) within 3 s.
+    pub fn connects(&self, from: &str, to_ns: &Namespace, to: &str, port: u16) -> bool {
+        let ip = to_ns.json(&["get", "pod", to])["status"]["podIP"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let probe = "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)";
+        self.exec(from, &["python", "-c", probe, &ip, &port.to_string()])
+            .0
+            == 0
+    }
+
     pub fn delete_pod(&self, pod: &str) {
         self.kubectl_ok(&["delete", "pod", pod, "--wait", "--timeout=120s"]);
     }
